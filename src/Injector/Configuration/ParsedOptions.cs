@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace TokenInjector.Configuration;
+
+/// <summary>
+/// The merged raw values of one command with typed readers. A reader that meets a bad value records an error naming
+/// the option, the value and the expected form, and returns a placeholder so that reading can go on.
+/// </summary>
+internal sealed class ParsedOptions(
+    CommandOptions command,
+    IReadOnlyDictionary<string, IReadOnlyList<RawValue>> values,
+    List<string> errors,
+    bool helpRequested)
+{
+    public bool HelpRequested { get; } = helpRequested;
+
+    public IReadOnlyList<string> Errors => errors;
+
+    public void AddError(RawValue value, string option, string problem) =>
+        errors.Add($"--{option}: '{value.Text}' {problem}{SourceSuffix(value, option)}");
+
+    public void AddError(string option, string problem) => errors.Add($"--{option}: {problem}");
+
+    public IReadOnlyList<RawValue> All(string option) =>
+        values.TryGetValue(Known(option).Name, out var list) ? list : [];
+
+    public RawValue? Single(string option) => All(option) is [var first, ..] ? first : null;
+
+    public string? String(string option) => Single(option)?.Text;
+
+    public bool Bool(string option)
+    {
+        var value = Single(option);
+        if (value is null)
+        {
+            return false;
+        }
+
+        switch (value.Text.Trim().ToLowerInvariant())
+        {
+            case "true" or "1" or "yes" or "on":
+                return true;
+            case "false" or "0" or "no" or "off":
+                return false;
+            default:
+                AddError(value, option, "is not a boolean (true or false)");
+                return false;
+        }
+    }
+
+    public int Int(string option, int min, int max)
+    {
+        var value = Single(option);
+        if (value is null)
+        {
+            return min;
+        }
+
+        if (int.TryParse(value.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
+        {
+            return number;
+        }
+
+        AddError(value, option, $"is not a whole number from {min} to {max}");
+        return min;
+    }
+
+    /// <summary>Durations are written as a number with a unit: <c>250ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>.</summary>
+    public TimeSpan Duration(string option, TimeSpan min, TimeSpan max)
+    {
+        var value = Single(option);
+        if (value is null)
+        {
+            return min;
+        }
+
+        if (TryParseDuration(value.Text, out var duration) && duration >= min && duration <= max)
+        {
+            return duration;
+        }
+
+        AddError(value, option, $"is not a duration from {Format(min)} to {Format(max)} (write e.g. 500ms, 30s, 10m)");
+        return min;
+    }
+
+    public T Choice<T>(string option, IReadOnlyDictionary<string, T> choices)
+    {
+        var value = Single(option);
+        if (value is not null && choices.TryGetValue(value.Text.Trim().ToLowerInvariant(), out var choice))
+        {
+            return choice;
+        }
+
+        if (value is not null)
+        {
+            AddError(value, option, $"is not one of: {string.Join(", ", choices.Keys)}");
+        }
+
+        return choices.Values.First();
+    }
+
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        text = text.Trim();
+        var unitStart = text.Length;
+        while (unitStart > 0 && char.IsAsciiLetter(text[unitStart - 1]))
+        {
+            unitStart--;
+        }
+
+        if (!double.TryParse(text[..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
+        TimeSpan? parsed = text[unitStart..] switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(number),
+            "s" => TimeSpan.FromSeconds(number),
+            "m" => TimeSpan.FromMinutes(number),
+            "h" => TimeSpan.FromHours(number),
+            _ => null,
+        };
+        duration = parsed ?? TimeSpan.Zero;
+        return parsed is not null;
+    }
+
+    private static string Format(TimeSpan duration) => duration.TotalSeconds >= 1
+        ? duration.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s"
+        : duration.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms";
+
+    private static string SourceSuffix(RawValue value, string option) =>
+        value.Source == "--" + option ? string.Empty : $" (from {value.Source})";
+
+    private OptionSpec Known(string option) =>
+        command.Find(option) ?? throw new InvalidOperationException($"option '{option}' is not declared by '{command.Command}'");
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace TokenInjector.Configuration;
+
+/// <summary>
+/// A proxy route: the local port <see cref="ListenPort"/> on loopback forwards to <see cref="Upstream"/> over TLS,
+/// adding an ID token for <see cref="Audience"/> (by default <c>https://HOST</c>, the Cloud Run service URL).
+/// </summary>
+internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, string Audience)
+{
+    public const string Syntax = "PORT=https://HOST[:PORT][=AUDIENCE]";
+
+    public Uri Upstream => new UriBuilder(Uri.UriSchemeHttps, Host, UpstreamPort).Uri;
+
+    /// <summary>The authority to send upstream: the port is left out when it is the default.</summary>
+    public string Authority => UpstreamPort == 443 ? Host : $"{Host}:{UpstreamPort.ToString(CultureInfo.InvariantCulture)}";
+
+    public static bool TryParse(string text, out RouteSpec? route, out string problem)
+    {
+        route = null;
+        problem = $"is not {Syntax}";
+        var firstEquals = text.IndexOf('=', StringComparison.Ordinal);
+        if (firstEquals <= 0)
+        {
+            return false;
+        }
+
+        if (!int.TryParse(text.AsSpan(0, firstEquals), NumberStyles.None, CultureInfo.InvariantCulture, out var listenPort)
+            || listenPort is < 1 or > 65535)
+        {
+            problem = $"does not start with a local port from 1 to 65535 ({Syntax})";
+            return false;
+        }
+
+        var rest = text[(firstEquals + 1)..];
+        var audienceEquals = rest.IndexOf('=', StringComparison.Ordinal);
+        var url = audienceEquals < 0 ? rest : rest[..audienceEquals];
+        string? customAudience = audienceEquals < 0 ? null : rest[(audienceEquals + 1)..];
+
+        if (!url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            || !Uri.TryCreate(url, UriKind.Absolute, out var upstream)
+            || upstream.AbsolutePath != "/" || upstream.Query.Length > 0 || upstream.UserInfo.Length > 0
+            || string.IsNullOrEmpty(upstream.Host))
+        {
+            problem = $"has upstream '{url}', which is not https://HOST[:PORT] with no path ({Syntax})";
+            return false;
+        }
+
+        var audience = customAudience ?? "https://" + upstream.IdnHost;
+        if (AudienceRules.Problem(audience) is { } audienceProblem)
+        {
+            problem = $"has an audience that {audienceProblem}";
+            return false;
+        }
+
+        route = new RouteSpec(listenPort, upstream.IdnHost, upstream.Port, audience);
+        return true;
+    }
+}

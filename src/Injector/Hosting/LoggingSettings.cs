@@ -1,0 +1,41 @@
+using TokenInjector.Configuration;
+
+namespace TokenInjector.Hosting;
+
+/// <summary>How a command logs: plain text for people, or one JSON object per line for Cloud Logging.</summary>
+internal sealed record LoggingSettings(bool Json, LogLevel MinimumLevel)
+{
+    public static LoggingSettings From(ParsedOptions options) => new(
+        options.Choice("log-format", new Dictionary<string, bool> { ["text"] = false, ["json"] = true }),
+        options.Choice("log-level", new Dictionary<string, LogLevel>
+        {
+            ["information"] = LogLevel.Information,
+            ["info"] = LogLevel.Information,
+            ["debug"] = LogLevel.Debug,
+            ["warning"] = LogLevel.Warning,
+            ["error"] = LogLevel.Error,
+        }));
+
+    public void Apply(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(MinimumLevel);
+        // Kestrel and hosting chatter is noise in a sidecar's log; keep their warnings.
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        if (Json)
+        {
+            logging.AddConsole(options => options.FormatterName = CloudLoggingJsonFormatter.FormatterName);
+            logging.AddConsoleFormatter<CloudLoggingJsonFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
+        }
+        else
+        {
+            logging.AddSimpleConsole(options =>
+            {
+                options.SingleLine = true;
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                options.UseUtcTimestamp = true;
+            });
+        }
+    }
+}

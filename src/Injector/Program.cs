@@ -1,1 +1,28 @@
-return 0;
+using TokenInjector.Commands;
+
+// One executable, several roles (DESIGN.md "Parts").
+return args switch
+{
+    ["sidecar", .. var rest] => await SidecarCommand.RunAsync(rest),
+    ["token", .. var rest] => await TokenCommand.RunAsync(rest),
+    ["--version"] => PrintVersion(),
+    _ => Usage(),
+};
+
+static int PrintVersion()
+{
+    Console.Out.WriteLine("injector " + typeof(SidecarCommand).Assembly.GetName().Version);
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: injector <command> [options]
+          sidecar   keep ID tokens fresh, serve them on a Unix socket, proxy routes to Cloud Run
+          webhook   mutating admission webhook that injects the sidecar
+          token     print a token fetched through the sidecar's socket
+        'injector <command> --help' lists a command's options.
+        """);
+    return 2;
+}

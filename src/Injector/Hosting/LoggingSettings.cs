@@ -22,7 +22,6 @@ internal sealed record LoggingSettings(bool Json, LogLevel MinimumLevel)
         logging.SetMinimumLevel(MinimumLevel);
         // Kestrel and hosting chatter is noise in a sidecar's log; keep their warnings.
         logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         if (Json)
         {
             logging.AddConsole(options => options.FormatterName = CloudLoggingJsonFormatter.FormatterName);

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace TokenInjector.Hosting;
+
+/// <summary>
+/// A minimal Kestrel application for one listener role. Each role (token API, admin, proxy) gets its own server
+/// so that its limits and pipeline are its own and nothing of one can be reached through another's listener:
+/// the token API cannot end up on a TCP port by a routing mistake.
+/// </summary>
+internal static class LocalWebServer
+{
+    public static WebApplication Create(ILoggerFactory loggerFactory, Action<KestrelServerOptions> configureKestrel)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "injector" });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            configureKestrel(kestrel);
+        });
+        return builder.Build();
+    }
+
+    /// <summary>The addresses the server bound (with the real port when 0 was asked for).</summary>
+    public static IReadOnlyCollection<string> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
+}

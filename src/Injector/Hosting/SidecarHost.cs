@@ -1,0 +1,64 @@
+using Prometheus;
+using TokenInjector.Configuration;
+using TokenInjector.Serving;
+using TokenInjector.Tokens;
+
+namespace TokenInjector.Hosting;
+
+/// <summary>What tests (and only tests) replace when they host a sidecar in-process.</summary>
+internal sealed record SidecarHostOverrides
+{
+    public TimeProvider? Time { get; init; }
+
+    /// <summary>host:port of the metadata server, instead of the process-wide <c>GCE_METADATA_HOST</c>.</summary>
+    public string? MetadataHost { get; init; }
+
+    public IIdTokenSource? TokenSource { get; init; }
+
+    public Action<ILoggingBuilder>? Logging { get; init; }
+}
+
+/// <summary>Wires the sidecar's parts into one generic host.</summary>
+internal static class SidecarHost
+{
+    public static IHost Build(SidecarSettings settings, SidecarHostOverrides? overrides = null)
+    {
+        overrides ??= new SidecarHostOverrides();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        settings.Logging.Apply(builder.Logging);
+        overrides.Logging?.Invoke(builder.Logging);
+
+        var services = builder.Services;
+        services.Configure<HostOptions>(options =>
+        {
+            options.ShutdownTimeout = settings.DrainTimeout;
+            options.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
+        services.AddSingleton(settings);
+        services.AddSingleton(overrides.Time ?? TimeProvider.System);
+        services.AddSingleton(Metrics.NewCustomRegistry());
+        services.AddSingleton<TokenMetrics>();
+        services.AddSingleton(overrides.TokenSource ?? settings.TokenSource switch
+        {
+            TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(settings.FetchTimeout),
+            _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout, overrides.MetadataHost),
+        });
+        services.AddSingleton(new TokenCacheOptions(
+            settings.Audiences, settings.AllowDynamicAudiences, settings.MaxDynamicAudiences, settings.DynamicAudienceIdle));
+        if (settings.TokenDirectory is { } tokenDirectory)
+        {
+            services.AddSingleton<ITokenObserver>(provider =>
+                new TokenFileWriter(tokenDirectory, provider.GetRequiredService<ILogger<TokenFileWriter>>()));
+        }
+
+        services.AddSingleton<TokenCache>();
+        services.AddSingleton<ITokenCache>(provider => provider.GetRequiredService<TokenCache>());
+        services.AddHostedService(provider => provider.GetRequiredService<TokenCache>());
+        services.AddSingleton<TokenApiHandler>();
+        services.AddSingleton<TokenApiServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<TokenApiServer>());
+        services.AddSingleton<AdminServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
+        return builder.Build();
+    }
+}

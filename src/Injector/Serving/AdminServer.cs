@@ -1,0 +1,79 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+using TokenInjector.Configuration;
+using TokenInjector.Hosting;
+using TokenInjector.Tokens;
+
+namespace TokenInjector.Serving;
+
+/// <summary>
+/// The admin listener: <c>/metrics</c> (Prometheus text), <c>/healthz</c> (the process is alive) and
+/// <c>/readyz</c> (every configured audience has a usable token). It has no route to tokens.
+/// </summary>
+internal sealed partial class AdminServer(
+    SidecarSettings settings,
+    ITokenCache cache,
+    CollectorRegistry registry,
+    ILoggerFactory loggerFactory) : IHostedService
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<AdminServer>();
+    private WebApplication? _app;
+
+    /// <summary>The bound endpoint (the real port when port 0 was configured).</summary>
+    public IPEndPoint? BoundEndpoint { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _app = LocalWebServer.Create(loggerFactory, kestrel =>
+            kestrel.Listen(settings.AdminEndpoint, listen => listen.Protocols = HttpProtocols.Http1));
+        _app.Run(HandleAsync);
+        await _app.StartAsync(cancellationToken);
+        var address = new Uri(LocalWebServer.BoundAddresses(_app).First());
+        BoundEndpoint = new IPEndPoint(settings.AdminEndpoint.Address, address.Port);
+        Listening(BoundEndpoint);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+            await _app.DisposeAsync();
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var response = context.Response;
+        switch (context.Request.Path.Value)
+        {
+            case "/metrics":
+                response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await registry.CollectAndExportAsTextAsync(response.Body, context.RequestAborted);
+                break;
+            case "/healthz":
+                await Plain(response, StatusCodes.Status200OK, "ok");
+                break;
+            case "/readyz":
+                var missing = cache.AudiencesWithoutUsableToken();
+                await (missing.Count == 0
+                    ? Plain(response, StatusCodes.Status200OK, "ready")
+                    : Plain(response, StatusCodes.Status503ServiceUnavailable, "not ready: no usable token yet for " + string.Join(", ", missing)));
+                break;
+            default:
+                await Plain(response, StatusCodes.Status404NotFound, "not found: the admin listener serves /metrics, /healthz and /readyz");
+                break;
+        }
+    }
+
+    private static Task Plain(HttpResponse response, int status, string message)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        return response.WriteAsync(message + "\n");
+    }
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Admin listener (/metrics /healthz /readyz) on {Endpoint}")]
+    private partial void Listening(IPEndPoint endpoint);
+}

@@ -1,0 +1,267 @@
+namespace TokenInjector.Tokens;
+
+/// <summary>
+/// One audience: its current token, the single fetch in flight, and its refresh loop.
+/// <para>
+/// Fetches are single-flight: however many callers and the refresh loop ask at once, one request reaches the
+/// token source. After a failure the next attempt waits out an exponential backoff with jitter, and callers that
+/// arrive meanwhile are answered at once rather than starting fetches of their own.
+/// </para>
+/// <para>
+/// The GKE metadata server caches ID tokens and hands back the same token during most of its last minutes. A
+/// refresh that returns a token expiring no later than the current one is therefore "stale", not an error: the
+/// current token stays in use and the refresh is retried on a gentler backoff of its own. Both backoffs are cut
+/// short as the current token nears the end of its usable life, so a refreshable token never lapses for want of
+/// an attempt.
+/// </para>
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source only links to the stop token; a cancelled source holds no timer or handle, and disposing it would race in-flight fetches.")]
+internal sealed class AudienceEntry
+{
+    private static readonly TimeSpan MinRetryWhileUsable = TimeSpan.FromMilliseconds(500);
+
+    // A pod's metadata server is often not ready for its first seconds: the first failures before any token
+    // (about three seconds of retries) are logged at debug level only.
+    private const int QuietStartupAttempts = 5;
+
+    private readonly object _gate = new();
+    private readonly IIdTokenSource _source;
+    private readonly TimeProvider _time;
+    private readonly TokenMetrics _metrics;
+    private readonly TokenCacheLog _log;
+    private readonly Action<string, IdToken> _onRenewed;
+    private readonly RetryBackoff _failureBackoff = new(RetryBackoff.DefaultInitial, RetryBackoff.DefaultCap);
+    private readonly RetryBackoff _staleBackoff = new(TimeSpan.FromSeconds(1), RetryBackoff.DefaultCap);
+    private readonly CancellationTokenSource _stopping = new();
+
+    // Guarded by _gate; _current is also read without it (a reference read is atomic).
+    private volatile IdToken? _current;
+    private Task<FetchOutcome>? _inflight;
+    private DateTimeOffset _refreshAt = DateTimeOffset.MinValue;
+    private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
+    private string? _lastProblem;
+    private long _lastUsedUnixMs;
+
+    public AudienceEntry(
+        string audience,
+        bool isConfigured,
+        IIdTokenSource source,
+        TimeProvider time,
+        TokenMetrics metrics,
+        TokenCacheLog log,
+        Action<string, IdToken> onRenewed)
+    {
+        Audience = audience;
+        IsConfigured = isConfigured;
+        MetricLabel = isConfigured ? audience : TokenMetrics.OtherAudience;
+        _source = source;
+        _time = time;
+        _metrics = metrics;
+        _log = log;
+        _onRenewed = onRenewed;
+        MarkUsed();
+    }
+
+    private enum FetchOutcome
+    {
+        Fresh,
+        Stale,
+        Failed,
+        Stopped,
+    }
+
+    public string Audience { get; }
+
+    public bool IsConfigured { get; }
+
+    public string MetricLabel { get; }
+
+    public DateTimeOffset LastUsed => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _lastUsedUnixMs));
+
+    public IdToken? UsableToken(DateTimeOffset now) => _current is { } token && TokenTiming.IsUsable(token, now) ? token : null;
+
+    public async ValueTask<TokenLookup> GetAsync(CancellationToken cancellationToken)
+    {
+        MarkUsed();
+        if (UsableToken(_time.GetUtcNow()) is { } token)
+        {
+            return TokenLookup.Found(token);
+        }
+
+        Task<FetchOutcome>? fetch;
+        lock (_gate)
+        {
+            fetch = _inflight ?? (_time.GetUtcNow() >= _retryAt ? StartFetchLocked() : null);
+        }
+
+        if (fetch is not null)
+        {
+            await fetch.WaitAsync(cancellationToken);
+        }
+
+        var now = _time.GetUtcNow();
+        if (UsableToken(now) is { } fetched)
+        {
+            return TokenLookup.Found(fetched);
+        }
+
+        lock (_gate)
+        {
+            return TokenLookup.Unavailable(_retryAt - now, _lastProblem);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the token fresh until stopped. A dynamic audience (<paramref name="idleLimit"/> not null) ends its
+    /// loop once nobody has asked for it for that long.
+    /// </summary>
+    public async Task RunRefreshLoopAsync(TimeSpan? idleLimit)
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            var now = _time.GetUtcNow();
+            if (idleLimit is { } limit && now - LastUsed > limit)
+            {
+                _log.DynamicAudienceIdle(Audience);
+                return;
+            }
+
+            var due = NextAttemptDue();
+            if (due > now)
+            {
+                await Task.Delay(due - now, _time, stopping);
+                continue;
+            }
+
+            Task<FetchOutcome> fetch;
+            lock (_gate)
+            {
+                fetch = _inflight ?? StartFetchLocked();
+            }
+
+            await fetch;
+        }
+    }
+
+    public void Stop() => _stopping.Cancel();
+
+    private void MarkUsed() => Interlocked.Exchange(ref _lastUsedUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    private DateTimeOffset NextAttemptDue()
+    {
+        lock (_gate)
+        {
+            var refreshAt = _current is null ? DateTimeOffset.MinValue : _refreshAt;
+            return refreshAt > _retryAt ? refreshAt : _retryAt;
+        }
+    }
+
+    // Task.Run: the fetch must not complete synchronously inside the lock before _inflight is assigned.
+    private Task<FetchOutcome> StartFetchLocked() => _inflight = Task.Run(FetchOnceAsync);
+
+    private async Task<FetchOutcome> FetchOnceAsync()
+    {
+        var started = _time.GetTimestamp();
+        var previous = _current;
+        IdToken? token = null;
+        FetchOutcome outcome;
+        string? problem = null;
+        try
+        {
+            token = await _source.FetchAsync(Audience, _stopping.Token);
+            outcome = previous is not null && token.ExpiresAt <= previous.ExpiresAt ? FetchOutcome.Stale : FetchOutcome.Fresh;
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            outcome = FetchOutcome.Stopped;
+        }
+        catch (TokenFetchException ex)
+        {
+            outcome = FetchOutcome.Failed;
+            problem = ex.Message;
+            _metrics.MetadataErrors.WithLabels(ex.Reason).Inc();
+            if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts)
+            {
+                _log.WaitingForTokenSource(Audience, ex.Reason, ex.Message);
+            }
+            else
+            {
+                _log.FetchFailed(Audience, ex.Reason, ex.Message);
+            }
+        }
+        catch (Exception ex)
+        {
+            // An unexpected library failure must not stop the refresh loop. Only the type is logged: a message
+            // from deep inside a library could quote a response.
+            outcome = FetchOutcome.Failed;
+            problem = "the token source failed unexpectedly (" + ex.GetType().Name + ")";
+            _metrics.MetadataErrors.WithLabels("unexpected").Inc();
+            _log.FetchFailed(Audience, "unexpected", problem);
+        }
+
+        var now = _time.GetUtcNow();
+        _metrics.RefreshDuration.WithLabels(MetricLabel).Observe(_time.GetElapsedTime(started).TotalSeconds);
+        lock (_gate)
+        {
+            switch (outcome)
+            {
+                case FetchOutcome.Fresh:
+                    _current = token;
+                    _refreshAt = TokenTiming.RefreshAt(token!, Random.Shared.NextDouble());
+                    _retryAt = DateTimeOffset.MinValue;
+                    _lastProblem = null;
+                    _failureBackoff.Reset();
+                    _staleBackoff.Reset();
+                    break;
+                case FetchOutcome.Stale:
+                    _retryAt = now + RetryDelay(_staleBackoff, now);
+                    break;
+                case FetchOutcome.Failed:
+                    _retryAt = now + RetryDelay(_failureBackoff, now);
+                    _lastProblem = problem;
+                    break;
+                case FetchOutcome.Stopped:
+                    break;
+            }
+
+            _inflight = null;
+        }
+
+        switch (outcome)
+        {
+            case FetchOutcome.Fresh:
+                _metrics.Refreshes.WithLabels(MetricLabel, "success").Inc();
+                _metrics.ExpiryTimestamp.WithLabels(MetricLabel).Set(token!.ExpiresAt.ToUnixTimeSeconds());
+                _log.TokenRenewed(Audience, token.ExpiresAt, _refreshAt);
+                if (IsConfigured)
+                {
+                    _onRenewed(Audience, token);
+                }
+
+                break;
+            case FetchOutcome.Stale:
+                _metrics.Refreshes.WithLabels(MetricLabel, "stale").Inc();
+                _log.TokenNotYetRenewed(Audience, _retryAt);
+                break;
+            case FetchOutcome.Failed:
+                _metrics.Refreshes.WithLabels(MetricLabel, "error").Inc();
+                break;
+        }
+
+        return outcome;
+    }
+
+    private TimeSpan RetryDelay(RetryBackoff backoff, DateTimeOffset now)
+    {
+        var delay = backoff.Next(Random.Shared.NextDouble());
+        if (_current is { } current && TokenTiming.IsUsable(current, now))
+        {
+            var halfOfUsableLife = (TokenTiming.UsableUntil(current) - now) / 2;
+            var ceiling = halfOfUsableLife > MinRetryWhileUsable ? halfOfUsableLife : MinRetryWhileUsable;
+            return delay < ceiling ? delay : ceiling;
+        }
+
+        return delay;
+    }
+}

@@ -91,7 +91,14 @@ internal sealed class AudienceEntry
         Task<FetchOutcome>? fetch;
         lock (_gate)
         {
-            fetch = _inflight ?? (_time.GetUtcNow() >= _retryAt ? StartFetchLocked() : null);
+            // Checked again under the lock: a fetch may have finished since the check above.
+            var checkedAt = _time.GetUtcNow();
+            if (UsableToken(checkedAt) is { } renewed)
+            {
+                return TokenLookup.Found(renewed);
+            }
+
+            fetch = _inflight ?? (checkedAt >= _retryAt ? StartFetchLocked() : null);
         }
 
         if (fetch is not null)
@@ -127,35 +134,27 @@ internal sealed class AudienceEntry
                 return;
             }
 
-            var due = NextAttemptDue();
-            if (due > now)
-            {
-                await Task.Delay(due - now, _time, stopping);
-                continue;
-            }
-
-            Task<FetchOutcome> fetch;
+            Task<FetchOutcome>? fetch = null;
+            TimeSpan wait;
             lock (_gate)
             {
-                fetch = _inflight ?? StartFetchLocked();
+                // Decided under the lock so that a fetch a caller just finished is not repeated.
+                var refreshAt = _current is null ? DateTimeOffset.MinValue : _refreshAt;
+                var due = refreshAt > _retryAt ? refreshAt : _retryAt;
+                wait = due - now;
+                if (wait <= TimeSpan.Zero)
+                {
+                    fetch = _inflight ?? StartFetchLocked();
+                }
             }
 
-            await fetch;
+            await (fetch ?? Task.Delay(wait, _time, stopping));
         }
     }
 
     public void Stop() => _stopping.Cancel();
 
     private void MarkUsed() => Interlocked.Exchange(ref _lastUsedUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
-
-    private DateTimeOffset NextAttemptDue()
-    {
-        lock (_gate)
-        {
-            var refreshAt = _current is null ? DateTimeOffset.MinValue : _refreshAt;
-            return refreshAt > _retryAt ? refreshAt : _retryAt;
-        }
-    }
 
     // Task.Run: the fetch must not complete synchronously inside the lock before _inflight is assigned.
     private Task<FetchOutcome> StartFetchLocked() => _inflight = Task.Run(FetchOnceAsync);

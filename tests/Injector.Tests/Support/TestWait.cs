@@ -1,0 +1,13 @@
+namespace TokenInjector.Tests.Support;
+
+/// <summary>The one time limit every await in the tests is bounded by.</summary>
+internal static class TestWait
+{
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    public static Task<T> Bounded<T>(this Task<T> task) => task.WaitAsync(Limit);
+
+    public static Task Bounded(this Task task) => task.WaitAsync(Limit);
+
+    public static Task<T> Bounded<T>(this ValueTask<T> task) => task.AsTask().WaitAsync(Limit);
+}

@@ -1,0 +1,240 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+using TokenInjector.Tests.Support;
+using TokenInjector.Tokens;
+
+namespace TokenInjector.Tests.Tokens;
+
+/// <summary>
+/// The cache against a fake token source. Time-rich scenarios run on a sped-up clock shared by the source and the
+/// cache, so a 150 s token lifetime passes in about three real seconds with real concurrency.
+/// </summary>
+public sealed class TokenCacheTests
+{
+    private const string Audience = "https://svc-abc.a.run.app";
+
+    [Fact]
+    public async Task ThousandConcurrentCallersAtStart_ShareOneFetch()
+    {
+        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1))
+        {
+            Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+        };
+        await using var cache = await StartAsync(source, TimeProvider.System, Configured(Audience));
+
+        var lookups = Enumerable.Range(0, 1000).Select(_ => cache.Cache.GetTokenAsync(Audience, default).AsTask()).ToArray();
+        source.Gate.SetResult();
+        var results = await Task.WhenAll(lookups).Bounded();
+
+        Assert.All(results, r => Assert.Equal(TokenLookupStatus.Ok, r.Status));
+        Assert.Single(results.Select(r => r.Token!.Value).Distinct());
+        Assert.Equal(1, source.Calls(Audience));
+    }
+
+    [Fact]
+    public async Task TwentySecondTokens_RotateBeforeExpiry_AndNoneIsHandedOutInsideItsMargin()
+    {
+        var time = new ScaledTimeProvider(20);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
+        await using var cache = await StartAsync(source, time, Configured(Audience));
+        var end = time.GetUtcNow() + TimeSpan.FromSeconds(70);
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+
+        async Task CallerAsync()
+        {
+            while (time.GetUtcNow() < end)
+            {
+                var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+                var returnedAt = time.GetUtcNow();
+                Assert.Equal(TokenLookupStatus.Ok, lookup.Status);
+                Assert.True(returnedAt < TokenTiming.UsableUntil(lookup.Token!), $"handed out at {returnedAt:O}, usable until {TokenTiming.UsableUntil(lookup.Token!):O}");
+                seen[lookup.Token!.Value] = true;
+                await Task.Delay(5);
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => CallerAsync())).Bounded();
+
+        Assert.True(seen.Count >= 6, $"expected a rotation about every 10 s over 70 s, saw {seen.Count} tokens");
+        Assert.True(source.Calls(Audience) <= 9, $"expected one fetch per refresh cycle, got {source.Calls(Audience)}");
+    }
+
+    [Fact]
+    public async Task GkeCacheHandsBackTheSameToken_RefreshBacksOffUntilTheNewOneArrives()
+    {
+        var time = new ScaledTimeProvider(50);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(150)) { GkeCacheWindow = TimeSpan.FromSeconds(60) };
+        await using var cache = await StartAsync(source, time, Configured(Audience));
+        var first = (await cache.Cache.GetTokenAsync(Audience, default).Bounded()).Token!;
+
+        IdToken current;
+        do
+        {
+            await Task.Delay(10);
+            var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+            Assert.Equal(TokenLookupStatus.Ok, lookup.Status);
+            current = lookup.Token!;
+        }
+        while (current.Value == first.Value && time.GetUtcNow() < first.ExpiresAt);
+
+        Assert.NotEqual(first.Value, current.Value);
+        Assert.True(time.GetUtcNow() < TokenTiming.UsableUntil(first), "the new token must arrive while the old one is still usable");
+        var rotationFetches = source.Calls(Audience) - 1;
+        Assert.InRange(rotationFetches, 2, 10);
+    }
+
+    [Fact]
+    public async Task FailingSource_RetriesWithBoundedBackoff_ReportsWhy_AndRecovers()
+    {
+        var time = new ScaledTimeProvider(20);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromHours(1))
+        {
+            Failure = new TokenFetchException(TokenFetchException.ServerError, "the token endpoint answered 503 ServiceUnavailable"),
+        };
+        await using var cache = await StartAsync(source, time, Configured(Audience));
+        var started = time.GetUtcNow();
+        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.InRange(source.Calls(Audience), 3, 10);
+        var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+        Assert.Equal(TokenLookupStatus.Unavailable, lookup.Status);
+        Assert.Contains("503", lookup.Problem, StringComparison.Ordinal);
+        Assert.Equal([Audience], cache.Cache.AudiencesWithoutUsableToken());
+
+        source.Failure = null;
+        var healed = time.GetUtcNow();
+        while ((await cache.Cache.GetTokenAsync(Audience, default).Bounded()).Status != TokenLookupStatus.Ok)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(time.GetUtcNow() - healed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2), "recovery must come within the backoff cap");
+        Assert.Empty(cache.Cache.AudiencesWithoutUsableToken());
+    }
+
+    [Fact]
+    public async Task OutageShorterThanTheUsableLife_KeepsServingTheCurrentToken_ThenFailsClosed()
+    {
+        var time = new ScaledTimeProvider(20);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
+        await using var cache = await StartAsync(source, time, Configured(Audience));
+        var token = (await cache.Cache.GetTokenAsync(Audience, default).Bounded()).Token!;
+        source.Failure = new TokenFetchException(TokenFetchException.Unreachable, "the token endpoint could not be reached");
+
+        while (time.GetUtcNow() < TokenTiming.UsableUntil(token) - TimeSpan.FromSeconds(1))
+        {
+            var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+            Assert.Equal(TokenLookupStatus.Ok, lookup.Status);
+            Assert.Equal(token.Value, lookup.Token!.Value);
+            Assert.Empty(cache.Cache.AudiencesWithoutUsableToken());
+            await Task.Delay(10);
+        }
+
+        while (time.GetUtcNow() < TokenTiming.UsableUntil(token))
+        {
+            await Task.Delay(5);
+        }
+
+        var after = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+        Assert.Equal(TokenLookupStatus.Unavailable, after.Status);
+        Assert.True(after.RetryAfter > TimeSpan.Zero || source.TotalCalls > 0);
+        Assert.Equal([Audience], cache.Cache.AudiencesWithoutUsableToken());
+    }
+
+    [Fact]
+    public async Task DynamicAudience_FetchedOnceForConcurrentCallers()
+    {
+        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1));
+        await using var cache = await StartAsync(source, TimeProvider.System, Configured());
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => cache.Cache.GetTokenAsync("https://dynamic.example", default).AsTask())).Bounded();
+
+        Assert.All(results, r => Assert.Equal(TokenLookupStatus.Ok, r.Status));
+        Assert.Equal(1, source.Calls("https://dynamic.example"));
+        Assert.Equal(TokenMetrics.OtherAudience, cache.Cache.MetricLabel("https://dynamic.example"));
+    }
+
+    [Fact]
+    public async Task DynamicAudiencesOff_UnconfiguredAudienceIsNotAllowed()
+    {
+        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1));
+        await using var cache = await StartAsync(source, TimeProvider.System, Configured(Audience) with { AllowDynamicAudiences = false });
+
+        var lookup = await cache.Cache.GetTokenAsync("https://other.example", default).Bounded();
+
+        Assert.Equal(TokenLookupStatus.NotAllowed, lookup.Status);
+        Assert.Equal(0, source.Calls("https://other.example"));
+    }
+
+    [Fact]
+    public async Task DynamicAudiences_AreBounded_LeastRecentlyUsedDroppedFirst()
+    {
+        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1));
+        await using var cache = await StartAsync(source, TimeProvider.System, Configured() with { MaxDynamicAudiences = 2 });
+
+        foreach (var audience in new[] { "https://a", "https://b", "https://a", "https://c", "https://a", "https://b" })
+        {
+            Assert.Equal(TokenLookupStatus.Ok, (await cache.Cache.GetTokenAsync(audience, default).Bounded()).Status);
+        }
+
+        // a stayed (recently used); b was dropped for c, then fetched again.
+        Assert.Equal(1, source.Calls("https://a"));
+        Assert.Equal(2, source.Calls("https://b"));
+        Assert.Equal(1, source.Calls("https://c"));
+    }
+
+    [Fact]
+    public async Task IdleDynamicAudience_StopsBeingRefreshed()
+    {
+        var time = new ScaledTimeProvider(50);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
+        await using var cache = await StartAsync(source, time, Configured() with { DynamicAudienceIdle = TimeSpan.FromSeconds(15) });
+        await cache.Cache.GetTokenAsync("https://idle", default).Bounded();
+
+        var started = time.GetUtcNow();
+        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(90))
+        {
+            await Task.Delay(20);
+        }
+
+        // Refreshed while within the idle limit (at most twice), then dropped: no fetches for the last minute.
+        Assert.InRange(source.Calls("https://idle"), 1, 3);
+    }
+
+    [Fact]
+    public async Task UnexpectedSourceException_IsAFailedFetch_NotACrash()
+    {
+        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1)) { Failure = new InvalidOperationException("library bug") };
+        await using var cache = await StartAsync(source, TimeProvider.System, Configured(Audience));
+
+        var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+
+        Assert.Equal(TokenLookupStatus.Unavailable, lookup.Status);
+        Assert.Contains("unexpectedly", lookup.Problem, StringComparison.Ordinal);
+        Assert.False(cache.Cache.ExecuteTask!.IsCompleted);
+    }
+
+    private static TokenCacheOptions Configured(params string[] audiences) =>
+        new(audiences, AllowDynamicAudiences: true, MaxDynamicAudiences: 64, DynamicAudienceIdle: TimeSpan.FromMinutes(10));
+
+    private static async Task<StartedCache> StartAsync(FakeIdTokenSource source, TimeProvider time, TokenCacheOptions options)
+    {
+        var cache = new TokenCache(options, source, time, new TokenMetrics(Metrics.NewCustomRegistry()), NullLogger<TokenCache>.Instance, []);
+        await cache.StartAsync(default).Bounded();
+        return new StartedCache(cache);
+    }
+
+    private sealed class StartedCache(TokenCache cache) : IAsyncDisposable
+    {
+        public TokenCache Cache { get; } = cache;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Cache.StopAsync(default).Bounded();
+            Cache.Dispose();
+        }
+    }
+}

@@ -12,7 +12,7 @@ namespace TokenInjector.Serving;
 internal sealed class TokenApiHandler(ITokenCache cache, TokenMetrics metrics)
 {
     public const string TokenPath = "/v1/token";
-    public const int MaxQueryLength = 4 * AudienceRules.MaxLength;
+    public const int MaxQueryLength = 64 * 1024;
     private const string Usage = "use GET /v1/token?audience=AUDIENCE";
 
     public async Task HandleAsync(HttpContext context)

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using TokenInjector.Hosting;
+using TokenInjector.Tests.Support;
+using TokenInjector.Tokens;
+
+namespace TokenInjector.Tests.Serving;
+
+/// <summary>The token API over its real Unix socket, with a fake token source behind it.</summary>
+public sealed class TokenApiTests
+{
+    private const string Audience = "https://svc-abc.a.run.app";
+
+    [Fact]
+    public async Task ConfiguredAudience_TextAndJsonForms()
+    {
+        await using var sidecar = await StartAsync(["--audience", Audience]);
+
+        using var text = await sidecar.GetTokenAsync(Audience);
+        using var json = await sidecar.GetTokenAsync(Audience, json: true);
+
+        Assert.Equal(HttpStatusCode.OK, text.StatusCode);
+        Assert.Equal("text/plain", text.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("no-store", text.Headers.CacheControl!.ToString());
+        var token = await text.Content.ReadAsStringAsync();
+        Assert.Equal(3, token.Split('.').Length);
+        Assert.Equal(HttpStatusCode.OK, json.StatusCode);
+        using var body = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
+        Assert.Equal(token, body.RootElement.GetProperty("token").GetString());
+        Assert.Equal(Audience, body.RootElement.GetProperty("audience").GetString());
+        var expiresAt = DateTimeOffset.Parse(body.RootElement.GetProperty("expiresAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(IdToken.Parse(token).ExpiresAt, expiresAt);
+    }
+
+    [Fact]
+    public async Task SocketFile_HasMode0660_AndIsRemovedOnStop()
+    {
+        var sidecar = await StartAsync(["--audience", Audience]);
+        var path = sidecar.Settings.SocketPath;
+
+        Assert.Equal(
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite,
+            File.GetUnixFileMode(path));
+        await sidecar.DisposeAsync();
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task DynamicAudiencesOff_UnconfiguredAudience_Is403()
+    {
+        await using var sidecar = await StartAsync(["--audience", Audience, "--allow-dynamic-audiences", "false"]);
+
+        using var response = await sidecar.GetTokenAsync("https://elsewhere.example");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("dynamic audiences are off", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoTokenCanBeHad_Is503WithRetryAfter_AndSaysWhy()
+    {
+        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1))
+        {
+            Failure = new TokenFetchException(TokenFetchException.Unreachable, "the token endpoint could not be reached: Connection refused"),
+        };
+        await using var sidecar = await StartAsync(["--audience", Audience], source);
+
+        using var response = await sidecar.GetTokenAsync(Audience);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Contains("Connection refused", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await sidecar.ReadinessAsync());
+    }
+
+    public static TheoryData<string, string, HttpStatusCode, string> BadRequests => new()
+    {
+        { "missing audience", "/v1/token", HttpStatusCode.BadRequest, "missing audience" },
+        { "empty audience", "/v1/token?audience=", HttpStatusCode.BadRequest, "empty" },
+        { "two audiences", "/v1/token?audience=a&audience=b", HttpStatusCode.BadRequest, "exactly one" },
+        { "10 KB audience", "/v1/token?audience=" + new string('a', 10 * 1024), HttpStatusCode.BadRequest, "at most 1024" },
+        { "control character", "/v1/token?audience=a%0Ab", HttpStatusCode.BadRequest, "printable ASCII" },
+        { "1 MB query", "/v1/token?audience=" + new string('a', 1024 * 1024), HttpStatusCode.RequestUriTooLong, "query too long" },
+        { "unknown path", "/v2/secrets", HttpStatusCode.NotFound, "GET /v1/token?audience=AUDIENCE" },
+        { "root path", "/", HttpStatusCode.NotFound, "GET /v1/token?audience=AUDIENCE" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task BadRequest_Gets4xxWithAClearBody(string name, string pathAndQuery, HttpStatusCode expected, string bodyPart)
+    {
+        await using var sidecar = await StartAsync(["--audience", Audience]);
+
+        using var response = await sidecar.Socket.GetAsync(pathAndQuery).Bounded();
+
+        Assert.True(expected == response.StatusCode, name);
+        Assert.Contains(bodyPart, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var stillServing = await sidecar.GetTokenAsync(Audience);
+        Assert.Equal(HttpStatusCode.OK, stillServing.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    [InlineData("PATCH")]
+    public async Task NonGetMethod_Is405WithAllow(string method)
+    {
+        await using var sidecar = await StartAsync(["--audience", Audience]);
+
+        using var response = await sidecar.Socket.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/v1/token?audience=" + Audience)
+        {
+            Content = new StringContent("x"),
+        }).Bounded();
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("GET", response.Content.Headers.Allow.Single());
+    }
+
+    [Theory]
+    [InlineData("garbage bytes", "\u0001\u0002\u0003 not http at all\r\n\r\n")]
+    [InlineData("bad request line", "GET\r\n\r\n")]
+    [InlineData("huge header", "GET /v1/token?audience=a HTTP/1.1\r\nHost: x\r\nX-Big: {BIG}\r\n\r\n")]
+    [InlineData("half a request then close", "GET /v1/tok")]
+    public async Task MalformedRawInput_IsRejected_AndTheServerKeepsServing(string name, string raw)
+    {
+        await using var sidecar = await StartAsync(["--audience", Audience]);
+
+        using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(sidecar.Settings.SocketPath)).Bounded();
+            await socket.SendAsync(Encoding.ASCII.GetBytes(raw.Replace("{BIG}", new string('x', 128 * 1024), StringComparison.Ordinal)));
+            if (name != "half a request then close")
+            {
+                var buffer = new byte[4096];
+                var read = await socket.ReceiveAsync(buffer).Bounded();
+                var answer = Encoding.ASCII.GetString(buffer, 0, read);
+                Assert.StartsWith("HTTP/1.1 4", answer, StringComparison.Ordinal);
+            }
+        }
+
+        using var response = await sidecar.GetTokenAsync(Audience);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenDirectory_GetsOneFilePerConfiguredAudience_RewrittenOnRefresh()
+    {
+        using var tokens = new TempDirectory();
+        var time = new ScaledTimeProvider(20);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
+        await using var sidecar = await StartAsync(["--audience", Audience, "--token-dir", tokens.Path], source, time);
+        var file = Path.Combine(tokens.Path, "svc-abc.a.run.app");
+        using var first = await sidecar.GetTokenAsync(Audience);
+        var firstToken = await first.Content.ReadAsStringAsync();
+
+        Assert.Equal(firstToken, await File.ReadAllTextAsync(file));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(file));
+        var renewed = time.GetUtcNow() + TimeSpan.FromSeconds(15);
+        while (time.GetUtcNow() < renewed)
+        {
+            await Task.Delay(20);
+        }
+
+        var secondToken = await File.ReadAllTextAsync(file);
+        Assert.NotEqual(firstToken, secondToken);
+        Assert.Equal(3, secondToken.Split('.').Length);
+        Assert.Single(Directory.GetFiles(tokens.Path));
+    }
+
+    private static Task<RunningSidecar> StartAsync(string[] args, FakeIdTokenSource? source = null, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        return RunningSidecar.StartAsync(args, new SidecarHostOverrides
+        {
+            Time = time,
+            TokenSource = source ?? new FakeIdTokenSource(time, TimeSpan.FromHours(1)),
+        });
+    }
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using TokenInjector.Emulators.CloudRun;
+using TokenInjector.Tests.Support;
+using static TokenInjector.Tests.Emulators.CloudRun.CloudRunEmulatorFixture;
+
+namespace TokenInjector.Tests.Emulators.CloudRun;
+
+public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture) : IClassFixture<CloudRunEmulatorFixture>
+{
+    [Fact]
+    public async Task RunAsync_BadArguments_Exit2WithOneLinePerError()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = await CloudRunCommand.RunAsync(
+            ["--bogus", "--upstream", "not a url", "--request-timeout", "-1", "--listen"], output, error, CancellationToken.None)
+            .WaitAsync(TestTimeouts.Default);
+
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("unknown option '--bogus'", lines);
+        Assert.Contains("option --listen needs a value", lines);
+        Assert.Contains(lines, l => l.StartsWith("--request-timeout", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("option --upstream must be an absolute URL", StringComparison.Ordinal));
+        Assert.Contains("option --service-url is required", lines);
+        Assert.Contains("option --cert is required", lines);
+        Assert.Contains("option --jwks-url is required", lines);
+        Assert.Empty(output.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_PemFiles_PrintsListeningLineServesAndStops()
+    {
+        var directory = Directory.CreateTempSubdirectory("cloud-run-emulator-");
+        try
+        {
+            var (certificatePath, keyPath) = TestCertificateAuthority.WritePem(fixture.ServerCertificate, directory.FullName, "server");
+            using var output = new LineSignalWriter();
+            using var error = new StringWriter();
+            using var stop = new CancellationTokenSource();
+
+            var run = CloudRunCommand.RunAsync(
+                [
+                    "--listen", "127.0.0.1:0", "--service-url", ServiceUrl, "--upstream", fixture.Upstream.Uri.ToString(),
+                    "--cert", certificatePath, "--key", keyPath, "--jwks-url", fixture.Issuer.JwksUri.ToString(),
+                    "--invoker", TestTokenIssuer.DefaultEmail, "--request-timeout", "30",
+                ],
+                output, error, stop.Token);
+            var line = await output.FirstLine.WaitAsync(TestTimeouts.Default);
+            var match = ListeningLine().Match(line);
+            Assert.True(match.Success, line);
+            var port = int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture);
+
+            using var http = new HttpClient(fixture.Authority.CreateHttpHandler(new IPEndPoint(IPAddress.Loopback, port)))
+            {
+                BaseAddress = new Uri($"https://{ServiceHost}:{port}"),
+                Timeout = TestTimeouts.Default,
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/headers");
+            request.Headers.Authorization = new("Bearer", fixture.Issuer.CreateIdToken(ServiceUrl));
+            using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+            await stop.CancelAsync();
+            Assert.Equal(0, await run.WaitAsync(TestTimeouts.Default));
+            Assert.Empty(error.ToString());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"^cloud-run emulator listening on https://127\.0\.0\.1:(?<port>\d+) for https://hello-abc123-uc\.a\.run\.app$")]
+    private static partial Regex ListeningLine();
+
+    /// <summary>Lets a test await the first line the command prints, instead of polling.</summary>
+    private sealed class LineSignalWriter : StringWriter
+    {
+        private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<string> FirstLine => _firstLine.Task;
+
+        public override async Task WriteLineAsync(string? value)
+        {
+            await base.WriteLineAsync(value);
+            _firstLine.TrySetResult(value ?? string.Empty);
+        }
+    }
+}

@@ -49,14 +49,14 @@ internal sealed class H2cTestUpstream : IAsyncDisposable
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
             return Results.Ok();
         });
-        await app.StartAsync().WaitAsync(TestTimeouts.Default);
+        await app.StartAsync().WaitAsync(TestWait.Limit);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new H2cTestUpstream(app, new Uri(address));
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().WaitAsync(TestTimeouts.Default);
+        await _app.StopAsync().WaitAsync(TestWait.Limit);
         await _app.DisposeAsync();
     }
 }

@@ -63,7 +63,7 @@ internal sealed class TestTokenIssuer : IAsyncDisposable
             Interlocked.Increment(ref issuer._jwksRequests);
             return Results.Text(issuer.JwksJson(), "application/json");
         });
-        await app.StartAsync().WaitAsync(TestTimeouts.Default);
+        await app.StartAsync().WaitAsync(TestWait.Limit);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         issuer._app = app;
         issuer.JwksUri = new Uri(new Uri(address), "/jwks");
@@ -162,7 +162,7 @@ internal sealed class TestTokenIssuer : IAsyncDisposable
     {
         if (_app is not null)
         {
-            await _app.StopAsync().WaitAsync(TestTimeouts.Default);
+            await _app.StopAsync().WaitAsync(TestWait.Limit);
             await _app.DisposeAsync();
         }
 

@@ -5,6 +5,9 @@ internal static class TestWait
 {
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
+    /// <summary>A gRPC deadline that ends a stuck call well after any legitimate one.</summary>
+    public static DateTime Deadline() => DateTime.UtcNow + Limit;
+
     public static Task<T> Bounded<T>(this Task<T> task) => task.WaitAsync(Limit);
 
     public static Task Bounded(this Task task) => task.WaitAsync(Limit);

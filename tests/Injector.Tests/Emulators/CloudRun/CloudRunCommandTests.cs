@@ -17,7 +17,7 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
 
         var exitCode = await CloudRunCommand.RunAsync(
             ["--bogus", "--upstream", "not a url", "--request-timeout", "-1", "--listen"], output, error, CancellationToken.None)
-            .WaitAsync(TestTimeouts.Default);
+            .WaitAsync(TestWait.Limit);
 
         var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, exitCode);
@@ -49,7 +49,7 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
                     "--invoker", TestTokenIssuer.DefaultEmail, "--request-timeout", "30",
                 ],
                 output, error, stop.Token);
-            var line = await output.FirstLine.WaitAsync(TestTimeouts.Default);
+            var line = await output.FirstLine.WaitAsync(TestWait.Limit);
             var match = ListeningLine().Match(line);
             Assert.True(match.Success, line);
             var port = int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture);
@@ -57,15 +57,15 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
             using var http = new HttpClient(fixture.Authority.CreateHttpHandler(new IPEndPoint(IPAddress.Loopback, port)))
             {
                 BaseAddress = new Uri($"https://{ServiceHost}:{port}"),
-                Timeout = TestTimeouts.Default,
+                Timeout = TestWait.Limit,
             };
             using var request = new HttpRequestMessage(HttpMethod.Get, "/headers");
             request.Headers.Authorization = new("Bearer", fixture.Issuer.CreateIdToken(ServiceUrl));
-            using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+            using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
             await stop.CancelAsync();
-            Assert.Equal(0, await run.WaitAsync(TestTimeouts.Default));
+            Assert.Equal(0, await run.WaitAsync(TestWait.Limit));
             Assert.Empty(error.ToString());
         }
         finally

@@ -50,7 +50,7 @@ public sealed class CloudRunEmulatorFixture : IAsyncLifetime
             JwksUri = (issuer ?? Issuer).JwksUri,
         };
         configure?.Invoke(options);
-        return await CloudRunEmulator.StartAsync(options).WaitAsync(TestTimeouts.Default);
+        return await CloudRunEmulator.StartAsync(options).WaitAsync(TestWait.Limit);
     }
 
     /// <summary>A gRPC channel to https://SERVICE-HOST:PORT that really connects to the emulator and trusts only the test CA.</summary>
@@ -67,7 +67,7 @@ public sealed class CloudRunEmulatorFixture : IAsyncLifetime
             BaseAddress = new Uri($"https://{ServiceHost}:{emulator.Port}"),
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TestTimeouts.Default,
+            Timeout = TestWait.Limit,
         };
 
     /// <summary>A request that insists on <paramref name="version"/> (HTTP/2 by default; a new message alone says 1.1).</summary>

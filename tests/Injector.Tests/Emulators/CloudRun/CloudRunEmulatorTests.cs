@@ -21,7 +21,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var channel = fixture.CreateChannel(emulator);
         var token = Issuer.CreateIdToken(ServiceUrl);
 
-        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "hi" }, Bearer(token), TestTimeouts.Deadline());
+        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "hi" }, Bearer(token), TestWait.Deadline());
 
         Assert.Equal("hi", reply.Message);
         Assert.Equal("Bearer " + Redacted(token), reply.Authorization);
@@ -39,7 +39,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var channel = fixture.CreateChannel(emulator);
 
         using var call = Client(channel).ServerStream(
-            new EchoRequest { Message = "m", Count = 5 }, Bearer(Issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
+            new EchoRequest { Message = "m", Count = 5 }, Bearer(Issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
         var messages = new List<string>();
         await foreach (var reply in call.ResponseStream.ReadAllAsync().WithCancellation(CancellationToken.None))
         {
@@ -56,14 +56,14 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         await using var emulator = await fixture.StartEmulatorAsync();
         using var channel = fixture.CreateChannel(emulator);
 
-        using var call = Client(channel).ClientStream(Bearer(Issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
+        using var call = Client(channel).ClientStream(Bearer(Issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
         foreach (var message in new[] { "a", "b", "c" })
         {
-            await call.RequestStream.WriteAsync(new EchoRequest { Message = message }).WaitAsync(TestTimeouts.Default);
+            await call.RequestStream.WriteAsync(new EchoRequest { Message = message }).WaitAsync(TestWait.Limit);
         }
 
-        await call.RequestStream.CompleteAsync().WaitAsync(TestTimeouts.Default);
-        var reply = await call.ResponseAsync.WaitAsync(TestTimeouts.Default);
+        await call.RequestStream.CompleteAsync().WaitAsync(TestWait.Limit);
+        var reply = await call.ResponseAsync.WaitAsync(TestWait.Limit);
 
         Assert.Equal("a,b,c", reply.Message);
     }
@@ -74,17 +74,17 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         await using var emulator = await fixture.StartEmulatorAsync();
         using var channel = fixture.CreateChannel(emulator);
 
-        using var call = Client(channel).Bidi(Bearer(Issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
+        using var call = Client(channel).Bidi(Bearer(Issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
         foreach (var message in new[] { "one", "two", "three" })
         {
             // Each reply is read before the next request is sent: nothing may be buffered on the way.
-            await call.RequestStream.WriteAsync(new EchoRequest { Message = message }).WaitAsync(TestTimeouts.Default);
-            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestTimeouts.Default));
+            await call.RequestStream.WriteAsync(new EchoRequest { Message = message }).WaitAsync(TestWait.Limit);
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestWait.Limit));
             Assert.Equal(message, call.ResponseStream.Current.Message);
         }
 
-        await call.RequestStream.CompleteAsync().WaitAsync(TestTimeouts.Default);
-        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestTimeouts.Default));
+        await call.RequestStream.CompleteAsync().WaitAsync(TestWait.Limit);
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TestWait.Limit));
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
     }
 
@@ -96,7 +96,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).FailAsync(
             new FailRequest { Code = (int)StatusCode.FailedPrecondition, Detail = "not today", Message = "trailer-value" },
-            Bearer(Issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
+            Bearer(Issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
 
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Equal("not today", error.Status.Detail);
@@ -111,7 +111,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var channel = fixture.CreateChannel(emulator);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).UnaryAsync(
-            new EchoRequest { Message = "hi" }, deadline: TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
+            new EchoRequest { Message = "hi" }, deadline: TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         Assert.Equal(1, emulator.Stats.WithoutToken);
@@ -129,8 +129,8 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         request.Content.Headers.ContentType = new("application/grpc");
         request.Headers.TryAddWithoutValidation("te", "trailers");
 
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
-        var body = await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Default);
+        using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(TestWait.Limit);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
@@ -173,7 +173,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         };
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).UnaryAsync(
-            new EchoRequest(), Bearer(token), TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
+            new EchoRequest(), Bearer(token), TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         Assert.Equal(1, emulator.Stats.RejectedBy(reason));
@@ -201,7 +201,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var request = NewRequest(HttpMethod.Get, "/headers");
         request.Headers.TryAddWithoutValidation("Authorization", "Basic dXNlcjpwYXNz");
 
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+        using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(1, emulator.Stats.RejectedBy(RejectionReasons.Malformed));
@@ -214,8 +214,8 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var channel = fixture.CreateChannel(emulator);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).UnaryAsync(
-            new EchoRequest(), Bearer(Issuer.CreateIdToken("https://other-service-uc.a.run.app")), TestTimeouts.Deadline())
-            .ResponseAsync.WaitAsync(TestTimeouts.Default));
+            new EchoRequest(), Bearer(Issuer.CreateIdToken("https://other-service-uc.a.run.app")), TestWait.Deadline())
+            .ResponseAsync.WaitAsync(TestWait.Limit));
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Equal(1, emulator.Stats.RejectedBy(RejectionReasons.WrongAudience));
@@ -230,10 +230,10 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         var token = Issuer.CreateIdToken(ServiceUrl);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).UnaryAsync(
-            new EchoRequest(), Bearer(token), TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
+            new EchoRequest(), Bearer(token), TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
         using var request = NewRequest(HttpMethod.Get, "/headers");
         request.Headers.Authorization = new("Bearer", token);
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+        using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
@@ -248,7 +248,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         await using var emulator = await fixture.StartEmulatorAsync(o => o.Invokers.Add(TestTokenIssuer.DefaultEmail.ToUpperInvariant()));
         using var channel = fixture.CreateChannel(emulator);
 
-        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "ok" }, Bearer(Issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
+        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "ok" }, Bearer(Issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
 
         Assert.Equal("ok", reply.Message);
     }
@@ -262,7 +262,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         await using var emulator = await fixture.StartEmulatorAsync(o => o.CustomAudiences.Add("https://custom.example.com/api"));
         using var channel = fixture.CreateChannel(emulator);
 
-        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "ok" }, Bearer(Issuer.CreateIdToken(audience)), TestTimeouts.Deadline());
+        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "ok" }, Bearer(Issuer.CreateIdToken(audience)), TestWait.Deadline());
 
         Assert.Equal("ok", reply.Message);
         Assert.Equal(1, emulator.Stats.Accepted);
@@ -280,7 +280,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
             { "authorization", "Bearer app-level-credential" },
         };
 
-        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "hi" }, headers, TestTimeouts.Deadline());
+        var reply = await Client(channel).UnaryAsync(new EchoRequest { Message = "hi" }, headers, TestWait.Deadline());
 
         Assert.Equal("Bearer " + Redacted(token), reply.ServerlessAuthorization);
         Assert.Equal("Bearer app-level-credential", reply.Authorization);
@@ -298,7 +298,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         };
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).UnaryAsync(
-            new EchoRequest(), headers, TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
+            new EchoRequest(), headers, TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         Assert.Equal(1, emulator.Stats.RejectedBy(RejectionReasons.WrongAudience));
@@ -320,15 +320,15 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         var lifetime = TimeSpan.FromMinutes(10);
         var token = Issuer.CreateIdToken(ServiceUrl, issuedAt: time.GetUtcNow() - lifetime + TimeSpan.FromSeconds(expiresInSeconds), lifetime: lifetime);
 
-        var call = Client(channel).UnaryAsync(new EchoRequest { Message = "ok" }, Bearer(token), TestTimeouts.Deadline());
+        var call = Client(channel).UnaryAsync(new EchoRequest { Message = "ok" }, Bearer(token), TestWait.Deadline());
 
         if (accepted)
         {
-            Assert.Equal("ok", (await call.ResponseAsync.WaitAsync(TestTimeouts.Default)).Message);
+            Assert.Equal("ok", (await call.ResponseAsync.WaitAsync(TestWait.Limit)).Message);
         }
         else
         {
-            var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(TestTimeouts.Default));
+            var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(TestWait.Limit));
             Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
             Assert.Equal(1, emulator.Stats.RejectedBy(RejectionReasons.Expired));
         }
@@ -341,12 +341,12 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         await using var emulator = await fixture.StartEmulatorAsync(issuer: issuer);
         using var channel = fixture.CreateChannel(emulator);
 
-        await Client(channel).UnaryAsync(new EchoRequest(), Bearer(issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
-        await Client(channel).UnaryAsync(new EchoRequest(), Bearer(issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
+        await Client(channel).UnaryAsync(new EchoRequest(), Bearer(issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
+        await Client(channel).UnaryAsync(new EchoRequest(), Bearer(issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
         Assert.Equal(1, issuer.JwksRequests);
 
         issuer.RotateKey();
-        await Client(channel).UnaryAsync(new EchoRequest(), Bearer(issuer.CreateIdToken(ServiceUrl)), TestTimeouts.Deadline());
+        await Client(channel).UnaryAsync(new EchoRequest(), Bearer(issuer.CreateIdToken(ServiceUrl)), TestWait.Deadline());
 
         Assert.Equal(2, issuer.JwksRequests);
         Assert.Equal(3, emulator.Stats.Accepted);
@@ -365,7 +365,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         {
             using var request = NewRequest(HttpMethod.Get, "/headers");
             request.Headers.Authorization = new("Bearer", token);
-            using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+            using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
 
@@ -382,8 +382,8 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var request = NewRequest(HttpMethod.Get, "/headers");
         request.Headers.Authorization = new("Bearer", token);
 
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
-        var seen = JsonNode.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Default))!;
+        using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
+        var seen = JsonNode.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestWait.Limit))!;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
@@ -404,8 +404,8 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var request = NewRequest(HttpMethod.Get, "/headers", HttpVersion.Version11);
         request.Headers.Authorization = new("Bearer", Issuer.CreateIdToken(ServiceUrl));
 
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
-        var seen = JsonNode.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Default))!;
+        using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
+        var seen = JsonNode.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestWait.Limit))!;
 
         Assert.Equal(HttpVersion.Version11, response.Version);
         Assert.Equal("HTTP/2", (string)seen[":protocol-version"]!);
@@ -422,9 +422,9 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         using var request = NewRequest(HttpMethod.Get, "/hang");
         request.Headers.Authorization = new("Bearer", token);
 
-        using var response = await http.SendAsync(request).WaitAsync(TestTimeouts.Default);
+        using var response = await http.SendAsync(request).WaitAsync(TestWait.Limit);
         var error = await Assert.ThrowsAsync<RpcException>(() => Client(channel).HangAsync(
-            new EchoRequest(), Bearer(token), TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
+            new EchoRequest(), Bearer(token), TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.False(response.Headers.Contains("grpc-status"));
@@ -442,12 +442,12 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
 
         foreach (var token in new[] { first, first, second })
         {
-            await Client(channel).UnaryAsync(new EchoRequest(), Bearer(token), TestTimeouts.Deadline());
+            await Client(channel).UnaryAsync(new EchoRequest(), Bearer(token), TestWait.Deadline());
         }
 
         await Assert.ThrowsAsync<RpcException>(() => Client(channel).UnaryAsync(
-            new EchoRequest(), deadline: TestTimeouts.Deadline()).ResponseAsync.WaitAsync(TestTimeouts.Default));
-        var json = await http.GetStringAsync(CloudRunFrontEnd.StatsPath).WaitAsync(TestTimeouts.Default);
+            new EchoRequest(), deadline: TestWait.Deadline()).ResponseAsync.WaitAsync(TestWait.Limit));
+        var json = await http.GetStringAsync(CloudRunFrontEnd.StatsPath).WaitAsync(TestWait.Limit);
         using var stats = JsonDocument.Parse(json);
         var root = stats.RootElement;
 
@@ -477,7 +477,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
             RequestTimeout = TimeSpan.Zero,
         };
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => CloudRunEmulator.StartAsync(options).WaitAsync(TestTimeouts.Default));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => CloudRunEmulator.StartAsync(options).WaitAsync(TestWait.Limit));
 
         Assert.Contains("service URL", error.Message, StringComparison.Ordinal);
         Assert.Contains("upstream", error.Message, StringComparison.Ordinal);

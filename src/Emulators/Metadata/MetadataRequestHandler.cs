@@ -72,6 +72,13 @@ internal sealed class MetadataRequestHandler
             return;
         }
 
+        // The real JWKS lives at www.googleapis.com, not on the metadata server: startup failures and faults never touch it.
+        if (path == JwksPath && HttpMethods.IsGet(context.Request.Method))
+        {
+            await WriteJsonAsync(context, _keys.ToJwks(), MetadataJsonContext.Default.JsonWebKeySet);
+            return;
+        }
+
         var isMetadata = path == MetadataRoot || path.StartsWith(MetadataRoot + "/", StringComparison.Ordinal);
         if (isMetadata && IsIdentityPath(path))
         {
@@ -90,12 +97,6 @@ internal sealed class MetadataRequestHandler
         {
             // The detection probe of the client libraries: no flavor header needed.
             await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "computeMetadata/\n");
-            return;
-        }
-
-        if (path == JwksPath && HttpMethods.IsGet(context.Request.Method))
-        {
-            await WriteJsonAsync(context, _keys.ToJwks(), MetadataJsonContext.Default.JsonWebKeySet);
             return;
         }
 

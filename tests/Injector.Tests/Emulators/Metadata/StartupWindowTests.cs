@@ -75,6 +75,12 @@ public sealed class StartupWindowTests
             Assert.Equal(["Google"], early.Headers.GetValues("Metadata-Flavor"));
         }
 
+        // Google's JWKS is another service: a metadata server that is starting does not take it down.
+        using (var jwks = await client.SendMetadataAsync("/oauth2/v3/certs", flavor: false))
+        {
+            Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
+        }
+
         time.Advance(TimeSpan.FromSeconds(30));
 
         using var later = await client.SendMetadataAsync(IdentityPath, flavor: true);

@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace TokenInjector.Emulators.Metadata;
+
+/// <summary>
+/// HTTP control of an emulator running as a separate process (the demo, process-level tests), the counterpart of
+/// <see cref="MetadataEmulator"/>'s properties. It lives outside /computeMetadata and needs no flavor header.
+/// </summary>
+internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestCounter counter, SigningKeyRing keys)
+{
+    internal const string PathPrefix = "/emulator/";
+
+    public MetadataFaults Faults => faults;
+
+    public IdentityRequestCounter Counter => counter;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        switch (request.Path.Value)
+        {
+            case "/emulator/stats" when HttpMethods.IsGet(request.Method):
+                await MetadataRequestHandler.WriteJsonAsync(context, counter.Snapshot(), MetadataJsonContext.Default.EmulatorStats);
+                break;
+            case "/emulator/faults" when HttpMethods.IsPost(request.Method):
+                await SetFaultsAsync(context);
+                break;
+            case "/emulator/rotate-key" when HttpMethods.IsPost(request.Method):
+                // ?keepPrevious=false drops the old key from the JWKS at once (tokens signed with it stop verifying).
+                var dropPrevious = string.Equals(LenientQuery.Get(request.QueryString.Value, "keepPrevious"), "false", StringComparison.OrdinalIgnoreCase);
+                var key = keys.Rotate(keepPrevious: !dropPrevious);
+                await MetadataRequestHandler.WriteJsonAsync(context, new RotatedKey(key.KeyId), MetadataJsonContext.Default.RotatedKey);
+                break;
+            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key":
+                await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
+                break;
+            default:
+                await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status404NotFound, "text/plain", "unknown control endpoint\n");
+                break;
+        }
+    }
+
+    private async Task SetFaultsAsync(HttpContext context)
+    {
+        FaultSettings? settings;
+        try
+        {
+            settings = await JsonSerializer.DeserializeAsync(context.Request.Body, MetadataJsonContext.Default.FaultSettings, context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", $"invalid JSON: {ex.Message}\n");
+            return;
+        }
+
+        settings ??= new FaultSettings(null, 0, false);
+        if (settings.Status is < 100 or > 599 || settings.LatencyMs < 0)
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "status must be 100-599 or null, latencyMs >= 0\n");
+            return;
+        }
+
+        faults.Status = settings.Status;
+        faults.Latency = TimeSpan.FromMilliseconds(settings.LatencyMs);
+        faults.Hang = settings.Hang;
+        var current = new FaultSettings(faults.Status, (long)faults.Latency.TotalMilliseconds, faults.Hang);
+        await MetadataRequestHandler.WriteJsonAsync(context, current, MetadataJsonContext.Default.FaultSettings);
+    }
+}

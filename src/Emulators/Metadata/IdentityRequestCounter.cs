@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+
+namespace TokenInjector.Emulators.Metadata;
+
+/// <summary>
+/// Counts identity requests per audience, whatever their outcome, so tests can assert how often a client really
+/// went to the metadata server (caching, retries, thundering herds).
+/// </summary>
+internal sealed class IdentityRequestCounter
+{
+    private readonly ConcurrentDictionary<string, int> _byAudience = new(StringComparer.Ordinal);
+    private int _total;
+
+    public int Total => Volatile.Read(ref _total);
+
+    public void Record(string audience)
+    {
+        _byAudience.AddOrUpdate(audience, 1, static (_, count) => count + 1);
+        Interlocked.Increment(ref _total);
+    }
+
+    public int For(string audience) => _byAudience.TryGetValue(audience, out var count) ? count : 0;
+
+    public EmulatorStats Snapshot() =>
+        new(new SortedDictionary<string, int>(_byAudience, StringComparer.Ordinal), Total);
+}

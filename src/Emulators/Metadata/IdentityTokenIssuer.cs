@@ -1,0 +1,66 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace TokenInjector.Emulators.Metadata;
+
+/// <summary>
+/// Mints the RS256 ID tokens of the identity endpoint and, when asked, reproduces the GKE metadata server's cache:
+/// per audience it keeps handing out the same token until the token's last <see cref="MetadataEmulatorOptions.GkeCacheWindow"/>.
+/// That quirk is why a client refreshing "five minutes early" on GKE gets the same, soon-expiring token back.
+/// </summary>
+internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, SigningKeyRing keys)
+{
+    internal const string Issuer = "https://accounts.google.com";
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CachedToken> _gkeCache = new(StringComparer.Ordinal);
+
+    /// <summary>A token for <paramref name="audience"/>, taken exactly as the client sent it.</summary>
+    public string Issue(string audience)
+    {
+        var now = options.Time.GetUtcNow();
+        if (!options.GkeCache)
+        {
+            return Mint(audience, now).Jwt;
+        }
+
+        lock (_gate)
+        {
+            if (_gkeCache.TryGetValue(audience, out var cached) && now < cached.ExpiresAt - options.GkeCacheWindow)
+            {
+                return cached.Jwt;
+            }
+
+            var fresh = Mint(audience, now);
+            _gkeCache[audience] = fresh;
+            return fresh.Jwt;
+        }
+    }
+
+    private CachedToken Mint(string audience, DateTimeOffset now)
+    {
+        var issuedAt = now.ToUnixTimeSeconds();
+        var expiresAt = issuedAt + (long)options.TokenLifetime.TotalSeconds;
+        var key = keys.Current;
+
+        var header = new JwtHeader("RS256", key.KeyId, "JWT");
+        var claims = new IdTokenClaims(
+            Audience: audience,
+            AuthorizedParty: options.ServiceAccountId,
+            Email: options.ServiceAccountEmail,
+            EmailVerified: true,
+            ExpiresAt: expiresAt,
+            IssuedAt: issuedAt,
+            Issuer: Issuer,
+            Subject: options.ServiceAccountId);
+
+        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header, MetadataJsonContext.Default.JwtHeader))
+            + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims, MetadataJsonContext.Default.IdTokenClaims));
+        var signature = key.Rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return new CachedToken(signingInput + "." + Base64Url.EncodeToString(signature), DateTimeOffset.FromUnixTimeSeconds(expiresAt));
+    }
+
+    private sealed record CachedToken(string Jwt, DateTimeOffset ExpiresAt);
+}

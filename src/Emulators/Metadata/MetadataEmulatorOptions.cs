@@ -1,0 +1,126 @@
+using System.Net;
+
+namespace TokenInjector.Emulators.Metadata;
+
+/// <summary>Settings of a <see cref="MetadataEmulator"/>; defaults mimic a fresh, healthy GKE metadata server.</summary>
+internal sealed class MetadataEmulatorOptions
+{
+    /// <summary>HOST:PORT to listen on; port 0 picks any free port (read it back from <see cref="MetadataEmulator.HostAndPort"/>).</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1:0";
+
+    /// <summary>Lifetime of identity tokens (exp - iat). Real tokens live one hour; tests shorten it to exercise refresh.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Mimic the GKE metadata server's cache: the same token string per audience until its last
+    /// <see cref="GkeCacheWindow"/>, then a fresh one. A client that refreshes "early" therefore gets the old token back.
+    /// </summary>
+    public bool GkeCache { get; set; }
+
+    /// <summary>How long before exp the GKE cache stops handing out a token.</summary>
+    public TimeSpan GkeCacheWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>For this long after start, fail in the way <see cref="StartupFailure"/> says (--fail-first).</summary>
+    public TimeSpan StartupWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The kind of failure during <see cref="StartupWindow"/>.</summary>
+    public StartupFailure StartupFailure { get; set; } = StartupFailure.Refuse;
+
+    /// <summary>Email of the (only) service account, reachable as "default" or by this address.</summary>
+    public string ServiceAccountEmail { get; set; } = "app@demo-project.iam.gserviceaccount.com";
+
+    /// <summary>The account's numeric unique id: the token's sub and azp.</summary>
+    public string ServiceAccountId { get; set; } = "112233445566778899001";
+
+    /// <summary>Clock for iat/exp, the GKE cache and the startup window (not for injected latency, which is real).</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>Every problem with these settings, so a caller can report them all at once.</summary>
+    internal List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!TryParseListenAddress(ListenAddress, out _))
+        {
+            errors.Add($"listen address '{ListenAddress}' is not HOST:PORT with an IP address or localhost");
+        }
+
+        if (TokenLifetime < TimeSpan.FromSeconds(1))
+        {
+            errors.Add("token lifetime must be at least 1 second");
+        }
+
+        if (GkeCacheWindow < TimeSpan.Zero)
+        {
+            errors.Add("GKE cache window must not be negative");
+        }
+
+        if (StartupWindow < TimeSpan.Zero)
+        {
+            errors.Add("startup window must not be negative");
+        }
+
+        if (!Enum.IsDefined(StartupFailure))
+        {
+            errors.Add($"unknown startup failure mode {StartupFailure}");
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceAccountEmail) || !ServiceAccountEmail.Contains('@', StringComparison.Ordinal)
+            || ServiceAccountEmail.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add($"service account email '{ServiceAccountEmail}' is not an email address");
+        }
+
+        if (string.IsNullOrEmpty(ServiceAccountId) || !ServiceAccountId.All(char.IsAsciiDigit))
+        {
+            errors.Add($"service account id '{ServiceAccountId}' must be numeric");
+        }
+
+        if (Time is null)
+        {
+            errors.Add("time provider is required");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Parses HOST:PORT where HOST is an IPv4 address, a bracketed IPv6 address or "localhost".</summary>
+    internal static bool TryParseListenAddress(string? value, out IPEndPoint endpoint)
+    {
+        endpoint = new IPEndPoint(IPAddress.Loopback, 0);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
+        {
+            return false;
+        }
+
+        var host = value[..colon];
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            endpoint = new IPEndPoint(IPAddress.Loopback, port);
+            return true;
+        }
+
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            // An unbracketed IPv6 address makes the port ambiguous.
+            return false;
+        }
+
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}

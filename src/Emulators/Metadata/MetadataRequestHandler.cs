@@ -1,0 +1,332 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace TokenInjector.Emulators.Metadata;
+
+/// <summary>
+/// Answers HTTP requests the way the GKE metadata server does (EMULATORS.md), including its unfriendly parts:
+/// the flavor-header check, 301s for directories without a slash, raw-JWT identity bodies, startup failures and
+/// injected faults. The state it serves (keys, cache, counters, faults) outlives any one listener.
+/// </summary>
+internal sealed class MetadataRequestHandler
+{
+    private const string MetadataRoot = "/computeMetadata";
+    private const string AccountsDirectory = "/computeMetadata/v1/instance/service-accounts";
+    private const string JwksPath = "/oauth2/v3/certs";
+    private const string TextContentType = "application/text";
+    private const string HtmlContentType = "text/html; charset=utf-8";
+
+    private static readonly string[] Scopes =
+    [
+        "https://www.googleapis.com/auth/cloud-platform",
+        "https://www.googleapis.com/auth/userinfo.email",
+    ];
+
+    // Directories other than the per-account ones, with their listings.
+    private static readonly Dictionary<string, string> Directories = new(StringComparer.Ordinal)
+    {
+        [MetadataRoot] = "v1/\n",
+        ["/computeMetadata/v1"] = "instance/\nproject/\nuniverse/\n",
+        ["/computeMetadata/v1/instance"] = "service-accounts/\n",
+        ["/computeMetadata/v1/project"] = "numeric-project-id\nproject-id\n",
+        ["/computeMetadata/v1/universe"] = "universe-domain\n",
+    };
+
+    private readonly MetadataEmulatorOptions _options;
+    private readonly IdentityTokenIssuer _issuer;
+    private readonly SigningKeyRing _keys;
+    private readonly EmulatorControlApi _control;
+    private readonly DateTimeOffset _startedAt;
+    private readonly string _projectId;
+
+    public MetadataRequestHandler(MetadataEmulatorOptions options, SigningKeyRing keys, EmulatorControlApi control)
+    {
+        _options = options;
+        _keys = keys;
+        _control = control;
+        _issuer = new IdentityTokenIssuer(options, keys);
+        _startedAt = options.Time.GetUtcNow();
+
+        // app@demo-project.iam.gserviceaccount.com belongs to project demo-project.
+        var domain = options.ServiceAccountEmail[(options.ServiceAccountEmail.IndexOf('@', StringComparison.Ordinal) + 1)..];
+        _projectId = domain.Split('.')[0];
+    }
+
+    public MetadataFaults Faults => _control.Faults;
+
+    public IdentityRequestCounter Counter => _control.Counter;
+
+    /// <summary>Handles one request; <paramref name="stopping"/> fires when this listener goes away (outage, dispose).</summary>
+    public async Task HandleAsync(HttpContext context, CancellationToken stopping)
+    {
+        // Node's gcp-metadata rejects a 2xx without it and .NET's probe requires it: on every answer, errors included.
+        context.Response.Headers["Metadata-Flavor"] = "Google";
+        context.Response.Headers.Server = "Metadata Server for VM";
+
+        var path = context.Request.Path.Value ?? "/";
+        if (path.StartsWith(EmulatorControlApi.PathPrefix, StringComparison.Ordinal))
+        {
+            await _control.HandleAsync(context);
+            return;
+        }
+
+        // The real JWKS lives at www.googleapis.com, not on the metadata server: startup failures and faults never touch it.
+        if (path == JwksPath && HttpMethods.IsGet(context.Request.Method))
+        {
+            await WriteJsonAsync(context, _keys.ToJwks(), MetadataJsonContext.Default.JsonWebKeySet);
+            return;
+        }
+
+        var isMetadata = path == MetadataRoot || path.StartsWith(MetadataRoot + "/", StringComparison.Ordinal);
+        if (isMetadata && IsIdentityPath(path))
+        {
+            Counter.Record(LenientQuery.Get(context.Request.QueryString.Value, "audience") ?? string.Empty);
+        }
+
+        if (InStartupWindow())
+        {
+            // Only NotFound/Unavailable get here: with Refuse nothing listens during the window.
+            var status = _options.StartupFailure == StartupFailure.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status503ServiceUnavailable;
+            await WriteHtmlErrorAsync(context, status, "The metadata server is starting.");
+            return;
+        }
+
+        if (path == "/")
+        {
+            // The detection probe of the client libraries: no flavor header needed.
+            await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "computeMetadata/\n");
+            return;
+        }
+
+        if (!isMetadata)
+        {
+            await WriteHtmlErrorAsync(context, StatusCodes.Status404NotFound, "Not found.");
+            return;
+        }
+
+        if (!await ApplyFaultsAsync(context, stopping))
+        {
+            return;
+        }
+
+        await HandleMetadataAsync(context, path);
+    }
+
+    private bool InStartupWindow() =>
+        _options.StartupWindow > TimeSpan.Zero && _options.Time.GetUtcNow() - _startedAt < _options.StartupWindow;
+
+    private static bool IsIdentityPath(string path) =>
+        path.StartsWith(AccountsDirectory + "/", StringComparison.Ordinal) && path.EndsWith("/identity", StringComparison.Ordinal);
+
+    // False when the request must not be answered normally (it was answered with a fault, or abandoned).
+    private async Task<bool> ApplyFaultsAsync(HttpContext context, CancellationToken stopping)
+    {
+        var faults = Faults;
+        var latency = faults.Latency;
+        if (faults.Hang || latency > TimeSpan.Zero)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, context.RequestAborted);
+            try
+            {
+                await faults.WaitWhileHangingAsync(linked.Token);
+                if (latency > TimeSpan.Zero)
+                {
+                    // Latency is real time on purpose: it exercises the client's own timeouts.
+                    await Task.Delay(latency, TimeProvider.System, linked.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Client gone, or the listener stops: drop the connection as a dying server would.
+                context.Abort();
+                return false;
+            }
+        }
+
+        if (faults.Status is { } status)
+        {
+            await WriteHtmlErrorAsync(context, status, $"Injected fault: HTTP {status}.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task HandleMetadataAsync(HttpContext context, string path)
+    {
+        var request = context.Request;
+        if (request.Headers.ContainsKey("X-Forwarded-For"))
+        {
+            // The real server refuses anything that looks proxied, so a sidecar cannot be used as an open relay.
+            await WriteHtmlErrorAsync(context, StatusCodes.Status403Forbidden, "Requests with an X-Forwarded-For header are refused.");
+            return;
+        }
+
+        if (!string.Equals(request.Headers["Metadata-Flavor"], "Google", StringComparison.Ordinal))
+        {
+            await WriteHtmlErrorAsync(
+                context,
+                StatusCodes.Status403Forbidden,
+                $"Your client does not have permission to get URL {path} from this server. Missing Metadata-Flavor:Google header.");
+            return;
+        }
+
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            await WriteHtmlErrorAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed.");
+            return;
+        }
+
+        var trailingSlash = path.EndsWith('/');
+        var trimmed = path.TrimEnd('/');
+        if (Directories.TryGetValue(trimmed, out var listing) || trimmed == AccountsDirectory)
+        {
+            if (!trailingSlash)
+            {
+                await RedirectToDirectoryAsync(context, trimmed);
+                return;
+            }
+
+            listing ??= $"default/\n{_options.ServiceAccountEmail}/\n";
+            await WriteAsync(context, StatusCodes.Status200OK, TextContentType, listing);
+            return;
+        }
+
+        if (trimmed.StartsWith(AccountsDirectory + "/", StringComparison.Ordinal))
+        {
+            await HandleServiceAccountAsync(context, trimmed[(AccountsDirectory.Length + 1)..], trailingSlash);
+            return;
+        }
+
+        if (trailingSlash)
+        {
+            await WriteNotFoundAsync(context);
+            return;
+        }
+
+        switch (trimmed)
+        {
+            case "/computeMetadata/v1/project/project-id":
+                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, _projectId);
+                break;
+            case "/computeMetadata/v1/project/numeric-project-id":
+                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "123456789012");
+                break;
+            case "/computeMetadata/v1/universe/universe-domain":
+                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "googleapis.com");
+                break;
+            default:
+                await WriteNotFoundAsync(context);
+                break;
+        }
+    }
+
+    // rest = "{account}" or "{account}/{leaf}".
+    private async Task HandleServiceAccountAsync(HttpContext context, string rest, bool trailingSlash)
+    {
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var account = slash < 0 ? rest : rest[..slash];
+        var leaf = slash < 0 ? null : rest[(slash + 1)..];
+        if (account != "default" && account != _options.ServiceAccountEmail)
+        {
+            await WriteNotFoundAsync(context);
+            return;
+        }
+
+        if (leaf is null)
+        {
+            if (!trailingSlash)
+            {
+                await RedirectToDirectoryAsync(context, $"{AccountsDirectory}/{account}");
+                return;
+            }
+
+            if (string.Equals(LenientQuery.Get(context.Request.QueryString.Value, "recursive"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                var info = new ServiceAccountInfo(["default"], _options.ServiceAccountEmail, Scopes);
+                await WriteJsonAsync(context, info, MetadataJsonContext.Default.ServiceAccountInfo);
+                return;
+            }
+
+            await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "aliases\nemail\nidentity\nscopes\ntoken\n");
+            return;
+        }
+
+        if (trailingSlash)
+        {
+            await WriteNotFoundAsync(context);
+            return;
+        }
+
+        switch (leaf)
+        {
+            case "email":
+                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, _options.ServiceAccountEmail);
+                break;
+            case "aliases":
+                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "default\n");
+                break;
+            case "scopes":
+                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, string.Join('\n', Scopes) + "\n");
+                break;
+            case "token":
+                var accessToken = new AccessTokenResponse("ya29." + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(96)), 3599, "Bearer");
+                await WriteJsonAsync(context, accessToken, MetadataJsonContext.Default.AccessTokenResponse);
+                break;
+            case "identity":
+                await HandleIdentityAsync(context);
+                break;
+            default:
+                await WriteNotFoundAsync(context);
+                break;
+        }
+    }
+
+    private async Task HandleIdentityAsync(HttpContext context)
+    {
+        var audience = LenientQuery.Get(context.Request.QueryString.Value, "audience");
+        if (string.IsNullOrEmpty(audience))
+        {
+            await WriteAsync(context, StatusCodes.Status400BadRequest, HtmlContentType, "non-empty audience parameter required");
+            return;
+        }
+
+        // format=standard|full and licenses=TRUE|FALSE are accepted and change nothing: under Workload Identity
+        // there is no "google" claim to add. The body is the bare JWT, never JSON.
+        await WriteAsync(context, StatusCodes.Status200OK, HtmlContentType, _issuer.Issue(audience));
+    }
+
+    private static Task RedirectToDirectoryAsync(HttpContext context, string directory)
+    {
+        context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
+        context.Response.Headers.Location = directory + "/" + context.Request.QueryString.Value;
+        context.Response.ContentType = HtmlContentType;
+        return context.Response.WriteAsync($"<a href=\"{directory}/\">Moved Permanently</a>.\n");
+    }
+
+    private static Task WriteNotFoundAsync(HttpContext context) =>
+        WriteHtmlErrorAsync(context, StatusCodes.Status404NotFound, "The requested URL was not found on this server.");
+
+    internal static Task WriteHtmlErrorAsync(HttpContext context, int status, string message) =>
+        WriteAsync(
+            context,
+            status,
+            HtmlContentType,
+            $"<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n<title>Error {status}</title>\n<p><b>{status}.</b> {System.Net.WebUtility.HtmlEncode(message)}\n");
+
+    internal static Task WriteAsync(HttpContext context, int status, string contentType, string body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        return context.Response.WriteAsync(body);
+    }
+
+    internal static Task WriteJsonAsync<T>(HttpContext context, T value, JsonTypeInfo<T> typeInfo)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, value, typeInfo, context.RequestAborted);
+    }
+}

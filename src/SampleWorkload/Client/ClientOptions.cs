@@ -77,8 +77,8 @@ internal sealed record ClientOptions
         var rate = ReadNumber(values, "rate", 5, min: 0.01, max: 1000, errors);
         var duration = values.ContainsKey("duration") ? ReadNumber(values, "duration", 0, min: 0.1, max: 31_536_000, errors) : (double?)null;
         var timeout = ReadNumber(values, "timeout", 10, min: 0.01, max: 3600, errors);
-        var streamMessages = ReadNumber(values, "stream-messages", 20, min: 1, max: 1_000_000, errors);
-        var streamInterval = ReadNumber(values, "stream-interval-ms", 500, min: 0, max: 3_600_000, errors);
+        var streamMessages = ReadNumber(values, "stream-messages", 20, min: 1, max: 1_000_000, errors, integer: true);
+        var streamInterval = ReadNumber(values, "stream-interval-ms", 500, min: 0, max: 3_600_000, errors, integer: true);
         foreach (var unknown in values.Keys.Except(["target", "rate", "duration", "timeout", "stream-messages", "stream-interval-ms"]))
         {
             errors.Add($"unknown option --{unknown}");
@@ -143,16 +143,18 @@ internal sealed record ClientOptions
             : null;
 
     private static double ReadNumber(
-        Dictionary<string, string> values, string name, double fallback, double min, double max, List<string> errors)
+        Dictionary<string, string> values, string name, double fallback, double min, double max, List<string> errors, bool integer = false)
     {
         if (!values.TryGetValue(name, out var raw))
         {
             return fallback;
         }
 
-        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            || value < min || value > max || (integer && value != Math.Floor(value)))
         {
-            errors.Add($"--{name}='{raw}' must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+            var kind = integer ? "a whole number" : "a number";
+            errors.Add($"--{name}='{raw}' must be {kind} from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
             return fallback;
         }
 

@@ -65,4 +65,22 @@ public sealed class ClientOptionsTests
         Assert.Null(options);
         Assert.Contains(errors, error => error.Contains("is not an http:// or https:// URL", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Parse_FractionalStreamMessages_IsAnError()
+    {
+        var options = ClientOptions.Parse(["--target", "http://127.0.0.1:1", "--stream-messages", "1.5"], NoEnvironment, out var errors);
+
+        Assert.Null(options);
+        Assert.Equal(["--stream-messages='1.5' must be a whole number from 1 to 1000000"], errors);
+    }
+
+    [Fact]
+    public void Parse_Help_ReturnsNoOptionsAndNoErrors()
+    {
+        var options = ClientOptions.Parse(["--rate", "bad", "--help"], NoEnvironment, out var errors);
+
+        Assert.Null(options);
+        Assert.Empty(errors);
+    }
 }

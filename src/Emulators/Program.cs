@@ -1,3 +1,4 @@
+using TokenInjector.Emulators.CloudRun;
 using TokenInjector.Emulators.Metadata;
 
 // Local emulators of the GKE metadata server and of Cloud Run's front end (see EMULATORS.md).
@@ -5,18 +6,9 @@ using TokenInjector.Emulators.Metadata;
 return args switch
 {
     ["metadata", .. var rest] => await MetadataCommand.RunAsync(rest),
-
-    // cloud-run: wire TokenInjector.Emulators.CloudRun.CloudRunCommand.RunAsync(rest) here once it exists.
-    ["cloud-run", ..] => NotBuilt("cloud-run"),
-
+    ["cloud-run", .. var rest] => await CloudRunCommand.RunAsync(rest),
     _ => Usage(),
 };
-
-static int NotBuilt(string emulator)
-{
-    Console.Error.WriteLine($"{emulator}: not built yet");
-    return 2;
-}
 
 static int Usage()
 {

@@ -10,9 +10,6 @@ internal sealed record SidecarHostOverrides
 {
     public TimeProvider? Time { get; init; }
 
-    /// <summary>host:port of the metadata server, instead of the process-wide <c>GCE_METADATA_HOST</c>.</summary>
-    public string? MetadataHost { get; init; }
-
     public IIdTokenSource? TokenSource { get; init; }
 
     public Action<ILoggingBuilder>? Logging { get; init; }
@@ -41,7 +38,7 @@ internal static class SidecarHost
         services.AddSingleton(overrides.TokenSource ?? settings.TokenSource switch
         {
             TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(settings.FetchTimeout),
-            _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout, overrides.MetadataHost),
+            _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout),
         });
         services.AddSingleton(new TokenCacheOptions(
             settings.Audiences, settings.AllowDynamicAudiences, settings.MaxDynamicAudiences, settings.DynamicAudienceIdle));

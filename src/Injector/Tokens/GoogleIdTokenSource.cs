@@ -15,16 +15,14 @@ internal sealed class GoogleIdTokenSource(Func<CancellationToken, Task<IOidcToke
 {
     private IOidcTokenProvider? _provider;
 
-    /// <param name="fetchTimeout">Time limit of one request.</param>
-    /// <param name="metadataHost">host:port of the metadata server; null for the library's default
-    /// (<c>GCE_METADATA_HOST</c>, else 169.254.169.254).</param>
-    public static GoogleIdTokenSource ForMetadataServer(TimeSpan fetchTimeout, string? metadataHost = null)
+    /// <summary>
+    /// The GKE metadata server at <c>GCE_METADATA_HOST</c> (else 169.254.169.254). The address must come from that
+    /// variable: the library reads the identity endpoint's raw-JWT answer only when the request went to the URL it
+    /// derives from it.
+    /// </summary>
+    public static GoogleIdTokenSource ForMetadataServer(TimeSpan fetchTimeout)
     {
-        var initializer = metadataHost is null
-            ? new ComputeCredential.Initializer()
-            : new ComputeCredential.Initializer(
-                $"http://{metadataHost}/computeMetadata/v1/instance/service-accounts/default/token",
-                $"http://{metadataHost}/computeMetadata/v1/instance/service-accounts/default/identity");
+        var initializer = new ComputeCredential.Initializer();
         initializer.HttpClientFactory = new TimeLimitedHttpClientFactory(fetchTimeout);
         initializer.DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None;
         var credential = new ComputeCredential(initializer);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.Core;
 using Grpc.Net.Client;
 using TokenInjector.Emulators.CloudRun;
 using TokenInjector.Tests.Support;
@@ -76,7 +75,7 @@ public sealed class CloudRunEmulatorFixture : IAsyncLifetime
 
     internal static TestEcho.TestEchoClient Client(GrpcChannel channel) => new(channel);
 
-    internal static Metadata Bearer(string token, string header = "authorization") => new() { { header, "Bearer " + token } };
+    internal static Grpc.Core.Metadata Bearer(string token, string header = "authorization") => new() { { header, "Bearer " + token } };
 
     /// <summary>The form in which the container must receive <paramref name="token"/>.</summary>
     internal static string Redacted(string token) =>

@@ -274,7 +274,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
         await using var emulator = await fixture.StartEmulatorAsync();
         using var channel = fixture.CreateChannel(emulator);
         var token = Issuer.CreateIdToken(ServiceUrl);
-        var headers = new Metadata
+        var headers = new Grpc.Core.Metadata
         {
             { "x-serverless-authorization", "Bearer " + token },
             { "authorization", "Bearer app-level-credential" },
@@ -291,7 +291,7 @@ public sealed class CloudRunEmulatorTests(CloudRunEmulatorFixture fixture) : ICl
     {
         await using var emulator = await fixture.StartEmulatorAsync();
         using var channel = fixture.CreateChannel(emulator);
-        var headers = new Metadata
+        var headers = new Grpc.Core.Metadata
         {
             { "x-serverless-authorization", "Bearer " + Issuer.CreateIdToken("https://wrong.example.com") },
             { "authorization", "Bearer " + Issuer.CreateIdToken(ServiceUrl) },

@@ -64,15 +64,15 @@ public sealed class MetadataProcessTests
     }
 
     [Fact]
-    public async Task EmulatorsCloudRun_NotBuiltYet_ExitsTwo()
+    public async Task EmulatorsUnknownRole_PrintsUsage_ExitsTwo()
     {
-        using var process = StartEmulatorProcess("cloud-run");
+        using var process = StartEmulatorProcess("gce");
 
         var stderr = await process.StandardError.ReadToEndAsync().Bounded();
         await process.WaitForExitAsync().Bounded();
 
         Assert.Equal(2, process.ExitCode);
-        Assert.Contains("cloud-run: not built yet", stderr, StringComparison.Ordinal);
+        Assert.Contains("usage: emulators metadata|cloud-run", stderr, StringComparison.Ordinal);
     }
 
     private static Process StartEmulatorProcess(params string[] args)

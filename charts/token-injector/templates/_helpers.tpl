@@ -129,8 +129,12 @@ callers read it from there.
 {{- $cached := index .Values "tokenInjectorGeneratedTls" | default dict }}
 {{- if not $cached }}
 {{- $existing := lookup "v1" "Secret" .Release.Namespace (include "token-injector.tlsSecretName" .) }}
-{{- if and $existing (hasKey ($existing.data | default dict) "ca.crt") (hasKey $existing.data "tls.crt") (hasKey $existing.data "tls.key") }}
-{{- $cached = dict "caCrt" (index $existing.data "ca.crt") "tlsCrt" (index $existing.data "tls.crt") "tlsKey" (index $existing.data "tls.key") }}
+{{- $data := dict }}
+{{- if $existing }}
+{{- $data = $existing.data | default dict }}
+{{- end }}
+{{- if and (hasKey $data "ca.crt") (hasKey $data "tls.crt") (hasKey $data "tls.key") }}
+{{- $cached = dict "caCrt" (index $data "ca.crt") "tlsCrt" (index $data "tls.crt") "tlsKey" (index $data "tls.key") }}
 {{- else }}
 {{- $days := int .Values.certificate.validityDays }}
 {{- $names := include "token-injector.serviceDnsNames" . | fromJsonArray }}

@@ -5,25 +5,6 @@ using k8s.Models;
 
 namespace TokenInjector.Webhook;
 
-/// <summary>How one pod was judged.</summary>
-internal enum AdmissionOutcome
-{
-    /// <summary>The sidecar was added; the decision carries the patch.</summary>
-    Mutated,
-
-    /// <summary>Nothing to do (already injected, or not a pod the webhook acts on).</summary>
-    Skipped,
-
-    /// <summary>The pod's annotations are wrong; the decision carries the reason.</summary>
-    Denied,
-}
-
-/// <summary>A decision on one pod, before it is wrapped into an AdmissionResponse.</summary>
-internal sealed record AdmissionDecision(AdmissionOutcome Outcome, JsonArray? Patch, string? Message, IReadOnlyList<string> Warnings)
-{
-    public static AdmissionDecision Skip(string reason) => new(AdmissionOutcome.Skipped, null, reason, []);
-}
-
 /// <summary>
 /// From the pod as the API server sent it to a decision with its JSON patch: parse, validate the annotations, run
 /// <see cref="PodMutator"/>, and diff the original and mutated pods as serialized by the KubernetesClient models.

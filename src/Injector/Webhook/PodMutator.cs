@@ -4,9 +4,6 @@ using k8s.Models;
 
 namespace TokenInjector.Webhook;
 
-/// <summary>The outcome of <see cref="PodMutator.Mutate"/>: the pod with the sidecar, and warnings for the user.</summary>
-internal sealed record MutationResult(V1Pod Pod, IReadOnlyList<string> Warnings);
-
 /// <summary>
 /// The pod mutation as a pure function: <c>(pod, request, defaults) → mutated pod</c>. It never changes its input,
 /// so the caller can diff the two to build the JSON patch.

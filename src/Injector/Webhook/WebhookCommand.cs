@@ -30,7 +30,16 @@ internal static class WebhookCommand
             return 2;
         }
 
-        var app = await WebhookServer.StartAsync(settings, ct);
+        WebApplication app;
+        try
+        {
+            app = await WebhookServer.StartAsync(settings, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return 0;
+        }
+
         await using (app)
         {
             try

@@ -307,7 +307,8 @@ public sealed partial class ChartTests
 
     internal static JsonObject Values() => YamlJson.Parse(File.ReadAllText(Path.Combine(Chart, "values.yaml")))!.AsObject();
 
-    private static Task<JsonSchema> Schema() => JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(Chart, "values.schema.json")));
+    private static Task<JsonSchema> Schema() =>
+        JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(Chart, "values.schema.json"))).WaitAsync(TimeSpan.FromSeconds(30));
 
     private static IEnumerable<string> TemplateFiles() =>
         Directory.GetFiles(Path.Combine(Chart, "templates"), "*", SearchOption.AllDirectories);

@@ -71,7 +71,8 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        await _app.StopAsync(CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
         _stopping.Dispose();
     }

@@ -113,7 +113,8 @@ internal sealed class RunningWebhook : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
     }
 }

@@ -305,6 +305,37 @@ public sealed partial class ChartTests
         }
     }
 
+    [Fact]
+    public void SidecarDefaults_MatchWhatTheWebhookInjects()
+    {
+        var values = Values();
+        var podMonitor = File.ReadAllText(Path.Combine(Chart, "templates", "sidecar-podmonitor.yaml"));
+
+        Assert.Contains("port: " + PodMutator.AdminPortName, podMonitor, StringComparison.Ordinal);
+        Assert.Contains("token-injector.dev/inject: \"true\"", podMonitor, StringComparison.Ordinal);
+        Assert.Equal(WebhookSettings.Command.Find("sidecar-admin-port")!.Default, values["sidecar"]!["adminPort"]!.ToString());
+        Assert.Equal(WebhookSettings.Command.Find("sidecar-cpu-request")!.Default, values["sidecar"]!["cpuRequest"]!.ToString());
+        Assert.Equal(WebhookSettings.Command.Find("sidecar-memory-request")!.Default, values["sidecar"]!["memoryRequest"]!.ToString());
+        Assert.Equal(WebhookSettings.Command.Find("sidecar-memory-limit")!.Default, values["sidecar"]!["memoryLimit"]!.ToString());
+    }
+
+    [Fact]
+    public void Notes_WarnOnRiskySettings()
+    {
+        var notes = File.ReadAllText(Path.Combine(Chart, "templates", "NOTES.txt"));
+
+        foreach (var expected in new[]
+        {
+            "if eq .Values.webhook.failurePolicy \"Ignore\"", "if lt (int .Values.webhook.replicas) 2",
+            "if not .Values.webhook.podDisruptionBudget.enabled", "hasSuffix \":latest\"",
+        })
+        {
+            Assert.Contains(expected, notes, StringComparison.Ordinal);
+        }
+
+        Assert.True(Count(notes, "WARNING:") >= 5, "NOTES.txt should warn on each risky setting");
+    }
+
     internal static JsonObject Values() => YamlJson.Parse(File.ReadAllText(Path.Combine(Chart, "values.yaml")))!.AsObject();
 
     private static Task<JsonSchema> Schema() =>

@@ -77,6 +77,14 @@ public sealed class WebhookSettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_Help_ExitsWithZeroWithoutStarting()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, await WebhookCommand.RunAsync(["--help"], timeout.Token).WaitAsync(timeout.Token));
+    }
+
+    [Fact]
     public void HelpText_ListsEveryOption()
     {
         var help = WebhookSettings.Command.HelpText();

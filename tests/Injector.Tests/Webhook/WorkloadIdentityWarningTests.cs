@@ -11,6 +11,9 @@ namespace TokenInjector.Tests.Webhook;
 public sealed class WorkloadIdentityWarningTests : IDisposable
 {
     private static readonly TimeSpan LookupTimeout = TimeSpan.FromMilliseconds(750);
+
+    // Beyond the look-up's own limit: TLS to the webhook and the rest of the request on a busy 2-core machine.
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
     private readonly WebhookTestCertificates _certificates = WebhookTestCertificates.Create();
 
@@ -77,7 +80,7 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
         Assert.True(response["allowed"]!.GetValue<bool>());
         Assert.NotNull(response["patch"]);
         Assert.Null(response["warnings"]);
-        Assert.True(elapsed.Elapsed < LookupTimeout + TimeSpan.FromSeconds(2), $"took {elapsed.Elapsed}");
+        Assert.True(elapsed.Elapsed < LookupTimeout + Slack, $"took {elapsed.Elapsed}");
     }
 
     [Fact]
@@ -96,7 +99,7 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
         Assert.Null(response["warnings"]);
         Assert.Equal(1, api.Requests);
         Assert.True(elapsed.Elapsed >= LookupTimeout - TimeSpan.FromMilliseconds(50), $"answered in {elapsed.Elapsed}, before the look-up could time out");
-        Assert.True(elapsed.Elapsed < LookupTimeout + TimeSpan.FromSeconds(2), $"took {elapsed.Elapsed}");
+        Assert.True(elapsed.Elapsed < LookupTimeout + Slack, $"took {elapsed.Elapsed}");
     }
 
     public void Dispose()

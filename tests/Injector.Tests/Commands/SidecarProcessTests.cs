@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Grpc.Core;
+using TokenInjector.SampleWorkload.Protos;
+using TokenInjector.Serving;
+using TokenInjector.Tests.Support;
+
+namespace TokenInjector.Tests.Commands;
+
+/// <summary>The built <c>injector</c> executable as a real process, against the in-process emulators.</summary>
+[Collection(nameof(GceMetadataHostSerialGroup))]
+public sealed class SidecarProcessTests
+{
+    [Fact]
+    public async Task Sigterm_DuringHundredStreamingCalls_AllFinish_NewConnectionsRefused_ExitZero()
+    {
+        await using var stack = await CloudRunStack.StartAsync();
+        using var sidecar = StartSidecar(stack, [.. stack.RouteArgs(), "--drain-timeout", "20s"]);
+        await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
+        using var channel = stack.RouteChannel();
+        var client = new Echo.EchoClient(channel);
+        var started = 0;
+        var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task<int> StreamAsync(int id)
+        {
+            using var call = client.ServerStream(new StreamRequest { Message = "s" + id, Count = 20, IntervalMs = 100 }, deadline: TestWait.Deadline());
+            var received = 0;
+            await foreach (var reply in call.ResponseStream.ReadAllAsync())
+            {
+                if (received++ == 0 && Interlocked.Increment(ref started) == 100)
+                {
+                    allStarted.SetResult();
+                }
+            }
+
+            return received;
+        }
+
+        var streams = Enumerable.Range(0, 100).Select(StreamAsync).ToArray();
+        await allStarted.Task.Bounded();
+        await sidecar.TerminateAsync();
+        await sidecar.WaitForLineAsync(line => line.Contains("Stopping routes", StringComparison.Ordinal));
+
+        Assert.True(await ConnectionRefusedSoonAsync(stack.RoutePort), "the route port still accepts connections after SIGTERM");
+        var received = await Task.WhenAll(streams).Bounded();
+        Assert.All(received, count => Assert.Equal(20, count));
+        await sidecar.WaitForExitAsync();
+        Assert.Equal(0, sidecar.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("text")]
+    [InlineData("json")]
+    public async Task LogsOfAFullRun_NeverContainAToken(string format)
+    {
+        await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(6));
+        var socket = stack.Directory.File("sidecar.sock");
+        using var sidecar = StartSidecar(stack, [.. stack.RouteArgs(), "--log-format", format, "--log-level", "debug"]);
+        await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
+        using var tokenApi = UnixSocketHttpClient.Create(socket, TestWait.Limit);
+        using var channel = stack.RouteChannel();
+        var client = new Echo.EchoClient(channel);
+        var tokens = new HashSet<string>();
+
+        // A full run: tokens over the socket across a refresh, proxied calls, bad requests, metadata errors.
+        var end = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < end)
+        {
+            tokens.Add(await tokenApi.GetStringAsync("/v1/token?audience=" + Uri.EscapeDataString(CloudRunStack.ServiceUrl)).Bounded());
+            await client.UnaryAsync(new EchoRequest { Message = "x" }, deadline: TestWait.Deadline());
+            using (await tokenApi.GetAsync("/v1/token?audience=").Bounded())
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        stack.Metadata.Faults.Status = 503;
+        using (await tokenApi.GetAsync("/v1/token?audience=https://another.example").Bounded())
+        {
+        }
+
+        stack.Metadata.Faults.Status = null;
+        using var tokenCommand = ChildProcess.Start("injector.dll", ["token", "--audience", CloudRunStack.ServiceUrl, "--socket", socket]);
+        await tokenCommand.WaitForExitAsync();
+        Assert.Equal(0, tokenCommand.ExitCode);
+        var printed = tokenCommand.Output.Trim();
+        Assert.Equal(3, printed.Split('.').Length);
+        tokens.Add(printed);
+        await sidecar.TerminateAsync();
+        await sidecar.WaitForExitAsync();
+
+        Assert.True(tokens.Count >= 2, $"expected a refresh during the run, saw {tokens.Count} tokens");
+        var log = sidecar.Output;
+        Assert.Contains("New token for", log, StringComparison.Ordinal);
+        Assert.Contains("503", log, StringComparison.Ordinal);
+        foreach (var token in tokens)
+        {
+            Assert.DoesNotContain(token, log, StringComparison.Ordinal);
+            Assert.DoesNotContain(token.Split('.')[1], log, StringComparison.Ordinal);
+            Assert.DoesNotContain(token.Split('.')[2], log, StringComparison.Ordinal);
+        }
+
+        if (format == "json")
+        {
+            foreach (var line in log.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                using var entry = JsonDocument.Parse(line);
+                Assert.False(string.IsNullOrEmpty(entry.RootElement.GetProperty("severity").GetString()));
+                Assert.False(string.IsNullOrEmpty(entry.RootElement.GetProperty("message").GetString()));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task TokenCommand_WithoutASidecar_FailsWithAClearMessage()
+    {
+        using var directory = new TempDirectory();
+        using var command = ChildProcess.Start("injector.dll", ["token", "--audience", "https://a.example", "--socket", directory.File("none.sock")]);
+
+        await command.WaitForExitAsync();
+
+        Assert.Equal(1, command.ExitCode);
+        Assert.Contains("cannot reach the token API at", command.Output, StringComparison.Ordinal);
+        Assert.Contains("is the sidecar running?", command.Output, StringComparison.Ordinal);
+    }
+
+    private static ChildProcess StartSidecar(CloudRunStack stack, IEnumerable<string> args) => ChildProcess.Start(
+        "injector.dll",
+        ["sidecar", "--socket", stack.Directory.File("sidecar.sock"), "--admin-address", "127.0.0.1:0", .. args],
+        new Dictionary<string, string> { ["GCE_METADATA_HOST"] = stack.Metadata.HostAndPort });
+
+    private static async Task<bool> ConnectionRefusedSoonAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Bounded();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                return true;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return false;
+    }
+}

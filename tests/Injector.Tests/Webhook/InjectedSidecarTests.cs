@@ -8,8 +8,8 @@ namespace TokenInjector.Tests.Webhook;
 
 /// <summary>
 /// The container the webhook injects must be one that <c>injector sidecar</c> accepts: its args and env go through
-/// the sidecar's own option table and validation. (A full run against the emulators is to follow once the proxy
-/// lands.) Every golden case is checked, so each annotation combination the fixtures cover is covered here too.
+/// the sidecar's own option table and validation (<see cref="InjectedSidecarRunTests"/> runs one for real). Every
+/// golden case is checked, so each annotation combination the fixtures cover is covered here too.
 /// </summary>
 public sealed class InjectedSidecarTests
 {

@@ -89,29 +89,9 @@ internal sealed class TestCertificateAuthority : IDisposable
         return (certificatePath, keyPath);
     }
 
-    /// <summary>Validates a server certificate: host name as checked by TLS, chain built to this CA and no other root.</summary>
-    public bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-        {
-            return false;
-        }
-
-        using var customChain = new X509Chain();
-        customChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        customChain.ChainPolicy.CustomTrustStore.Add(Certificate);
-        customChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                customChain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-
-        using var leaf = new X509Certificate2(certificate);
-        return customChain.Build(leaf);
-    }
+    /// <summary>Validates a server certificate as the sidecar does, with this CA added to the trusted roots.</summary>
+    public bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        new TokenInjector.Proxy.UpstreamTrust([Certificate]).Validate(sender, certificate, chain, errors);
 
     /// <summary>
     /// An HTTP handler that trusts this CA and, when <paramref name="connectTo"/> is given, connects there whatever

@@ -28,7 +28,11 @@ internal sealed partial class TokenApiServer(SidecarSettings settings, TokenApiH
             // Long queries must reach the handler so that it can say what is wrong; only local processes can connect.
             kestrel.Limits.MaxRequestLineSize = 2 * 1024 * 1024;
             kestrel.Limits.MaxRequestBufferSize = 4 * 1024 * 1024;
-            kestrel.ListenUnixSocket(path, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.ListenUnixSocket(path, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(RequestLineGuard.Guard);
+            });
         });
         _app.Run(handler.HandleAsync);
         await _app.StartAsync(cancellationToken);

@@ -1,10 +1,12 @@
 using TokenInjector.Commands;
+using TokenInjector.Webhook;
 
 // One executable, several roles (DESIGN.md "Parts").
 return args switch
 {
     ["sidecar", .. var rest] => await SidecarCommand.RunAsync(rest),
     ["token", .. var rest] => await TokenCommand.RunAsync(rest),
+    ["webhook", .. var rest] => await WebhookCommand.RunAsync(rest, CancellationToken.None),
     ["--version"] => PrintVersion(),
     _ => Usage(),
 };

@@ -33,6 +33,7 @@ internal sealed record SidecarSettings
             new("audience", "AUDIENCE", "audience to keep fresh", Repeatable: true),
             new("route", RouteSpec.Syntax, "local 127.0.0.1:PORT -> upstream; audience defaults to https://HOST", Repeatable: true),
             new("resolve", ResolveSpec.Syntax, "connect to ADDRESS for HOST:PORT (as curl's --resolve)", Repeatable: true),
+            new("route-listen-address", "ADDRESS", "address the route listeners bind; anything but loopback exposes them to the network", Default: "127.0.0.1"),
             new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots"),
             new("auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes", Default: "authorization"),
             new("socket", "PATH", "token API Unix socket", Default: "/var/run/token-injector/token.sock"),
@@ -55,6 +56,8 @@ internal sealed record SidecarSettings
     public required IReadOnlyList<RouteSpec> Routes { get; init; }
 
     public required IReadOnlyList<ResolveSpec> Resolves { get; init; }
+
+    public required IPAddress RouteListenAddress { get; init; }
 
     public string? UpstreamCaFile { get; init; }
 
@@ -138,6 +141,13 @@ internal sealed record SidecarSettings
             options.AddError(caFile, "upstream-ca-file", "does not exist");
         }
 
+        var routeAddress = options.Single("route-listen-address")!;
+        if (!IPAddress.TryParse(routeAddress.Text, out var routeListenAddress))
+        {
+            options.AddError(routeAddress, "route-listen-address", "is not a numeric IP address such as 127.0.0.1");
+            routeListenAddress = IPAddress.Loopback;
+        }
+
         var socket = options.Single("socket")!;
         if (!Path.IsPathRooted(socket.Text) && !socket.Text.StartsWith('.'))
         {
@@ -162,6 +172,7 @@ internal sealed record SidecarSettings
             Audiences = audiences,
             Routes = routes,
             Resolves = resolves,
+            RouteListenAddress = routeListenAddress,
             UpstreamCaFile = caFile?.Text,
             AuthHeader = options.Choice("auth-header", new Dictionary<string, AuthHeaderMode>
             {

@@ -11,12 +11,14 @@ namespace TokenInjector.Hosting;
 /// </summary>
 internal static class LocalWebServer
 {
-    public static WebApplication Create(ILoggerFactory loggerFactory, Action<KestrelServerOptions> configureKestrel)
+    public static WebApplication Create(
+        ILoggerFactory loggerFactory, Action<KestrelServerOptions> configureKestrel, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "injector" });
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddLogging();
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
+        configureServices?.Invoke(builder.Services);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -1,5 +1,6 @@
 using Prometheus;
 using TokenInjector.Configuration;
+using TokenInjector.Proxy;
 using TokenInjector.Serving;
 using TokenInjector.Tokens;
 
@@ -56,6 +57,11 @@ internal static class SidecarHost
         services.AddHostedService(provider => provider.GetRequiredService<TokenApiServer>());
         services.AddSingleton<AdminServer>();
         services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
+
+        // Registered last so that it stops first: routes drain while tokens and the admin listener still serve.
+        services.AddSingleton<ProxyMetrics>();
+        services.AddSingleton<ProxyServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<ProxyServer>());
         return builder.Build();
     }
 }

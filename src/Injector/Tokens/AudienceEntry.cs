@@ -24,6 +24,9 @@ internal sealed class AudienceEntry
     // (about three seconds of retries) are logged at debug level only.
     private const int QuietStartupAttempts = 5;
 
+    // At most one refresh forced by an upstream 401 per interval.
+    private static readonly TimeSpan ForcedRefreshInterval = TimeSpan.FromSeconds(30);
+
     private readonly object _gate = new();
     private readonly IIdTokenSource _source;
     private readonly TimeProvider _time;
@@ -41,6 +44,7 @@ internal sealed class AudienceEntry
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
     private string? _lastProblem;
     private long _lastUsedUnixMs;
+    private DateTimeOffset _lastForcedRefresh = DateTimeOffset.MinValue;
 
     public AudienceEntry(
         string audience,
@@ -149,6 +153,21 @@ internal sealed class AudienceEntry
             }
 
             await (fetch ?? Task.Delay(wait, _time, stopping));
+        }
+    }
+
+    public void ReportRejected(IdToken token)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (!ReferenceEquals(_current, token) || _inflight is not null || now < _lastForcedRefresh + ForcedRefreshInterval)
+            {
+                return;
+            }
+
+            _lastForcedRefresh = now;
+            StartFetchLocked();
         }
     }
 

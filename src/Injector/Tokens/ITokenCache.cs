@@ -9,6 +9,13 @@ internal interface ITokenCache
     /// </summary>
     ValueTask<TokenLookup> GetTokenAsync(string audience, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// An upstream refused <paramref name="token"/> (HTTP 401). If it is still the current token, one early refresh
+    /// is started; further reports are ignored for a while, so a service that refuses every token (a wrong audience)
+    /// cannot drive a refresh loop.
+    /// </summary>
+    void ReportRejected(string audience, IdToken token);
+
     /// <summary>Configured audiences that have no usable token now (empty = ready).</summary>
     IReadOnlyList<string> AudiencesWithoutUsableToken();
 

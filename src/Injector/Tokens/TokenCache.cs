@@ -53,6 +53,14 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
             : ValueTask.FromResult(TokenLookup.NotAllowed());
     }
 
+    public void ReportRejected(string audience, IdToken token)
+    {
+        if (_entries.TryGetValue(audience, out var entry))
+        {
+            entry.ReportRejected(token);
+        }
+    }
+
     public IReadOnlyList<string> AudiencesWithoutUsableToken()
     {
         var now = _time.GetUtcNow();

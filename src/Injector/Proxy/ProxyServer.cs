@@ -1,0 +1,83 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using TokenInjector.Configuration;
+using TokenInjector.Hosting;
+using TokenInjector.Tokens;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace TokenInjector.Proxy;
+
+/// <summary>
+/// The route listeners: one loopback port per route, each speaking gRPC (HTTP/2 prior knowledge) and HTTP/1.1.
+/// Stopping it closes the listeners at once and lets in-flight calls and streams finish within the drain time.
+/// </summary>
+internal sealed partial class ProxyServer(
+    SidecarSettings settings,
+    ITokenCache cache,
+    ProxyMetrics metrics,
+    ILoggerFactory loggerFactory) : IHostedService, IDisposable
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ProxyServer>();
+    private WebApplication? _app;
+    private HttpMessageInvoker? _upstream;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (settings.Routes.Count == 0)
+        {
+            return;
+        }
+
+        _app = LocalWebServer.Create(
+            loggerFactory,
+            kestrel =>
+            {
+                // Streams may be long and quiet, and messages large: the app's deadlines and gRPC limits govern.
+                kestrel.Limits.MaxRequestBodySize = null;
+                kestrel.Limits.MinRequestBodyDataRate = null;
+                kestrel.Limits.MinResponseDataRate = null;
+                kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+                foreach (var route in settings.Routes)
+                {
+                    kestrel.Listen(new IPEndPoint(settings.RouteListenAddress, route.ListenPort), listen =>
+                    {
+                        listen.Protocols = HttpProtocols.Http1AndHttp2;
+                        listen.Use(PriorKnowledgeHttp2.Detect);
+                    });
+                }
+            },
+            services => services.AddHttpForwarder());
+
+        var trust = UpstreamTrust.Load(settings.UpstreamCaFile);
+        _upstream = UpstreamClient.Create(trust, settings.Resolves);
+        var forwarder = _app.Services.GetRequiredService<IHttpForwarder>();
+        var transformer = new TokenInjectingTransformer(settings.AuthHeader);
+        var routes = settings.Routes.ToDictionary(
+            route => route.ListenPort,
+            route => new RouteProxy(route, cache, forwarder, _upstream, transformer, metrics, _logger));
+        _app.Run(context => routes[context.Connection.LocalPort].HandleAsync(context));
+        await _app.StartAsync(cancellationToken);
+        foreach (var route in settings.Routes)
+        {
+            Listening(settings.RouteListenAddress, route.ListenPort, route.Authority, route.Audience);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            Draining();
+            await _app.StopAsync(cancellationToken);
+            await _app.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => _upstream?.Dispose();
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Route {Address}:{Port} -> https://{Upstream} with tokens for {Audience}")]
+    private partial void Listening(IPAddress address, int port, string upstream, string audience);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Stopping routes: no new connections; letting in-flight calls finish")]
+    private partial void Draining();
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using TokenInjector.Configuration;
+using TokenInjector.Tokens;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace TokenInjector.Proxy;
+
+/// <summary>
+/// One route: every request gets the route's token and is forwarded to the upstream over TLS. Fails closed: with
+/// no usable token the request is answered here (gRPC UNAVAILABLE / HTTP 503) and never forwarded. An upstream
+/// that cannot be reached is answered the same way (HTTP 502). An upstream 401 asks the cache for one early
+/// refresh of the token that was refused.
+/// </summary>
+internal sealed partial class RouteProxy(
+    RouteSpec route,
+    ITokenCache cache,
+    IHttpForwarder forwarder,
+    HttpMessageInvoker upstream,
+    HttpTransformer transformer,
+    ProxyMetrics metrics,
+    ILogger logger)
+{
+    private static readonly ForwarderRequestConfig RequestConfig = new()
+    {
+        Version = System.Net.HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        // Long streams may be quiet for a while; an app's own deadline still ends a call early.
+        ActivityTimeout = TimeSpan.FromMinutes(30),
+    };
+
+    private readonly string _destination = route.Upstream.ToString();
+    private readonly string _label = route.ListenPort.ToString(CultureInfo.InvariantCulture);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var isGrpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        var lookup = await cache.GetTokenAsync(route.Audience, context.RequestAborted);
+        if (lookup.Status != TokenLookupStatus.Ok)
+        {
+            NoToken(route.ListenPort, route.Audience);
+            await FailAsync(context, isGrpc, StatusCodes.Status503ServiceUnavailable,
+                $"token-injector: no ID token for {route.Audience} ({lookup.Problem ?? "not available yet"}); the request was not forwarded");
+            Record(context, isGrpc, started);
+            return;
+        }
+
+        context.Features.Set(new RouteToken(lookup.Token!));
+        var error = await forwarder.SendAsync(context, _destination, upstream, RequestConfig, transformer);
+        if (error != ForwarderError.None && !context.Response.HasStarted)
+        {
+            var reason = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
+            UpstreamFailed(route.ListenPort, route.Authority, error, reason);
+            await FailAsync(context, isGrpc, StatusCodes.Status502BadGateway, $"token-injector: upstream {route.Authority} failed ({error}): {reason}");
+        }
+        else if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            metrics.UpstreamRejections.WithLabels(_label).Inc();
+            UpstreamRejected(route.ListenPort, route.Audience);
+            cache.ReportRejected(route.Audience, lookup.Token!);
+        }
+
+        Record(context, isGrpc, started);
+    }
+
+    private static Task FailAsync(HttpContext context, bool isGrpc, int httpStatus, string message)
+    {
+        var response = context.Response;
+        response.Clear();
+        if (isGrpc)
+        {
+            // A trailers-only gRPC response: the status travels in the headers of an otherwise empty answer.
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/grpc";
+            response.Headers["grpc-status"] = GrpcStatusNames.Unavailable.ToString(CultureInfo.InvariantCulture);
+            response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = httpStatus;
+        response.ContentType = "text/plain; charset=utf-8";
+        return response.WriteAsync(message + "\n");
+    }
+
+    private void Record(HttpContext context, bool isGrpc, long started)
+    {
+        var code = context.Response.StatusCode.ToString(CultureInfo.InvariantCulture);
+        if (isGrpc && context.Response.StatusCode == StatusCodes.Status200OK)
+        {
+            var status = context.Response.Headers["grpc-status"].ToString();
+            if (status.Length == 0)
+            {
+                status = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() ?? string.Empty;
+            }
+
+            code = GrpcStatusNames.Name(status) ?? code;
+        }
+
+        metrics.Requests.WithLabels(_label, code).Inc();
+        metrics.Duration.WithLabels(_label).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Route {Port}: no usable token for {Audience}; answered without forwarding")]
+    private partial void NoToken(int port, string audience);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Route {Port}: upstream {Upstream} failed ({Error}): {Reason}")]
+    private partial void UpstreamFailed(int port, string upstream, ForwarderError error, string reason);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Route {Port}: upstream answered 401 to a token for {Audience}; asking for an early refresh")]
+    private partial void UpstreamRejected(int port, string audience);
+}

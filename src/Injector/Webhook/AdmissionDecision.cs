@@ -1,0 +1,22 @@
+using System.Text.Json.Nodes;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>How one pod was judged.</summary>
+internal enum AdmissionOutcome
+{
+    /// <summary>The sidecar was added; the decision carries the patch.</summary>
+    Mutated,
+
+    /// <summary>Nothing to do (already injected, or not a pod the webhook acts on).</summary>
+    Skipped,
+
+    /// <summary>The pod's annotations are wrong; the decision carries the reason.</summary>
+    Denied,
+}
+
+/// <summary>A decision on one pod, before it is wrapped into an AdmissionResponse.</summary>
+internal sealed record AdmissionDecision(AdmissionOutcome Outcome, JsonArray? Patch, string? Message, IReadOnlyList<string> Warnings)
+{
+    public static AdmissionDecision Skip(string reason) => new(AdmissionOutcome.Skipped, null, reason, []);
+}

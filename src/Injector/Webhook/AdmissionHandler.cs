@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>
+/// <c>POST /mutate</c>: reads an AdmissionReview, lets <see cref="PodAdmission"/> decide, adds the Workload
+/// Identity warning and writes the AdmissionReview back. A body that is not a usable AdmissionReview gets a 400 with
+/// the reason; nothing a client sends can take the server down.
+/// </summary>
+internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentityCheck identityCheck, WebhookMetrics metrics, ILogger<AdmissionHandler> logger)
+{
+    /// <summary>The API server sends objects of at most about 1.5 MiB; anything past this is not from it.</summary>
+    public const int MaxBodyBytes = 3 * 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            AdmissionReview review;
+            try
+            {
+                review = await ReadAsync(context.Request, context.RequestAborted);
+            }
+            catch (InvalidAdmissionReviewException ex)
+            {
+                await BadRequestAsync(context, ex.Message);
+                return;
+            }
+
+            AdmissionResponse response;
+            try
+            {
+                response = await AnswerAsync(review.Request!, context.RequestAborted);
+            }
+            catch (InvalidAdmissionReviewException ex)
+            {
+                await BadRequestAsync(context, ex.Message);
+                return;
+            }
+
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(
+                JsonSerializer.Serialize(new AdmissionReview { ApiVersion = AdmissionReview.Version, Kind = "AdmissionReview", Response = response }, Json),
+                context.RequestAborted);
+        }
+        finally
+        {
+            metrics.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private static async Task<AdmissionReview> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw new InvalidAdmissionReviewException($"the body is {request.ContentLength} bytes; at most {MaxBodyBytes} are accepted");
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            var read = await request.Body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > MaxBodyBytes)
+            {
+                throw new InvalidAdmissionReviewException($"the body is larger than {MaxBodyBytes} bytes");
+            }
+        }
+
+        AdmissionReview? review;
+        try
+        {
+            review = JsonSerializer.Deserialize<AdmissionReview>(buffer.WrittenSpan, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidAdmissionReviewException($"the body is not JSON: {ex.Message}");
+        }
+
+        if (review?.Request is null)
+        {
+            throw new InvalidAdmissionReviewException("the body is not an AdmissionReview with a request");
+        }
+
+        if (review.ApiVersion is not null && review.ApiVersion != AdmissionReview.Version)
+        {
+            throw new InvalidAdmissionReviewException($"apiVersion {review.ApiVersion} is not supported; expected {AdmissionReview.Version}");
+        }
+
+        if (string.IsNullOrEmpty(review.Request.Uid))
+        {
+            throw new InvalidAdmissionReviewException("request.uid is missing");
+        }
+
+        return review;
+    }
+
+    private async Task<AdmissionResponse> AnswerAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        var uid = request.Uid!;
+        var @namespace = request.Namespace ?? string.Empty;
+        var pod = PodName(request);
+
+        string? skip = null;
+        if (request.Kind is not { Group: "" or null, Kind: "Pod" })
+        {
+            skip = $"not a Pod ({request.Kind?.Kind})";
+        }
+        else if (request.Operation != "CREATE")
+        {
+            skip = $"operation {request.Operation} (only CREATE is handled)";
+        }
+        else if (@namespace == "kube-system" || (settings.Namespace is not null && @namespace == settings.Namespace))
+        {
+            skip = $"namespace {@namespace} is never injected";
+        }
+
+        if (skip is not null)
+        {
+            return Skipped(uid, @namespace, pod, skip);
+        }
+
+        if (request.Object is not { ValueKind: JsonValueKind.Object } podObject)
+        {
+            throw new InvalidAdmissionReviewException("request.object is missing or not an object");
+        }
+
+        var decision = PodAdmission.Decide(podObject, settings.Sidecar);
+        switch (decision.Outcome)
+        {
+            case AdmissionOutcome.Denied:
+                metrics.Admissions.WithLabels("denied").Inc();
+                WebhookLog.PodDenied(logger, @namespace, pod, decision.Message!);
+                return new AdmissionResponse
+                {
+                    Uid = uid,
+                    Allowed = false,
+                    Status = new AdmissionStatus(400, decision.Message!, "BadRequest"),
+                };
+            case AdmissionOutcome.Skipped:
+                return Skipped(uid, @namespace, pod, decision.Message ?? "nothing to do");
+        }
+
+        var warnings = decision.Warnings.ToList();
+        var serviceAccount = ServiceAccountName(podObject);
+        if (await identityCheck.WarningAsync(@namespace, serviceAccount, cancellationToken) is { } warning)
+        {
+            warnings.Add(warning);
+        }
+
+        metrics.Admissions.WithLabels("mutated").Inc();
+        WebhookLog.PodMutated(logger, @namespace, pod, decision.Patch!.Count);
+        return new AdmissionResponse
+        {
+            Uid = uid,
+            Allowed = true,
+            PatchType = "JSONPatch",
+            Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(decision.Patch.ToJsonString())),
+            Warnings = warnings.Count > 0 ? warnings : null,
+        };
+    }
+
+    private AdmissionResponse Skipped(string uid, string @namespace, string pod, string reason)
+    {
+        metrics.Admissions.WithLabels("skipped").Inc();
+        WebhookLog.PodSkipped(logger, @namespace, pod, reason);
+        return new AdmissionResponse { Uid = uid, Allowed = true };
+    }
+
+    private async Task BadRequestAsync(HttpContext context, string reason)
+    {
+        metrics.Admissions.WithLabels("invalid").Inc();
+        WebhookLog.BadRequest(logger, reason);
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync("bad admission request: " + reason + "\n", context.RequestAborted);
+    }
+
+    // Controllers create pods with generateName and no name: the name is only known after admission.
+    private static string PodName(AdmissionRequest request)
+    {
+        if (!string.IsNullOrEmpty(request.Name))
+        {
+            return request.Name;
+        }
+
+        if (request.Object is { ValueKind: JsonValueKind.Object } pod && pod.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object)
+        {
+            if (metadata.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() is { Length: > 0 } n)
+            {
+                return n;
+            }
+
+            if (metadata.TryGetProperty("generateName", out var generateName) && generateName.ValueKind == JsonValueKind.String)
+            {
+                return generateName.GetString() + "*";
+            }
+        }
+
+        return "(unnamed)";
+    }
+
+    private static string? ServiceAccountName(JsonElement pod) =>
+        pod.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
+        && spec.TryGetProperty("serviceAccountName", out var name) && name.ValueKind == JsonValueKind.String
+            ? name.GetString()
+            : null;
+}

@@ -1,0 +1,206 @@
+using k8s.Models;
+using TokenInjector.Configuration;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>
+/// The pod annotations that steer injection, and their validation. Every problem names the annotation, the value
+/// and the form expected, because the message is all an app team sees when <c>kubectl apply</c> is denied.
+/// </summary>
+internal static class InjectionAnnotations
+{
+    public const string Prefix = "token-injector.dev/";
+    public const string Audiences = Prefix + "audiences";
+    public const string Routes = Prefix + "routes";
+    public const string TokenDir = Prefix + "token-dir";
+    public const string Containers = Prefix + "containers";
+    public const string CpuRequest = Prefix + "cpu-request";
+    public const string MemoryRequest = Prefix + "memory-request";
+    public const string MemoryLimit = Prefix + "memory-limit";
+    public const string NativeSidecar = Prefix + "native-sidecar";
+
+    /// <summary>The label the chart's objectSelector matches; not an annotation, but part of the same contract.</summary>
+    public const string InjectLabel = Prefix + "inject";
+
+    private static readonly string[] Known =
+        [Audiences, Routes, TokenDir, Containers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar];
+
+    // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
+    private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/proc", "/dev", "/sys", "/bin", "/lib", "/sbin", "/tmp"];
+
+    /// <summary>Parses the annotations of <paramref name="pod"/>; returns null and fills <paramref name="errors"/> when they are wrong.</summary>
+    public static InjectionRequest? Parse(V1Pod pod, List<string> errors)
+    {
+        var annotations = pod.Metadata?.Annotations ?? new Dictionary<string, string>();
+        var appContainers = pod.Spec?.Containers?.Select(c => c.Name).ToList() ?? [];
+
+        foreach (var key in annotations.Keys.Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !Known.Contains(k)).Order(StringComparer.Ordinal))
+        {
+            errors.Add($"annotation {key} is not known; the token-injector.dev annotations are: {string.Join(", ", Known)}");
+        }
+
+        var audiences = new List<string>();
+        foreach (var audience in Items(annotations, Audiences))
+        {
+            if (AudienceRules.Problem(audience) is { } problem)
+            {
+                errors.Add($"annotation {Audiences}: '{audience}' {problem}; expected a comma-separated list of audiences such as https://my-service-abc123-uc.a.run.app");
+            }
+            else if (!audiences.Contains(audience, StringComparer.Ordinal))
+            {
+                audiences.Add(audience);
+            }
+        }
+
+        var routes = new List<(RouteSpec, string)>();
+        foreach (var text in Items(annotations, Routes))
+        {
+            if (!RouteSpec.TryParse(text, out var route, out var problem))
+            {
+                errors.Add($"annotation {Routes}: '{text}' {problem}; expected a comma-separated list of {RouteSpec.Syntax}, e.g. 8080=https://my-service-abc123-uc.a.run.app");
+            }
+            else if (routes.Any(r => r.Item1.ListenPort == route!.ListenPort))
+            {
+                errors.Add($"annotation {Routes}: '{text}' uses local port {route!.ListenPort} again; expected each route to have its own port");
+            }
+            else
+            {
+                routes.Add((route!, text));
+            }
+        }
+
+        if (audiences.Count == 0 && routes.Count == 0 && !errors.Any(e => e.StartsWith($"annotation {Audiences}", StringComparison.Ordinal) || e.StartsWith($"annotation {Routes}", StringComparison.Ordinal)))
+        {
+            errors.Add($"annotation {Audiences} or {Routes} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
+        }
+
+        var containers = appContainers;
+        if (annotations.TryGetValue(Containers, out var containersText))
+        {
+            var named = Items(annotations, Containers).ToList();
+            var unknown = named.Where(n => !appContainers.Contains(n, StringComparer.Ordinal)).ToList();
+            if (named.Count == 0 || unknown.Count > 0)
+            {
+                errors.Add($"annotation {Containers}: '{containersText}' names {(named.Count == 0 ? "no container" : "unknown container(s) " + string.Join(", ", unknown))}; expected a comma-separated list of the pod's containers: {string.Join(", ", appContainers)}");
+            }
+            else
+            {
+                containers = named.Distinct(StringComparer.Ordinal).ToList();
+            }
+        }
+
+        var tokenDir = TokenDirectory(annotations, pod, containers, errors);
+
+        var native = true;
+        if (annotations.TryGetValue(NativeSidecar, out var nativeText))
+        {
+            switch (nativeText.Trim().ToLowerInvariant())
+            {
+                case "true":
+                    native = true;
+                    break;
+                case "false":
+                    native = false;
+                    break;
+                default:
+                    errors.Add($"annotation {NativeSidecar}: '{nativeText}' is not a boolean; expected \"true\" (an init container with restartPolicy Always) or \"false\" (an ordinary container)");
+                    break;
+            }
+        }
+
+        var cpu = Quantity(annotations, CpuRequest, errors);
+        var memoryRequest = Quantity(annotations, MemoryRequest, errors);
+        var memoryLimit = Quantity(annotations, MemoryLimit, errors);
+
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        return new InjectionRequest
+        {
+            Audiences = audiences,
+            Routes = routes,
+            TokenDirectory = tokenDir,
+            Containers = containers,
+            CpuRequest = cpu,
+            MemoryRequest = memoryRequest,
+            MemoryLimit = memoryLimit,
+            NativeSidecar = native,
+        };
+    }
+
+    private static IEnumerable<string> Items(IDictionary<string, string> annotations, string key) =>
+        annotations.TryGetValue(key, out var text)
+            ? text.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : [];
+
+    private static string? Quantity(IDictionary<string, string> annotations, string key, List<string> errors)
+    {
+        if (!annotations.TryGetValue(key, out var text))
+        {
+            return null;
+        }
+
+        text = text.Trim();
+        if (QuantityRules.TryParse(text, out _))
+        {
+            return text;
+        }
+
+        errors.Add($"annotation {key}: '{text}' is not a resource quantity; expected {QuantityRules.Expected}");
+        return null;
+    }
+
+    private static string? TokenDirectory(IDictionary<string, string> annotations, V1Pod pod, IReadOnlyList<string> containers, List<string> errors)
+    {
+        if (!annotations.TryGetValue(TokenDir, out var text))
+        {
+            return null;
+        }
+
+        const string Expected = "an absolute directory path that the app does not use yet, such as /var/run/secrets/tokens";
+        var path = text.Trim();
+        if (!path.StartsWith('/') || path.Split('/').Any(segment => segment is "." or ".."))
+        {
+            errors.Add($"annotation {TokenDir}: '{text}' is not an absolute path; expected {Expected}");
+            return null;
+        }
+
+        path = path.Length > 1 ? path.TrimEnd('/') : path;
+        if (path.Length == 0)
+        {
+            path = "/";
+        }
+
+        if (ForbiddenTokenDirectories.Contains(path, StringComparer.Ordinal))
+        {
+            errors.Add($"annotation {TokenDir}: '{text}' would hide the image's own {path}; expected {Expected}");
+            return null;
+        }
+
+        if (Overlaps(path, PodMutator.SocketDirectory))
+        {
+            errors.Add($"annotation {TokenDir}: '{text}' overlaps the socket directory {PodMutator.SocketDirectory}; expected {Expected}");
+            return null;
+        }
+
+        var mounts = pod.Spec?.Containers?
+            .Where(c => containers.Contains(c.Name, StringComparer.Ordinal))
+            .SelectMany(c => c.VolumeMounts ?? [])
+            .Select(m => m.MountPath.TrimEnd('/'))
+            .Where(m => Overlaps(path, m))
+            .ToList() ?? [];
+        if (mounts.Count > 0)
+        {
+            errors.Add($"annotation {TokenDir}: '{text}' overlaps the volume mount {mounts[0]} of an app container; expected {Expected}");
+            return null;
+        }
+
+        return path;
+    }
+
+    // One path hides or is hidden by the other: equal, or one lies inside the other.
+    private static bool Overlaps(string a, string b) =>
+        a == b || a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal);
+}

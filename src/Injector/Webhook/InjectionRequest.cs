@@ -1,0 +1,26 @@
+using TokenInjector.Configuration;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>What a pod asks for through its <c>token-injector.dev/*</c> annotations, validated.</summary>
+internal sealed record InjectionRequest
+{
+    public required IReadOnlyList<string> Audiences { get; init; }
+
+    /// <summary>Routes with the text the pod wrote, passed to the sidecar unchanged.</summary>
+    public required IReadOnlyList<(RouteSpec Route, string Text)> Routes { get; init; }
+
+    /// <summary>Absolute path in the app containers where token files appear, or null for none.</summary>
+    public string? TokenDirectory { get; init; }
+
+    /// <summary>Names of the app containers that get the mounts and env.</summary>
+    public required IReadOnlyList<string> Containers { get; init; }
+
+    public string? CpuRequest { get; init; }
+
+    public string? MemoryRequest { get; init; }
+
+    public string? MemoryLimit { get; init; }
+
+    public bool NativeSidecar { get; init; } = true;
+}

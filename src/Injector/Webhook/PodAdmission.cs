@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>
+/// From the pod as the API server sent it to a decision with its JSON patch: parse, validate the annotations, run
+/// <see cref="PodMutator"/>, and diff the original and mutated pods as serialized by the KubernetesClient models.
+/// </summary>
+internal static class PodAdmission
+{
+    public static AdmissionDecision Decide(JsonElement podObject, SidecarDefaults defaults)
+    {
+        V1Pod pod;
+        try
+        {
+            pod = KubernetesJson.Deserialize<V1Pod>(podObject.GetRawText());
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            throw new InvalidAdmissionReviewException("request.object is not a Pod: " + ex.Message);
+        }
+
+        if (PodMutator.IsInjected(pod))
+        {
+            return AdmissionDecision.Skip("already injected");
+        }
+
+        var errors = new List<string>();
+        var request = InjectionAnnotations.Parse(pod, errors);
+        errors.AddRange(PodMutator.Conflicts(pod));
+        if (request is not null)
+        {
+            var memoryRequest = request.MemoryRequest ?? defaults.MemoryRequest;
+            var memoryLimit = request.MemoryLimit ?? defaults.MemoryLimit;
+            if (QuantityRules.TryParse(memoryRequest, out var requested) && QuantityRules.TryParse(memoryLimit, out var limit)
+                && requested!.ToDecimal() > limit!.ToDecimal())
+            {
+                errors.Add($"annotation {InjectionAnnotations.MemoryRequest}: '{memoryRequest}' is more than the memory limit '{memoryLimit}'; expected a request no larger than {InjectionAnnotations.MemoryLimit}");
+            }
+        }
+
+        if (request is null || errors.Count > 0)
+        {
+            return new AdmissionDecision(AdmissionOutcome.Denied, null, "token-injector: " + string.Join("; ", errors), []);
+        }
+
+        var result = PodMutator.Mutate(pod, request, defaults);
+        var patch = JsonPatchDiff.Create(ToNode(pod), ToNode(result.Pod));
+        return patch.Count == 0
+            ? AdmissionDecision.Skip("no change")
+            : new AdmissionDecision(AdmissionOutcome.Mutated, patch, null, result.Warnings);
+    }
+
+    private static JsonNode? ToNode(V1Pod pod) => JsonNode.Parse(KubernetesJson.Serialize(pod));
+}

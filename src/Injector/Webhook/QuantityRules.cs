@@ -1,0 +1,36 @@
+using System.Text.RegularExpressions;
+using k8s.Models;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>
+/// Kubernetes resource quantities (<c>10m</c>, <c>64Mi</c>, <c>0.5</c>) as the API server accepts them for requests
+/// and limits: checked here so that a bad value is denied with a clear message rather than failing pod creation later.
+/// </summary>
+internal static partial class QuantityRules
+{
+    public const string Expected = "a non-negative Kubernetes quantity such as 10m, 0.5, 64Mi or 1G";
+
+    public static bool TryParse(string? text, out ResourceQuantity? quantity)
+    {
+        quantity = null;
+        if (string.IsNullOrEmpty(text) || !QuantityPattern().IsMatch(text))
+        {
+            return false;
+        }
+
+        try
+        {
+            quantity = new ResourceQuantity(text);
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    // The API server's grammar without a sign: digits with an optional fraction, then a binary, decimal or exponent suffix.
+    [GeneratedRegex(@"^([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex QuantityPattern();
+}

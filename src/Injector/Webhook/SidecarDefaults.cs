@@ -1,0 +1,22 @@
+namespace TokenInjector.Webhook;
+
+/// <summary>What the webhook puts into every injected sidecar unless a pod's annotations say otherwise.</summary>
+internal sealed record SidecarDefaults
+{
+    public required string Image { get; init; }
+
+    public string ImagePullPolicy { get; init; } = "IfNotPresent";
+
+    public string CpuRequest { get; init; } = "10m";
+
+    public string MemoryRequest { get; init; } = "48Mi";
+
+    public string MemoryLimit { get; init; } = "128Mi";
+
+    public int AdminPort { get; init; } = 9464;
+
+    public string LogFormat { get; init; } = "json";
+
+    /// <summary>Adds <c>prometheus.io/*</c> scrape annotations to pods that have none.</summary>
+    public bool PrometheusScrape { get; init; }
+}

@@ -1,0 +1,26 @@
+using Prometheus;
+
+namespace TokenInjector.Webhook;
+
+/// <summary>The webhook's Prometheus metrics, in a registry of its own so that instances (and tests) do not share counts.</summary>
+internal sealed class WebhookMetrics
+{
+    public WebhookMetrics()
+    {
+        var factory = Metrics.WithCustomRegistry(Registry);
+        Admissions = factory.CreateCounter(
+            "token_injector_webhook_admissions_total",
+            "Admission requests answered, by result: mutated, skipped, denied, invalid (400).",
+            new CounterConfiguration { LabelNames = ["result"] });
+        Duration = factory.CreateHistogram(
+            "token_injector_webhook_admission_duration_seconds",
+            "Time to answer one admission request, service account look-up included.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+    }
+
+    public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
+
+    public Counter Admissions { get; }
+
+    public Histogram Duration { get; }
+}

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace TokenInjector.Tests.Support;
+
+/// <summary>
+/// Just enough of the Kubernetes API for service account reads, on HTTPS loopback with a certificate from the
+/// test CA, reached by KubernetesClient through a generated kubeconfig file. <see cref="Hang"/> makes it accept
+/// requests and never answer, as an overloaded API server does.
+/// </summary>
+internal sealed class FakeKubernetesApiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+
+    private FakeKubernetesApiServer(WebApplication app, string kubeconfigFile)
+    {
+        _app = app;
+        KubeconfigFile = kubeconfigFile;
+    }
+
+    public ConcurrentDictionary<(string Namespace, string Name), V1ServiceAccount> ServiceAccounts { get; } = new();
+
+    public bool Hang { get; set; }
+
+    public int Requests => _requests;
+
+    public string KubeconfigFile { get; }
+
+    private int _requests;
+
+    public static async Task<FakeKubernetesApiServer> StartAsync(WebhookTestCertificates certificates, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var serving = certificates.Issue("fake-apiserver", ["localhost"], [IPAddress.Loopback]);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(serving)));
+        var app = builder.Build();
+        var kubeconfig = Path.Combine(certificates.Directory, "kubeconfig-" + Guid.NewGuid().ToString("N")[..8]);
+        var server = new FakeKubernetesApiServer(app, kubeconfig);
+        app.MapGet("/api/v1/namespaces/{ns}/serviceaccounts/{name}", server.ServeAsync);
+        await app.StartAsync(cancellationToken);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        File.WriteAllText(kubeconfig, Kubeconfig(address, certificates.AuthorityPem));
+        return server;
+    }
+
+    /// <summary>A kubeconfig naming a loopback port where nothing listens: connections are refused at once.</summary>
+    public static string WriteUnreachableKubeconfig(WebhookTestCertificates certificates)
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var path = Path.Combine(certificates.Directory, "kubeconfig-down");
+        File.WriteAllText(path, Kubeconfig($"https://127.0.0.1:{port}", certificates.AuthorityPem));
+        return path;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    private static string Kubeconfig(string server, string authorityPem) => $"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: fake
+          cluster:
+            server: {server}
+            certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(authorityPem))}
+        users:
+        - name: webhook
+          user:
+            token: not-a-real-token
+        contexts:
+        - name: fake
+          context:
+            cluster: fake
+            user: webhook
+        current-context: fake
+        """;
+
+    private async Task ServeAsync(HttpContext context, string ns, string name)
+    {
+        Interlocked.Increment(ref _requests);
+        if (Hang)
+        {
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            await Task.Delay(Timeout.Infinite, both.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        if (ServiceAccounts.TryGetValue((ns, name), out var account))
+        {
+            await context.Response.WriteAsync(KubernetesJson.Serialize(account), context.RequestAborted);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        await context.Response.WriteAsync(
+            $$"""{"kind":"Status","apiVersion":"v1","status":"Failure","message":"serviceaccounts \"{{name}}\" not found","reason":"NotFound","code":404}""",
+            context.RequestAborted);
+    }
+}

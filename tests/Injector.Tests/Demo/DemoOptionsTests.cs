@@ -61,7 +61,7 @@ public sealed class DemoOptionsTests
 
         var row = LiveView.Row(TimeSpan.FromSeconds(12), client, sidecar, now);
 
-        Assert.Equal("   12s |           58 / 2 |          22 |     21:56:49Z (in 9 s) |         2 | app@p.iam.gserviceaccount.com", row);
+        Assert.Equal("   12s |            58 / 2 |          22 |      21:56:49Z (in 9 s) |         2 | app@p.iam.gserviceaccount.com", row);
     }
 
     [Fact]

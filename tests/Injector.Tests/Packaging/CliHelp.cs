@@ -76,6 +76,6 @@ internal static partial class CliHelp
     [GeneratedRegex(@"\[""(?<role>[a-z][a-z-]*)"", \.\. var \w+\]\s*=>")]
     private static partial Regex RoleCase();
 
-    [GeneratedRegex(@"^  --(?<name>[a-z0-9][a-z0-9-]*)\b(?:.*\[default: (?<default>.*)\])?\s*$")]
+    [GeneratedRegex(@"^  --(?<name>[a-z0-9][a-z0-9-]*)\b(?:.*\[default: (?<default>.*)\]\s*|.*)$")]
     private static partial Regex HelpLine();
 }

@@ -18,6 +18,8 @@ internal static class LocalWebServer
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddLogging();
         builder.Services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>();
+        // A burst of clients right after start (every replica of an app asking at once) must queue, not be refused.
+        builder.WebHost.UseSockets(sockets => sockets.Backlog = 4096);
         configureServices?.Invoke(builder.Services);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {

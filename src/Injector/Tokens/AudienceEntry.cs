@@ -24,6 +24,12 @@ internal sealed class AudienceEntry
     // (about three seconds of retries) are logged at debug level only.
     private const int QuietStartupAttempts = 5;
 
+    // Before an audience's first token (a pod starting while its node's metadata server is not ready yet), retries
+    // stay at most this far apart for StartupPhase, so the pod is ready soon after the server is; a 429 still backs
+    // off fully.
+    private static readonly TimeSpan StartupRetryCap = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StartupPhase = TimeSpan.FromSeconds(30);
+
     // At most one refresh forced by an upstream 401 per interval.
     private static readonly TimeSpan ForcedRefreshInterval = TimeSpan.FromSeconds(30);
 
@@ -36,6 +42,7 @@ internal sealed class AudienceEntry
     private readonly RetryBackoff _failureBackoff = new(RetryBackoff.DefaultInitial, RetryBackoff.DefaultCap);
     private readonly RetryBackoff _staleBackoff = new(TimeSpan.FromSeconds(1), RetryBackoff.DefaultCap);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly DateTimeOffset _createdAt;
 
     // Guarded by _gate; _current is also read without it (a reference read is atomic).
     private volatile IdToken? _current;
@@ -63,6 +70,7 @@ internal sealed class AudienceEntry
         _metrics = metrics;
         _log = log;
         _onRenewed = onRenewed;
+        _createdAt = time.GetUtcNow();
         MarkUsed();
     }
 
@@ -185,6 +193,7 @@ internal sealed class AudienceEntry
         IdToken? token = null;
         FetchOutcome outcome;
         string? problem = null;
+        string? failureReason = null;
         try
         {
             token = await _source.FetchAsync(Audience, _stopping.Token);
@@ -198,6 +207,7 @@ internal sealed class AudienceEntry
         {
             outcome = FetchOutcome.Failed;
             problem = ex.Message;
+            failureReason = ex.Reason;
             _metrics.MetadataErrors.WithLabels(ex.Reason).Inc();
             if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts)
             {
@@ -236,7 +246,13 @@ internal sealed class AudienceEntry
                     _retryAt = now + RetryDelay(_staleBackoff, now);
                     break;
                 case FetchOutcome.Failed:
-                    _retryAt = now + RetryDelay(_failureBackoff, now);
+                    var delay = RetryDelay(_failureBackoff, now);
+                    if (_current is null && now - _createdAt < StartupPhase && failureReason != TokenFetchException.RateLimited && delay > StartupRetryCap)
+                    {
+                        delay = StartupRetryCap;
+                    }
+
+                    _retryAt = now + delay;
                     _lastProblem = problem;
                     break;
                 case FetchOutcome.Stopped:

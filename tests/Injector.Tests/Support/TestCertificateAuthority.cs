@@ -26,7 +26,7 @@ internal sealed class TestCertificateAuthority : IDisposable
             X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var now = DateTimeOffset.UtcNow;
-        return new TestCertificateAuthority(request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1)));
+        return new TestCertificateAuthority(request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(2)));
     }
 
     /// <summary>
@@ -62,6 +62,7 @@ internal sealed class TestCertificateAuthority : IDisposable
         var now = DateTimeOffset.UtcNow;
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
+        // Inside the CA's validity, which started earlier.
         using var issued = request.Create(Certificate, now.AddMinutes(-5), now.AddDays(1), serial);
         using var withKey = issued.CopyWithPrivateKey(key);
 

@@ -84,21 +84,21 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
-    public async Task FailingSource_RetriesWithBoundedBackoff_ReportsWhy_AndRecovers()
+    public async Task FailingRefreshes_BackOffBoundedly_ReportWhy_AndRecoverWithinTheCap()
     {
         var time = new ScaledTimeProvider(20);
-        var source = new FakeIdTokenSource(time, TimeSpan.FromHours(1))
-        {
-            Failure = new TokenFetchException(TokenFetchException.ServerError, "the token endpoint answered 503 ServiceUnavailable"),
-        };
+        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
         await using var cache = await StartAsync(source, time, Configured(Audience));
+        await cache.Cache.GetTokenAsync(Audience, default).Bounded();
+        source.Failure = new TokenFetchException(TokenFetchException.ServerError, "the token endpoint answered 503 ServiceUnavailable");
         var started = time.GetUtcNow();
-        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(20))
+        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(40))
         {
             await Task.Delay(20);
         }
 
-        Assert.InRange(source.Calls(Audience), 3, 10);
+        // Refresh from ~10 s, denser towards the end of the usable life (18 s), then backing off towards 30 s.
+        Assert.InRange(source.Calls(Audience), 4, 16);
         var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
         Assert.Equal(TokenLookupStatus.Unavailable, lookup.Status);
         Assert.Contains("503", lookup.Problem, StringComparison.Ordinal);
@@ -113,6 +113,23 @@ public sealed class TokenCacheTests
 
         Assert.True(time.GetUtcNow() - healed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2), "recovery must come within the backoff cap");
         Assert.Empty(cache.Cache.AudiencesWithoutUsableToken());
+    }
+
+    [Theory]
+    [InlineData(TokenFetchException.Unreachable, 12, 25)]
+    [InlineData(TokenFetchException.RateLimited, 3, 9)]
+    public async Task BeforeTheFirstToken_RetriesAtLeastEverySecond_ExceptWhenRateLimited(string reason, int minCalls, int maxCalls)
+    {
+        var time = new ScaledTimeProvider(20);
+        var source = new FakeIdTokenSource(time, TimeSpan.FromHours(1)) { Failure = new TokenFetchException(reason, "not yet") };
+        await using var cache = await StartAsync(source, time, Configured(Audience));
+        var started = time.GetUtcNow();
+        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.InRange(source.Calls(Audience), minCalls, maxCalls);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using Google.Apis.Auth;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
+using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
@@ -65,16 +66,5 @@ public sealed class GoogleAuthInteropTests
     {
         var accounts = $"http://{emulator.HostAndPort}/computeMetadata/v1/instance/service-accounts/default";
         return new ComputeCredential(new ComputeCredential.Initializer($"{accounts}/token", $"{accounts}/identity"));
-    }
-
-    /// <summary>Sets GCE_METADATA_HOST for the test's duration and puts the old value back.</summary>
-    private sealed class GceMetadataHost : IDisposable
-    {
-        private const string Name = "GCE_METADATA_HOST";
-        private readonly string? _previous = Environment.GetEnvironmentVariable(Name);
-
-        public GceMetadataHost(string hostAndPort) => Environment.SetEnvironmentVariable(Name, hostAndPort);
-
-        public void Dispose() => Environment.SetEnvironmentVariable(Name, _previous);
     }
 }

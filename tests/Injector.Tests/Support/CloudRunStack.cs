@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using TokenInjector.Emulators.CloudRun;
+using TokenInjector.Emulators.Metadata;
+using TokenInjector.Hosting;
+using TokenInjector.SampleWorkload;
+using TokenInjector.SampleWorkload.Server;
+
+namespace TokenInjector.Tests.Support;
+
+/// <summary>
+/// Everything a route talks to, in-process on loopback: the GKE metadata emulator (reached through
+/// GCE_METADATA_HOST, so only for <see cref="GceMetadataHostSerialGroup"/> tests), the sample echo service on h2c,
+/// and the Cloud Run emulator in front of it with a certificate from a test CA for <see cref="ServiceHost"/>.
+/// All share one clock, so tests may run it faster than real time.
+/// </summary>
+internal sealed class CloudRunStack : IAsyncDisposable
+{
+    public const string ServiceHost = "echo-e2e-abc123-uc.a.run.app";
+    public const string ServiceUrl = "https://" + ServiceHost;
+
+    private readonly List<IAsyncDisposable> _owned = [];
+    private GceMetadataHost? _metadataHost;
+
+    private CloudRunStack(TimeProvider time, TempDirectory directory, TestCertificateAuthority authority)
+    {
+        Time = time;
+        Directory = directory;
+        Authority = authority;
+    }
+
+    public TimeProvider Time { get; }
+
+    public TempDirectory Directory { get; }
+
+    public TestCertificateAuthority Authority { get; }
+
+    public string CaFile { get; private set; } = string.Empty;
+
+    public MetadataEmulator Metadata { get; private set; } = null!;
+
+    public CloudRunEmulator CloudRun { get; private set; } = null!;
+
+    public RunningSidecar? Sidecar { get; private set; }
+
+    public int RoutePort { get; } = FreePort();
+
+    public static async Task<CloudRunStack> StartAsync(
+        TimeProvider? time = null,
+        TimeSpan? tokenLifetime = null,
+        Action<MetadataEmulatorOptions>? metadata = null,
+        Action<CloudRunEmulatorOptions>? cloudRun = null)
+    {
+        time ??= TimeProvider.System;
+        var stack = new CloudRunStack(time, new TempDirectory(), TestCertificateAuthority.Create());
+        stack.CaFile = stack.Authority.WriteCaPem(stack.Directory.Path);
+
+        var metadataOptions = new MetadataEmulatorOptions { Time = time, TokenLifetime = tokenLifetime ?? TimeSpan.FromHours(1) };
+        metadata?.Invoke(metadataOptions);
+        stack.Metadata = await MetadataEmulator.StartAsync(metadataOptions).Bounded();
+        stack._owned.Add(stack.Metadata);
+        stack._metadataHost = new GceMetadataHost(stack.Metadata.HostAndPort);
+
+        var echo = EchoServer.Build(new EchoServerOptions(new IPEndPoint(IPAddress.Loopback, 0), LogLevel.Warning));
+        await echo.StartAsync().Bounded();
+        stack._owned.Add(echo);
+
+        var cloudRunOptions = new CloudRunEmulatorOptions
+        {
+            ServiceUrl = ServiceUrl,
+            Upstream = EchoServer.GetBoundUri(echo),
+            Certificate = stack.Authority.IssueServerCertificate(ServiceHost),
+            JwksUri = stack.Metadata.JwksUri,
+            Time = time,
+        };
+        cloudRun?.Invoke(cloudRunOptions);
+        stack.CloudRun = await CloudRunEmulator.StartAsync(cloudRunOptions).Bounded();
+        stack._owned.Add(stack.CloudRun);
+        return stack;
+    }
+
+    /// <summary>The sidecar arguments for one route to the Cloud Run emulator, trusting the test CA.</summary>
+    public IEnumerable<string> RouteArgs(string? audience = null) =>
+    [
+        "--route", $"{RoutePort}=https://{ServiceHost}:{CloudRun.Port}" + (audience is null ? string.Empty : "=" + audience),
+        "--resolve", $"{ServiceHost}:{CloudRun.Port}:127.0.0.1",
+        "--upstream-ca-file", CaFile,
+    ];
+
+    public async Task<RunningSidecar> StartSidecarAsync(IEnumerable<string> args)
+    {
+        Sidecar = await RunningSidecar.StartAsync(args, new SidecarHostOverrides { Time = Time }).Bounded();
+        return Sidecar;
+    }
+
+    public GrpcChannel RouteChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{RoutePort}", new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = SampleLimits.MaxMessageSize,
+        MaxSendMessageSize = SampleLimits.MaxMessageSize,
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Sidecar is not null)
+        {
+            await Sidecar.DisposeAsync();
+        }
+
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        _metadataHost?.Dispose();
+        Authority.Dispose();
+        Directory.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

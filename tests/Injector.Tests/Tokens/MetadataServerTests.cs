@@ -1,0 +1,201 @@
+using System.Net;
+using System.Text.Json;
+using TokenInjector.Emulators.Metadata;
+using TokenInjector.Tests.Support;
+using TokenInjector.Tokens;
+
+namespace TokenInjector.Tests.Tokens;
+
+/// <summary>
+/// The sidecar against the GKE metadata emulator through Google.Apis.Auth, over real sockets. Clocks are sped up
+/// (shared by emulator and sidecar) where a scenario spans token lifetimes.
+/// </summary>
+[Collection(nameof(GceMetadataHostSerialGroup))]
+public sealed class MetadataServerTests
+{
+    private const string Audience = "https://svc-abc.a.run.app";
+
+    [Fact]
+    public async Task ThousandConcurrentSocketRequestsRightAfterStart_AllOk_OneIdentityRequest()
+    {
+        await using var stack = await CloudRunStack.StartAsync();
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => sidecar.GetTokenAsync(Audience))).Bounded();
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync())).ContinueWith(t => t.Result.Distinct().ToArray(), TaskScheduler.Default));
+        Assert.Equal(1, stack.Metadata.IdentityRequests(Audience));
+        var dynamic = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => sidecar.GetTokenAsync("https://dynamic.example"))).Bounded();
+        Assert.All(dynamic, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(1, stack.Metadata.IdentityRequests("https://dynamic.example"));
+    }
+
+    [Fact]
+    public async Task TwentySecondTokens_RotateBeforeExpiry_NoAnswerInsideTheMargin()
+    {
+        var time = new ScaledTimeProvider(10);
+        await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(20));
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
+        var end = time.GetUtcNow() + TimeSpan.FromSeconds(45);
+        var seen = new HashSet<string>();
+
+        while (time.GetUtcNow() < end)
+        {
+            using var response = await sidecar.GetTokenAsync(Audience, json: true);
+            var answeredAt = time.GetUtcNow();
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            var token = IdToken.Parse(body.RootElement.GetProperty("token").GetString()!);
+            Assert.True(answeredAt < token.ExpiresAt - TimeSpan.FromSeconds(2), $"answered at {answeredAt:O} with a token expiring {token.ExpiresAt:O}");
+            seen.Add(token.Value);
+            await Task.Delay(20);
+        }
+
+        Assert.True(seen.Count >= 3, $"saw {seen.Count} tokens in 45 s of 20 s tokens");
+        Assert.InRange(stack.Metadata.IdentityRequests(Audience), seen.Count, seen.Count + 1);
+    }
+
+    [Fact]
+    public async Task GkeCacheQuirk_With150SecondTokens_NewTokenObtainedWithFewRequests()
+    {
+        var time = new ScaledTimeProvider(50);
+        await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(150), metadata: o => o.GkeCache = true);
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
+        using var firstResponse = await sidecar.GetTokenAsync(Audience);
+        var first = IdToken.Parse(await firstResponse.Content.ReadAsStringAsync());
+
+        string current;
+        do
+        {
+            await Task.Delay(10);
+            using var response = await sidecar.GetTokenAsync(Audience);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            current = await response.Content.ReadAsStringAsync();
+        }
+        while (current == first.Value && time.GetUtcNow() < first.ExpiresAt);
+
+        Assert.NotEqual(first.Value, current);
+        Assert.True(time.GetUtcNow() < TokenTiming.UsableUntil(first));
+        Assert.InRange(stack.Metadata.IdentityRequests(Audience) - 1, 1, 10);
+    }
+
+    [Fact]
+    public async Task OutageShorterThanTheMargin_ServesOn_ThenFailsClosed_ThenRecovers()
+    {
+        var time = new ScaledTimeProvider(10);
+        await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(60));
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
+        using var firstResponse = await sidecar.GetTokenAsync(Audience);
+        var token = IdToken.Parse(await firstResponse.Content.ReadAsStringAsync());
+        await stack.Metadata.StopListeningAsync().Bounded();
+
+        while (time.GetUtcNow() < TokenTiming.UsableUntil(token) - TimeSpan.FromSeconds(2))
+        {
+            using var response = await sidecar.GetTokenAsync(Audience);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
+            await Task.Delay(20);
+        }
+
+        while (time.GetUtcNow() < TokenTiming.UsableUntil(token))
+        {
+            await Task.Delay(10);
+        }
+
+        using (var unavailable = await sidecar.GetTokenAsync(Audience))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+            Assert.NotNull(unavailable.Headers.RetryAfter?.Delta);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await sidecar.ReadinessAsync());
+
+        await stack.Metadata.ResumeListeningAsync().Bounded();
+        var resumed = time.GetUtcNow();
+        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(time.GetUtcNow() - resumed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task StartupWindowRefusingConnections_ReadyWithinTwoSecondsOfTheServerComingUp()
+    {
+        // Real time: on a sped-up clock the first successful fetch's real CPU time would count ten times over.
+        var time = TimeProvider.System;
+        await using var stack = await CloudRunStack.StartAsync(time, metadata: o =>
+        {
+            o.StartupWindow = TimeSpan.FromSeconds(5);
+            o.StartupFailure = StartupFailure.Refuse;
+        });
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
+
+        await stack.Metadata.WhenListening.Bounded();
+        var up = time.GetUtcNow();
+        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.True(time.GetUtcNow() - up <= TimeSpan.FromSeconds(2), $"ready {(time.GetUtcNow() - up).TotalSeconds:0.0} s after the metadata server came up");
+    }
+
+    [Theory]
+    [InlineData(429, "rate_limited")]
+    [InlineData(500, "server_error")]
+    [InlineData(503, "server_error")]
+    public async Task ErrorAnswersDuringRefresh_BoundedRequests_CountedByReason_NoCrash(int status, string reason)
+    {
+        var time = new ScaledTimeProvider(10);
+        await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(20));
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
+        using (await sidecar.GetTokenAsync(Audience))
+        {
+        }
+
+        stack.Metadata.Faults.Status = status;
+        var end = time.GetUtcNow() + TimeSpan.FromSeconds(40);
+        while (time.GetUtcNow() < end)
+        {
+            using var response = await sidecar.GetTokenAsync(Audience);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable);
+            await Task.Delay(50);
+        }
+
+        using (var failing = await sidecar.GetTokenAsync(Audience))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failing.StatusCode);
+        }
+
+        Assert.InRange(stack.Metadata.IdentityRequests(Audience), 4, 17);
+        Assert.Matches($"token_injector_metadata_errors_total{{reason=\"{reason}\"}} [1-9]", await sidecar.MetricsAsync());
+
+        stack.Metadata.Faults.Status = null;
+        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
+        {
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task HungMetadataServer_RequestTimesOut_AndIsCounted()
+    {
+        await using var stack = await CloudRunStack.StartAsync();
+        stack.Metadata.Faults.Hang = true;
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience, "--fetch-timeout", "500ms"]);
+
+        using var response = await sidecar.GetTokenAsync(Audience);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("did not answer within 0.5 s", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Matches("token_injector_metadata_errors_total\\{reason=\"timeout\"\\} [1-9]", await sidecar.MetricsAsync());
+        stack.Metadata.Faults.Hang = false;
+        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
+        {
+            await Task.Delay(10);
+        }
+    }
+}

@@ -21,6 +21,7 @@ internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, Tex
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ClientSummaryGrace = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly List<ChildProcess> _children = [];
@@ -94,8 +95,8 @@ internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, Tex
             (lastReading, issuedByMetadata) = await WatchAsync(client, probe, clock, stop);
             if (!client.HasExited)
             {
-                output.WriteLine(stop.IsCancellationRequested ? "stopping: asking the client for its summary" : "the client did not finish in time; stopping it");
-                await client.StopAsync(StopGrace);
+                output.WriteLine(stop.IsCancellationRequested ? "stopping: waiting for the client's summary" : "the client did not finish in time; stopping it");
+                await StopClientAsync(client, interrupted: stop.IsCancellationRequested);
             }
             else
             {
@@ -169,6 +170,28 @@ internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, Tex
         }
 
         return (reading, issued);
+    }
+
+    /// <summary>
+    /// Ctrl-C in a terminal reaches the whole process group, so the client usually has its SIGINT already and is
+    /// writing its summary: a second signal would kill it on the spot (its own rule), so it gets a moment first.
+    /// </summary>
+    private static async Task StopClientAsync(ChildProcess client, bool interrupted)
+    {
+        if (interrupted)
+        {
+            try
+            {
+                await client.WaitForExitAsync(ClientSummaryGrace, CancellationToken.None);
+                return;
+            }
+            catch (TimeoutException)
+            {
+                // Only the demo was signalled (kill PID): ask the client itself.
+            }
+        }
+
+        await client.StopAsync(StopGrace);
     }
 
     private int Summarize(TimeSpan elapsed, SidecarReading? reading, long? issuedByMetadata, ChildProcess? client, string? problem)

@@ -1,14 +1,18 @@
 using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace TokenInjector.Proxy;
 
 /// <summary>
-/// Lets one cleartext port serve both gRPC (HTTP/2 with prior knowledge) and HTTP/1.1. Kestrel picks HTTP/2 on a
-/// port that allows both only when ALPN said "h2", which never happens without TLS. This connection middleware
-/// peeks at the first bytes: a client that opens with the HTTP/2 connection preface is marked as having negotiated
-/// "h2"; anything else is left to HTTP/1.1. Nothing is consumed, so Kestrel reads the same bytes.
+/// Lets one cleartext port serve both gRPC (HTTP/2 with prior knowledge) and HTTP/1.1. Kestrel (.NET 10) picks
+/// HTTP/2 on a port that allows both only for a TLS connection whose ALPN said "h2". This connection middleware
+/// peeks at the first bytes: a client that opens with the HTTP/2 connection preface is presented to Kestrel's
+/// protocol selection as such a connection; anything else is left to HTTP/1.1. Nothing is consumed, so Kestrel
+/// reads the same bytes. The listener must set <c>AllowAlternateSchemes</c> so that the client's <c>:scheme http</c>
+/// is accepted. (Later Kestrel versions detect the preface themselves; this class can go then.)
 /// </summary>
 internal static class PriorKnowledgeHttp2
 {
@@ -21,7 +25,9 @@ internal static class PriorKnowledgeHttp2
     {
         if (await StartsWithPrefaceAsync(connection))
         {
-            connection.Features.Set<ITlsApplicationProtocolFeature>(new NegotiatedHttp2());
+            var negotiated = new NegotiatedHttp2();
+            connection.Features.Set<ITlsApplicationProtocolFeature>(negotiated);
+            connection.Features.Set<ITlsConnectionFeature>(negotiated);
         }
 
         await next(connection);
@@ -69,8 +75,17 @@ internal static class PriorKnowledgeHttp2
         return length == Preface.Length ? true : null;
     }
 
-    private sealed class NegotiatedHttp2 : ITlsApplicationProtocolFeature
+    /// <summary>What protocol selection reads: "a TLS connection that negotiated h2", with no certificate.</summary>
+    private sealed class NegotiatedHttp2 : ITlsApplicationProtocolFeature, ITlsConnectionFeature
     {
         public ReadOnlyMemory<byte> ApplicationProtocol => "h2"u8.ToArray();
+
+        public X509Certificate2? ClientCertificate
+        {
+            get => null;
+            set => throw new NotSupportedException("a cleartext connection has no client certificate");
+        }
+
+        public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult<X509Certificate2?>(null);
     }
 }

@@ -37,6 +37,7 @@ internal sealed partial class ProxyServer(
                 kestrel.Limits.MinRequestBodyDataRate = null;
                 kestrel.Limits.MinResponseDataRate = null;
                 kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+                kestrel.AllowAlternateSchemes = true;
                 foreach (var route in settings.Routes)
                 {
                     kestrel.Listen(new IPEndPoint(settings.RouteListenAddress, route.ListenPort), listen =>

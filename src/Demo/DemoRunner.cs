@@ -204,7 +204,7 @@ internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, Tex
         output.WriteLine("summary");
         if (summary is not null)
         {
-            output.WriteLine($"  calls            ok={summary.Ok} failed={summary.Failed} (unary and streaming), server streams completed={summary.StreamsOk}");
+            output.WriteLine($"  calls            ok={summary.Ok} unary calls and {summary.StreamsOk} server streams completed; failed={summary.Failed} (unary and streaming)");
             output.WriteLine($"  service saw      {(summary.Identities.Count == 0 ? "-" : string.Join(", ", summary.Identities))}");
         }
         else if (status is not null)

@@ -17,6 +17,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
     private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _errorClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int? _exitCode;
 
     private ChildProcess(string name, Process process, Action<string>? onLine)
     {
@@ -30,9 +31,10 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    // After disposal the Process object answers nothing; what it said last is kept for the summary.
+    public bool HasExited => _exitCode is not null || _process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => _exitCode ?? _process.ExitCode;
 
     /// <summary>Starts <c>dotnet <paramref name="dll"/> <paramref name="args"/></c>; <paramref name="onLine"/> sees each stdout line.</summary>
     public static ChildProcess Start(
@@ -150,6 +152,16 @@ internal sealed class ChildProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5));
+        try
+        {
+            _exitCode = _process.HasExited ? _process.ExitCode : -1;
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+            _exitCode = -1;
+        }
+
         _process.Dispose();
     }
 

@@ -60,7 +60,8 @@ internal sealed class CommandOptions(string command, string summary, IReadOnlyLi
         foreach (var option in Options)
         {
             var left = $"  {option.Flag} {option.ValueName}";
-            text.Append(left.PadRight(44));
+            // A long value syntax (the route's) must not run into its description.
+            text.Append(left.Length < 44 ? left.PadRight(44) : left + "  ");
             text.Append(option.Help);
             if (option.Repeatable)
             {

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using TokenInjector.Demo.Certificates;
+using TokenInjector.Demo.Observing;
+using TokenInjector.Demo.Processes;
+
+namespace TokenInjector.Demo;
+
+/// <summary>
+/// Runs the whole picture on loopback, each part its own process as in a pod: the metadata emulator (Workload
+/// Identity's token endpoint, short-lived tokens), the sample service behind the Cloud Run emulator (TLS with a
+/// throwaway CA, ID token check), <c>injector sidecar</c> with one route, and the sample client, which has no auth
+/// code and dials the route. Watches them once a second, then stops everything and removes its files.
+/// </summary>
+internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, TextWriter output)
+{
+    public const string ServiceHost = "demo-service-abc123-uc.a.run.app";
+    public const string ServiceAccount = "demo-app@demo-project.iam.gserviceaccount.com";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ClientSummaryGrace = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly List<ChildProcess> _children = [];
+    private volatile ClientStatus? _clientStatus;
+    private volatile ClientSummary? _clientSummary;
+
+    private static string ServiceUrl => "https://" + ServiceHost;
+
+    /// <summary>0 when the client saw no failed call and the sidecar refreshed its token at least once.</summary>
+    public async Task<int> RunAsync(CancellationToken stop)
+    {
+        var clock = Stopwatch.StartNew();
+        var directory = CreateWorkDirectory();
+        SidecarReading? lastReading = null;
+        long? issuedByMetadata = null;
+        string? problem = null;
+        ChildProcess? client = null;
+        try
+        {
+            var ports = FreePort.Take(5);
+            var (metadataPort, servicePort, cloudRunPort, adminPort, routePort) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
+            var socketPath = Path.Combine(directory, "token.sock");
+            var certificates = DemoCertificates.Write(directory, ServiceHost);
+            output.WriteLine($"work directory {directory} (removed at the end); test CA and a certificate for {ServiceHost} made");
+
+            var metadata = Start("metadata emulator", programs.Emulators,
+                ["metadata", "--listen", $"127.0.0.1:{metadataPort}", "--token-lifetime", Invariant(options.TokenLifetimeSeconds), "--email", ServiceAccount]);
+            var service = Start("sample service", programs.SampleWorkload, ["server"], new() { ["PORT"] = Invariant(servicePort) });
+            var banner = await metadata.WaitForLineAsync(line => line.StartsWith("metadata emulator listening", StringComparison.Ordinal), StartTimeout, stop);
+            var jwksUrl = JwksUrl(banner) ?? $"http://127.0.0.1:{metadataPort}/oauth2/v3/certs";
+            output.WriteLine($"started  metadata emulator   http://127.0.0.1:{metadataPort}  (stands in for the GKE metadata server; ID tokens live {options.TokenLifetimeSeconds} s, for {ServiceAccount})");
+
+            await WaitUntilAsync(service, () => CanConnectAsync(servicePort, stop), stop);
+            output.WriteLine($"started  sample service      h2c on port {servicePort}  (the gRPC echo service you would deploy on Cloud Run)");
+
+            var cloudRun = Start("cloud-run emulator", programs.Emulators,
+            [
+                "cloud-run", "--listen", $"127.0.0.1:{cloudRunPort}", "--service-url", ServiceUrl, "--upstream", $"http://127.0.0.1:{servicePort}",
+                "--cert", certificates.CertificateFile, "--key", certificates.KeyFile, "--jwks-url", jwksUrl, "--invoker", ServiceAccount,
+            ]);
+            await cloudRun.WaitForLineAsync(line => line.StartsWith("cloud-run emulator listening", StringComparison.Ordinal), StartTimeout, stop);
+            output.WriteLine($"started  cloud-run emulator  {ServiceUrl} at 127.0.0.1:{cloudRunPort}  (TLS; 401 without a valid ID token for {ServiceUrl})");
+
+            var sidecar = Start("injector sidecar", programs.Injector,
+            [
+                "sidecar",
+                "--route", $"{routePort}=https://{ServiceHost}:{cloudRunPort}",
+                "--resolve", $"{ServiceHost}:{cloudRunPort}:127.0.0.1",
+                "--upstream-ca-file", certificates.CaFile,
+                "--socket", socketPath,
+                "--admin-address", $"127.0.0.1:{adminPort}",
+                "--drain-timeout", "5s",
+            ],
+            new() { ["GCE_METADATA_HOST"] = $"127.0.0.1:{metadataPort}" });
+            using var probe = new SidecarProbe(new IPEndPoint(IPAddress.Loopback, adminPort), socketPath, new Uri($"http://127.0.0.1:{metadataPort}/"), ServiceUrl);
+            await WaitUntilAsync(sidecar, () => probe.IsReadyAsync(stop), stop);
+            output.WriteLine($"started  injector sidecar    route 127.0.0.1:{routePort} -> {ServiceUrl}, token socket {socketPath}, admin http://127.0.0.1:{adminPort}  (ready: /readyz is 200)");
+            if (await probe.ReadSocketTokenAsync(stop) is { } first)
+            {
+                output.WriteLine($"token from the socket (claims only; a token is never printed): {first.Describe()}");
+            }
+
+            client = Start("sample client", programs.SampleWorkload,
+                ["client", "--duration", Invariant(options.Duration.TotalSeconds), "--rate", Invariant(options.Rate)],
+                new() { [$"TOKEN_INJECTOR_ROUTE_{routePort}"] = $"http://127.0.0.1:{routePort}" },
+                OnClientLine);
+            output.WriteLine($"started  sample client       TOKEN_INJECTOR_ROUTE_{routePort}=http://127.0.0.1:{routePort}, {Invariant(options.Rate)} calls/s and a server stream for {options.Duration.TotalSeconds:0} s; no auth code in it");
+            output.WriteLine();
+            output.WriteLine(LiveView.Header);
+
+            (lastReading, issuedByMetadata) = await WatchAsync(client, probe, clock, stop);
+            if (!client.HasExited)
+            {
+                output.WriteLine(stop.IsCancellationRequested ? "stopping: waiting for the client's summary" : "the client did not finish in time; stopping it");
+                await StopClientAsync(client, interrupted: stop.IsCancellationRequested);
+            }
+            else
+            {
+                await client.WaitForExitAsync(StopGrace, CancellationToken.None);
+            }
+
+            // The last word on tokens, read after the client is done and before the sidecar stops.
+            lastReading = await probe.ReadMetricsAsync(CancellationToken.None) ?? lastReading;
+            issuedByMetadata = await probe.ReadMetadataIdentityRequestsAsync(CancellationToken.None) ?? issuedByMetadata;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            problem = "interrupted before the client started";
+        }
+        catch (ChildProcessException ex)
+        {
+            problem = ex.Message;
+            ShowRecentLines(ex.Child);
+        }
+        catch (TimeoutException)
+        {
+            problem = $"a program was not ready within {StartTimeout.TotalSeconds:0} s";
+            foreach (var child in _children.Where(c => !c.HasExited))
+            {
+                ShowRecentLines(child);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(_children.Select(child => child.StopAsync(StopGrace)));
+            foreach (var child in _children)
+            {
+                await child.DisposeAsync();
+            }
+
+            DeleteWorkDirectory(directory);
+        }
+
+        return Summarize(clock.Elapsed, lastReading, issuedByMetadata, client, problem);
+    }
+
+    private async Task<(SidecarReading? Reading, long? Issued)> WatchAsync(ChildProcess client, SidecarProbe probe, Stopwatch clock, CancellationToken stop)
+    {
+        SidecarReading? reading = null;
+        long? issued = null;
+        DateTimeOffset? shownExpiry = null;
+        var deadline = options.Duration + TimeSpan.FromSeconds(30);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop) && !client.HasExited && clock.Elapsed < deadline)
+            {
+                reading = await probe.ReadMetricsAsync(stop) ?? reading;
+                issued = await probe.ReadMetadataIdentityRequestsAsync(stop) ?? issued;
+                if (await probe.ReadSocketTokenAsync(stop) is { } claims && claims.ExpiresAt != shownExpiry)
+                {
+                    if (shownExpiry is not null)
+                    {
+                        output.WriteLine($"        new token from the socket: {claims.Describe()}");
+                    }
+
+                    shownExpiry = claims.ExpiresAt;
+                }
+
+                output.WriteLine(LiveView.Row(clock.Elapsed, _clientStatus, reading, DateTimeOffset.UtcNow));
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Ctrl-C: the caller stops the client, which prints its summary.
+        }
+
+        return (reading, issued);
+    }
+
+    /// <summary>
+    /// Ctrl-C in a terminal reaches the whole process group, so the client usually has its SIGINT already and is
+    /// writing its summary: a second signal would kill it on the spot (its own rule), so it gets a moment first.
+    /// </summary>
+    private static async Task StopClientAsync(ChildProcess client, bool interrupted)
+    {
+        if (interrupted)
+        {
+            try
+            {
+                await client.WaitForExitAsync(ClientSummaryGrace, CancellationToken.None);
+                return;
+            }
+            catch (TimeoutException)
+            {
+                // Only the demo was signalled (kill PID): ask the client itself.
+            }
+        }
+
+        await client.StopAsync(StopGrace);
+    }
+
+    private int Summarize(TimeSpan elapsed, SidecarReading? reading, long? issuedByMetadata, ChildProcess? client, string? problem)
+    {
+        var summary = _clientSummary;
+        var status = _clientStatus;
+        var refreshes = reading is null ? 0 : LiveView.Refreshes(reading.SuccessfulFetches);
+        var failed = summary?.Failed ?? (status is null ? 0 : status.Failed + status.StreamsFailed);
+        output.WriteLine();
+        output.WriteLine("summary");
+        if (summary is not null)
+        {
+            output.WriteLine($"  calls            ok={summary.Ok} unary calls and {summary.StreamsOk} server streams completed; failed={summary.Failed} (unary and streaming)");
+            output.WriteLine($"  service saw      {(summary.Identities.Count == 0 ? "-" : string.Join(", ", summary.Identities))}");
+        }
+        else if (status is not null)
+        {
+            output.WriteLine($"  calls            ok={status.Ok} failed={failed} (the client printed no summary)");
+        }
+        else
+        {
+            output.WriteLine("  calls            none made");
+        }
+
+        var fetches = reading is null ? "-" : Invariant((long)reading.SuccessfulFetches);
+        output.WriteLine($"  tokens           refreshes={refreshes} (fetches={fetches}: one at start, then one per refresh; failed fetches={(reading is null ? "-" : Invariant((long)reading.FailedFetches))})");
+        if (issuedByMetadata is { } issued)
+        {
+            output.WriteLine($"  metadata server  issued {issued} ID token(s) for all those calls: the sidecar caches and refreshes, it does not fetch per call");
+        }
+
+        output.WriteLine($"  processes        all stopped; work directory and socket removed; {elapsed.TotalSeconds:0} s in all");
+        var success = problem is null && summary is not null && failed == 0 && refreshes >= 1 && client is { HasExited: true, ExitCode: 0 };
+        var verdict = success
+            ? "PASS: no failed call, and the token was refreshed while the calls went on"
+            : "FAIL: " + (problem ?? Reason(summary, failed, refreshes));
+        output.WriteLine($"  result           {verdict}");
+        return success ? 0 : 1;
+    }
+
+    private static string Reason(ClientSummary? summary, long failed, long refreshes) =>
+        summary is null ? "the client printed no summary"
+        : failed > 0 ? $"{failed} call(s) failed"
+        : refreshes < 1 ? "no token refresh happened during the run (run longer, or use a shorter --token-lifetime)"
+        : "the client exited with an error";
+
+    private void OnClientLine(string line)
+    {
+        if (ClientOutput.TryParseStatus(line, out var status))
+        {
+            _clientStatus = status;
+        }
+        else if (ClientOutput.TryParseSummary(line, out var summary))
+        {
+            _clientSummary = summary;
+        }
+    }
+
+    private ChildProcess Start(string name, string dll, string[] args, Dictionary<string, string>? environment = null, Action<string>? onLine = null)
+    {
+        var child = ChildProcess.Start(name, dll, args, environment ?? [], onLine);
+        _children.Add(child);
+        return child;
+    }
+
+    private void ShowRecentLines(ChildProcess child)
+    {
+        output.WriteLine($"last lines of {child.Name}:");
+        foreach (var line in child.RecentLines())
+        {
+            output.WriteLine("  | " + line);
+        }
+    }
+
+    /// <summary>Polls <paramref name="ready"/> (a port, <c>/readyz</c>) until true; fails when the process exits.</summary>
+    private static async Task WaitUntilAsync(ChildProcess child, Func<Task<bool>> ready, CancellationToken stop)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(StartTimeout);
+        using var timer = new PeriodicTimer(PollInterval);
+        while (!await ready())
+        {
+            if (child.HasExited)
+            {
+                throw new ChildProcessException($"{child.Name} exited with code {child.ExitCode} before it was ready", child);
+            }
+
+            try
+            {
+                await timer.WaitForNextTickAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{child.Name} was not ready in time");
+            }
+        }
+    }
+
+    private static async Task<bool> CanConnectAsync(int port, CancellationToken stop)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), stop);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string? JwksUrl(string banner)
+    {
+        // "metadata emulator listening on http://127.0.0.1:P (jwks http://127.0.0.1:P/oauth2/v3/certs)"
+        var start = banner.IndexOf("(jwks ", StringComparison.Ordinal);
+        return start < 0 ? null : banner[(start + "(jwks ".Length)..].TrimEnd(')', ' ');
+    }
+
+    private static string CreateWorkDirectory()
+    {
+        // Unix socket paths are limited to 107 bytes: fall back to /tmp when TMPDIR is deep.
+        var directory = Directory.CreateTempSubdirectory("token-injector-demo-").FullName;
+        if (directory.Length > 70)
+        {
+            Directory.Delete(directory);
+            directory = Path.Combine("/tmp", "token-injector-demo-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return directory;
+    }
+
+    private void DeleteWorkDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            output.WriteLine($"could not remove {directory}: {ex.Message}");
+        }
+    }
+
+    private static string Invariant(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using TokenInjector.Tests.Support;
+
+namespace TokenInjector.Tests.Packaging;
+
+/// <summary>
+/// The real <c>injector</c> executable (injector.dll next to the test assembly, run with dotnet): its roles as
+/// dispatched by Program.cs, and each role's <c>--help</c>.
+/// </summary>
+internal static partial class CliHelp
+{
+    /// <summary>The roles of <c>src/Injector/Program.cs</c>'s dispatch (<c>["sidecar", .. var rest] =&gt; ...</c>).</summary>
+    public static IReadOnlyList<string> Roles(string program = "src/Injector/Program.cs") =>
+        [.. RoleCase().Matches(File.ReadAllText(RepositoryFiles.PathOf(program.Split('/')))).Select(m => m.Groups["role"].Value)];
+
+    /// <summary>The options the help text lists, by flag name, with their default when it shows one.</summary>
+    public static async Task<IReadOnlyDictionary<string, string?>> OptionsAsync(string role)
+    {
+        var (exitCode, stdout, stderr) = await RunAsync(role, "--help");
+        Assert.True(exitCode == 0, $"injector {role} --help exited {exitCode}: {stderr}");
+        var options = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var line in stdout.Split('\n'))
+        {
+            var match = HelpLine().Match(line);
+            if (match.Success)
+            {
+                var option = match.Groups["name"].Value;
+                options[option] = match.Groups["default"].Success ? match.Groups["default"].Value : null;
+            }
+        }
+
+        Assert.True(options.Count > 0, $"no options found in 'injector {role} --help':\n{stdout}");
+        return options;
+    }
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "injector.dll");
+        Assert.True(File.Exists(dll), $"{dll} not found next to the test assembly");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Settings from the environment must not change what help prints.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("TOKEN_INJECTOR_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start injector");
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().Bounded();
+            return (process.ExitCode, await stdout.Bounded(), await stderr.Bounded());
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\[""(?<role>[a-z][a-z-]*)"", \.\. var \w+\]\s*=>")]
+    private static partial Regex RoleCase();
+
+    [GeneratedRegex(@"^  --(?<name>[a-z0-9][a-z0-9-]*)\b(?:.*\[default: (?<default>.*)\]\s*|.*)$")]
+    private static partial Regex HelpLine();
+}

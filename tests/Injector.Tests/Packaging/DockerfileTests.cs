@@ -1,0 +1,187 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using TokenInjector.Tests.Support;
+
+namespace TokenInjector.Tests.Packaging;
+
+/// <summary>
+/// The Dockerfile cannot be built here (no Docker engine), so it is read as text and held to what matters: what it
+/// copies exists, what it publishes exists and produces the executables its entrypoints run, its runtime stages are
+/// non-root 65532 on a runtime (not SDK) image, and its default commands are roles the CLI dispatches.
+/// </summary>
+public sealed partial class DockerfileTests
+{
+    private static readonly IReadOnlyList<Stage> Stages = Parse(File.ReadAllText(RepositoryFiles.PathOf("Dockerfile")));
+
+    [Fact]
+    public void EveryCopyFromTheContext_NamesFilesThatExistAndAreNotIgnored()
+    {
+        var ignored = File.ReadAllLines(RepositoryFiles.PathOf(".dockerignore"))
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .ToList();
+        var copies = Stages.SelectMany(stage => stage.Instructions).Where(i => i.Keyword == "COPY" && !i.Arguments.Any(a => a.StartsWith("--from=", StringComparison.Ordinal))).ToList();
+
+        Assert.NotEmpty(copies);
+        foreach (var copy in copies)
+        {
+            var sources = copy.Arguments.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).SkipLast(1).ToList();
+            Assert.NotEmpty(sources);
+            foreach (var source in sources)
+            {
+                var path = RepositoryFiles.PathOf(source.TrimEnd('/').Split('/'));
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"COPY {source}: not in the repository");
+                Assert.DoesNotContain(ignored, pattern => IsIgnored(source, pattern));
+            }
+        }
+    }
+
+    [Fact]
+    public void PublishedProjects_ExistAndBuildTheExecutablesTheEntrypointsRun()
+    {
+        var published = Stages.SelectMany(s => s.Instructions).Where(i => i.Keyword == "RUN")
+            .SelectMany(i => PublishCommand().Matches(i.Text)).Select(m => m.Groups["project"].Value).ToList();
+        var assemblyNames = published.Select(project =>
+        {
+            var path = RepositoryFiles.PathOf(project.Split('/'));
+            Assert.True(File.Exists(path), $"dotnet publish {project}: no such project");
+            return XDocument.Load(path).Descendants("AssemblyName").Single().Value;
+        }).ToList();
+
+        Assert.Contains("injector", assemblyNames);
+        Assert.Contains("sample-workload", assemblyNames);
+        foreach (var stage in RuntimeStages())
+        {
+            var executable = Path.GetFileName(stage.Exec("ENTRYPOINT")[0]);
+            Assert.Contains(executable, assemblyNames);
+        }
+    }
+
+    [Fact]
+    public void RuntimeStages_RunAsNonRoot65532_OnARuntimeImage()
+    {
+        var runtime = RuntimeStages().ToList();
+
+        Assert.Equal(["sample-workload", "injector"], runtime.Select(s => s.Name));
+        foreach (var stage in runtime)
+        {
+            var user = stage.Instructions.Last(i => i.Keyword == "USER").Text;
+            Assert.Matches(@"^65532(:65532)?$", user);
+            Assert.DoesNotContain("/sdk", stage.Image, StringComparison.Ordinal);
+            Assert.StartsWith("mcr.microsoft.com/dotnet/", stage.Image, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void DefaultTarget_IsTheInjector_WithSidecarAsDefaultRole()
+    {
+        var last = Stages[^1];
+
+        Assert.Equal("injector", last.Name);
+        Assert.Equal(["/app/injector"], last.Exec("ENTRYPOINT"));
+        var role = Assert.Single(last.Exec("CMD"));
+        Assert.Equal("sidecar", role);
+        Assert.Contains(role, CliHelp.Roles());
+    }
+
+    [Fact]
+    public void SampleWorkloadTarget_DefaultsToARoleOfTheSample()
+    {
+        var stage = Stages.Single(s => s.Name == "sample-workload");
+        var sampleRoles = SampleCase().Matches(File.ReadAllText(RepositoryFiles.PathOf("src", "SampleWorkload", "Program.cs"))).Select(m => m.Groups["role"].Value);
+
+        Assert.Equal(["/app/sample-workload"], stage.Exec("ENTRYPOINT"));
+        Assert.Contains(Assert.Single(stage.Exec("CMD")), sampleRoles);
+    }
+
+    [Fact]
+    public void CopyFromStages_NameEarlierStages()
+    {
+        for (var index = 0; index < Stages.Count; index++)
+        {
+            foreach (var copy in Stages[index].Instructions.Where(i => i.Keyword == "COPY"))
+            {
+                var from = copy.Arguments.FirstOrDefault(a => a.StartsWith("--from=", StringComparison.Ordinal));
+                if (from is not null)
+                {
+                    Assert.Contains(from["--from=".Length..], Stages.Take(index).Select(s => s.Name));
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<Stage> RuntimeStages() => Stages.Where(s => s.Instructions.Any(i => i.Keyword == "ENTRYPOINT"));
+
+    private static bool IsIgnored(string source, string pattern)
+    {
+        var directory = pattern.TrimStart('*', '/').TrimEnd('/');
+        var path = source.TrimEnd('/');
+        return pattern.StartsWith("**/", StringComparison.Ordinal)
+            ? path.Split('/').Contains(directory)
+            : path == directory || path.StartsWith(directory + "/", StringComparison.Ordinal);
+    }
+
+    private static List<Stage> Parse(string dockerfile)
+    {
+        // Join continuation lines, drop comments and blank lines.
+        var logical = new List<string>();
+        var current = string.Empty;
+        foreach (var raw in dockerfile.Split('\n'))
+        {
+            var line = raw.TrimEnd();
+            if (current.Length == 0 && (line.TrimStart().StartsWith('#') || line.Trim().Length == 0))
+            {
+                continue;
+            }
+
+            if (line.EndsWith('\\'))
+            {
+                current += line[..^1] + " ";
+                continue;
+            }
+
+            logical.Add((current + line).Trim());
+            current = string.Empty;
+        }
+
+        var stages = new List<Stage>();
+        foreach (var line in logical)
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            var keyword = line[..space].ToUpperInvariant();
+            var text = line[(space + 1)..].Trim();
+            if (keyword == "FROM")
+            {
+                var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var name = parts.Length == 3 && parts[1].Equals("AS", StringComparison.OrdinalIgnoreCase) ? parts[2] : string.Empty;
+                stages.Add(new Stage(name, parts[0], []));
+                continue;
+            }
+
+            Assert.NotEmpty(stages);
+            stages[^1].Instructions.Add(new Instruction(keyword, text, text.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+        }
+
+        return stages;
+    }
+
+    private sealed record Instruction(string Keyword, string Text, IReadOnlyList<string> Arguments);
+
+    private sealed record Stage(string Name, string Image, List<Instruction> Instructions)
+    {
+        /// <summary>An exec-form (JSON array) ENTRYPOINT or CMD; the shell form would need a shell the chiseled image lacks.</summary>
+        public IReadOnlyList<string> Exec(string keyword)
+        {
+            var instruction = Instructions.Last(i => i.Keyword == keyword);
+            Assert.StartsWith("[", instruction.Text, StringComparison.Ordinal);
+            return JsonSerializer.Deserialize<string[]>(instruction.Text)!;
+        }
+    }
+
+    [GeneratedRegex(@"dotnet publish (?<project>\S+\.csproj)")]
+    private static partial Regex PublishCommand();
+
+    [GeneratedRegex(@"case ""(?<role>[a-z-]+)"":")]
+    private static partial Regex SampleCase();
+}

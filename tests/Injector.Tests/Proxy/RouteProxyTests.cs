@@ -273,4 +273,21 @@ public sealed class RouteProxyTests
         Assert.Equal("present", reply.Headers["authorization"]);
         Assert.Equal("kept", reply.Headers["x-custom"]);
     }
+
+    [Fact]
+    public async Task ServerlessHeaderMode_TheAppsAuthorizationValueArrivesUnchanged()
+    {
+        await using var stack = await CloudRunStack.StartAsync(headerEchoUpstream: true);
+        await stack.StartSidecarAsync([.. stack.RouteArgs(), "--auth-header", "x-serverless-authorization"]);
+        using var http = new HttpClient { Timeout = TestWait.Limit };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{stack.RoutePort}/headers");
+        request.Headers.TryAddWithoutValidation("Authorization", "Basic YXBwOm93bi1zZWNyZXQ=");
+
+        using var response = await http.SendAsync(request).Bounded();
+        using var seen = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Basic YXBwOm93bi1zZWNyZXQ=", seen.RootElement.GetProperty("authorization").GetString());
+        Assert.EndsWith(".SIGNATURE_REMOVED_BY_GOOGLE", seen.RootElement.GetProperty("x-serverless-authorization").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -13,7 +13,7 @@ namespace TokenInjector.Tests.Support;
 /// <summary>
 /// Everything a route talks to, in-process on loopback: the GKE metadata emulator (reached through
 /// GCE_METADATA_HOST, so only for <see cref="GceMetadataHostSerialGroup"/> tests), the sample echo service on h2c,
-/// and the Cloud Run emulator in front of it with a certificate from a test CA for <see cref="ServiceHost"/>.
+/// (or, for header checks, an upstream that echoes the headers it received) and the Cloud Run emulator in front of it with a certificate from a test CA for <see cref="ServiceHost"/>.
 /// All share one clock, so tests may run it faster than real time.
 /// </summary>
 internal sealed class CloudRunStack : IAsyncDisposable
@@ -51,7 +51,8 @@ internal sealed class CloudRunStack : IAsyncDisposable
         TimeProvider? time = null,
         TimeSpan? tokenLifetime = null,
         Action<MetadataEmulatorOptions>? metadata = null,
-        Action<CloudRunEmulatorOptions>? cloudRun = null)
+        Action<CloudRunEmulatorOptions>? cloudRun = null,
+        bool headerEchoUpstream = false)
     {
         time ??= TimeProvider.System;
         var stack = new CloudRunStack(time, new TempDirectory(), TestCertificateAuthority.Create());
@@ -63,14 +64,25 @@ internal sealed class CloudRunStack : IAsyncDisposable
         stack._owned.Add(stack.Metadata);
         stack._metadataHost = new GceMetadataHost(stack.Metadata.HostAndPort);
 
-        var echo = EchoServer.Build(new EchoServerOptions(new IPEndPoint(IPAddress.Loopback, 0), LogLevel.Warning));
-        await echo.StartAsync().Bounded();
-        stack._owned.Add(echo);
+        Uri upstream;
+        if (headerEchoUpstream)
+        {
+            var headers = await H2cTestUpstream.StartAsync().Bounded();
+            stack._owned.Add(headers);
+            upstream = headers.Uri;
+        }
+        else
+        {
+            var echo = EchoServer.Build(new EchoServerOptions(new IPEndPoint(IPAddress.Loopback, 0), LogLevel.Warning));
+            await echo.StartAsync().Bounded();
+            stack._owned.Add(echo);
+            upstream = EchoServer.GetBoundUri(echo);
+        }
 
         var cloudRunOptions = new CloudRunEmulatorOptions
         {
             ServiceUrl = ServiceUrl,
-            Upstream = EchoServer.GetBoundUri(echo),
+            Upstream = upstream,
             Certificate = stack.Authority.IssueServerCertificate(ServiceHost),
             JwksUri = stack.Metadata.JwksUri,
             Time = time,

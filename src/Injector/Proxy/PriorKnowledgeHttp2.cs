@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using TokenInjector.Hosting;
 
 namespace TokenInjector.Proxy;
 
@@ -18,12 +19,9 @@ internal static class PriorKnowledgeHttp2
 {
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
-    /// <summary>How long a new connection may take to send its first bytes.</summary>
-    private static readonly TimeSpan FirstBytesTimeout = TimeSpan.FromSeconds(30);
-
     public static Func<ConnectionDelegate, ConnectionDelegate> Detect => next => async connection =>
     {
-        if (await StartsWithPrefaceAsync(connection))
+        if (await ConnectionPeek.JudgeFirstBytesAsync(connection, Compare, undecided: false))
         {
             var negotiated = new NegotiatedHttp2();
             connection.Features.Set<ITlsApplicationProtocolFeature>(negotiated);
@@ -32,34 +30,6 @@ internal static class PriorKnowledgeHttp2
 
         await next(connection);
     };
-
-    private static async Task<bool> StartsWithPrefaceAsync(ConnectionContext connection)
-    {
-        var input = connection.Transport.Input;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        timeout.CancelAfter(FirstBytesTimeout);
-        try
-        {
-            while (true)
-            {
-                var result = await input.ReadAsync(timeout.Token);
-                var buffer = result.Buffer;
-                var verdict = Compare(buffer);
-                if (verdict is not null || result.IsCompleted)
-                {
-                    input.AdvanceTo(buffer.Start);
-                    return verdict ?? false;
-                }
-
-                // Not enough bytes to decide: examine what is there and wait for more.
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>true: the preface; false: something else; null: too few bytes to tell.</summary>
     private static bool? Compare(ReadOnlySequence<byte> buffer)

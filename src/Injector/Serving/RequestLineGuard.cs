@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
+using TokenInjector.Hosting;
 
 namespace TokenInjector.Serving;
 
@@ -11,7 +12,6 @@ namespace TokenInjector.Serving;
 internal static class RequestLineGuard
 {
     private const int MaxPeek = 64;
-    private static readonly TimeSpan FirstBytesTimeout = TimeSpan.FromSeconds(30);
     private const string Message = "malformed request: this socket speaks HTTP/1.1; use GET /v1/token?audience=AUDIENCE\n";
     private static readonly byte[] Answer = Encoding.ASCII.GetBytes(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n" +
@@ -19,7 +19,8 @@ internal static class RequestLineGuard
 
     public static Func<ConnectionDelegate, ConnectionDelegate> Guard => next => async connection =>
     {
-        if (await LooksLikeHttpAsync(connection))
+        // Silent or gone clients are left to Kestrel's own timeouts and errors.
+        if (await ConnectionPeek.JudgeFirstBytesAsync(connection, Judge, undecided: true))
         {
             await next(connection);
             return;
@@ -28,33 +29,6 @@ internal static class RequestLineGuard
         await connection.Transport.Output.WriteAsync(Answer);
         await connection.Transport.Output.CompleteAsync();
     };
-
-    private static async Task<bool> LooksLikeHttpAsync(ConnectionContext connection)
-    {
-        var input = connection.Transport.Input;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        timeout.CancelAfter(FirstBytesTimeout);
-        try
-        {
-            while (true)
-            {
-                var result = await input.ReadAsync(timeout.Token);
-                var verdict = Judge(result.Buffer);
-                if (verdict is not null || result.IsCompleted)
-                {
-                    input.AdvanceTo(result.Buffer.Start);
-                    return verdict ?? true;
-                }
-
-                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Silent or gone: let Kestrel's own timeouts and errors deal with it.
-            return true;
-        }
-    }
 
     /// <summary>false: not an HTTP request; true: starts like one; null: too few bytes to tell.</summary>
     private static bool? Judge(ReadOnlySequence<byte> buffer)

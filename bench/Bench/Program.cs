@@ -30,7 +30,17 @@ switch (args)
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             ProcessStats.ClockTicksPerSecond = MachineFacts.ClockTicksPerSecond();
             var machine = MachineFacts.Collect(Directory.GetCurrentDirectory());
-            var results = await new BenchRunner(programs, new BenchSettings(), Console.Out).RunAsync(machine, stop.Token);
+            BenchResults results;
+            try
+            {
+                results = await new BenchRunner(programs, new BenchSettings(), Console.Out).RunAsync(machine, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("bench: interrupted; every process it started is stopped");
+                return 130;
+            }
+
             var markdown = BenchReport.ToMarkdown(results);
             await File.WriteAllTextAsync(outputFile, markdown);
             Console.Out.WriteLine();

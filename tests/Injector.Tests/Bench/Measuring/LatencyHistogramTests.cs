@@ -1,6 +1,6 @@
 using TokenInjector.Bench.Measuring;
 
-namespace TokenInjector.Tests.Bench;
+namespace TokenInjector.Tests.Bench.Measuring;
 
 public sealed class LatencyHistogramTests
 {

@@ -48,7 +48,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         try
         {
             _certificates = DemoCertificates.Write(_directory, ServiceHost);
-            (_metadataPort, _upstreamPort) = (FreePort.Next(), FreePort.Next());
+            var ports = FreePort.Take(2);
+            (_metadataPort, _upstreamPort) = (ports[0], ports[1]);
             await StartMetadataEmulatorAsync(_metadataPort, tokenLifetimeSeconds: 3600, cancellationToken);
             var upstream = Track(ChildProcess.Start("upstream", Path.Combine(AppContext.BaseDirectory, "bench.dll"),
                 ["upstream", Invariant(_upstreamPort), _certificates.CertificateFile, _certificates.KeyFile], new Dictionary<string, string>()));
@@ -132,9 +133,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private (ChildProcess, EndPoint, string) SidecarStart(int attempt)
     {
-        var adminPort = FreePort.Next();
-        var child = StartSidecar($"start-{attempt}.sock", adminPort, FreePort.Take(2));
-        return (child, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz");
+        var ports = FreePort.Take(3);
+        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..]);
+        return (child, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz");
     }
 
     private (ChildProcess, EndPoint, string) BareStart(int attempt)
@@ -178,8 +179,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private async Task<(ServerRun Run, string Token, IReadOnlyList<ProxyRun> Proxy, long RssAfterRpcs)> MeasureSidecarAsync(
         TimeSpan startMedian, CancellationToken cancellationToken)
     {
-        var adminPort = FreePort.Next();
-        var routePorts = FreePort.Take(2);
+        var ports = FreePort.Take(3);
+        var (adminPort, routePorts) = (ports[0], ports[1..]);
         var socket = Path.Combine(_directory, "sidecar.sock");
         var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts);
         await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
@@ -283,9 +284,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private async Task<IReadOnlyList<RefreshRun>> MeasureRefreshAsync(CancellationToken cancellationToken)
     {
-        var metadataPort = FreePort.Next();
+        var ports = FreePort.Take(2);
+        var (metadataPort, adminPort) = (ports[0], ports[1]);
         await StartMetadataEmulatorAsync(metadataPort, settings.RefreshTokenLifetimeSeconds, cancellationToken);
-        var adminPort = FreePort.Next();
         var socket = Path.Combine(_directory, "refresh.sock");
         var sidecar = Start("injector sidecar (refresh)", "taskset",
         [

@@ -47,7 +47,8 @@ internal static class DemoCertificates
         return files;
     }
 
-    private static void WritePrivate(string path, string content)
+    /// <summary>Writes a new file that only its owner can read (a key, or a config holding a token).</summary>
+    internal static void WritePrivate(string path, string content)
     {
         using var stream = new FileStream(path, new FileStreamOptions
         {

@@ -38,16 +38,20 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Starts <c>dotnet <paramref name="dll"/> <paramref name="args"/></c>; <paramref name="onLine"/> sees each stdout line.</summary>
     public static ChildProcess Start(
-        string name, string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, Action<string>? onLine = null)
+        string name, string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, Action<string>? onLine = null) =>
+        StartProgram(name, DotnetHost(), [dll, .. args], environment, onLine);
+
+    /// <summary>Starts any executable (a published app, nginx, <c>taskset</c>) the same way as <see cref="Start"/>.</summary>
+    public static ChildProcess StartProgram(
+        string name, string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, Action<string>? onLine = null)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -27,7 +27,14 @@ internal static class EchoServer
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // An h2c-only endpoint cannot speak HTTP/1.1, so /whoami is served over HTTP/2 as well.
-            kestrel.Listen(options.Listen, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.Certificate is { } certificate)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             // gRPC enforces its own per-message limit (SampleLimits.MaxMessageSize); Kestrel's 30 MB body limit
             // would otherwise cut large unary calls short of it.
             kestrel.Limits.MaxRequestBodySize = null;

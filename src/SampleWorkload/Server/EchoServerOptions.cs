@@ -1,10 +1,15 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 
 namespace TokenInjector.SampleWorkload.Server;
 
-/// <summary>Where the echo server listens (port 0 picks a free port) and how much it logs.</summary>
-internal sealed record EchoServerOptions(IPEndPoint Listen, LogLevel MinimumLogLevel = LogLevel.Information)
+/// <summary>
+/// Where the echo server listens (port 0 picks a free port) and how much it logs. With a <paramref name="Certificate"/>
+/// it serves TLS (HTTP/2 by ALPN) itself: a TLS upstream with no front end in between, for the proxy benchmark.
+/// </summary>
+internal sealed record EchoServerOptions(
+    IPEndPoint Listen, LogLevel MinimumLogLevel = LogLevel.Information, X509Certificate2? Certificate = null)
 {
     public const int DefaultPort = 8080;
 

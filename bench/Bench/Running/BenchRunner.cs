@@ -1,0 +1,398 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using TokenInjector.Bench.Load;
+using TokenInjector.Bench.Measuring;
+using TokenInjector.Bench.Reporting;
+using TokenInjector.Bench.Upstream;
+using TokenInjector.Demo.Certificates;
+using TokenInjector.Demo.Processes;
+
+namespace TokenInjector.Bench.Running;
+
+/// <summary>
+/// One benchmark run, every part its own process on loopback: the metadata emulator, the TLS echo upstream, the
+/// sidecar (and the bare Kestrel baseline, nginx, haproxy) pinned to core 0 while this load generator, the upstream and
+/// the emulator stay on core 1 (scripts/bench pins this process there; children inherit it). Every process is stopped
+/// and the work directory removed at the end, whatever happened.
+/// </summary>
+internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings, TextWriter log)
+{
+    public const string ServiceHost = "echo-bench-abc123-uc.a.run.app";
+    private const string ServiceUrl = "https://" + ServiceHost;
+    private const string CustomAudience = "https://custom-audience.bench.example";
+    private const string MeasuredCore = "0";
+
+    private static readonly string[] Audiences =
+        ["https://billing-abc123-uc.a.run.app", "https://inventory-abc123-uc.a.run.app", "https://ledger-abc123-uc.a.run.app"];
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(3);
+
+    private readonly List<ChildProcess> _children = [];
+    private string _directory = "";
+    private DemoCertificateFiles _certificates = null!;
+    private int _metadataPort;
+    private int _upstreamPort;
+
+    public async Task<BenchResults> RunAsync(MachineFacts machine, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        _directory = Path.Combine("/tmp", "token-injector-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            _certificates = DemoCertificates.Write(_directory, ServiceHost);
+            var ports = FreePort.Take(2);
+            (_metadataPort, _upstreamPort) = (ports[0], ports[1]);
+            await StartMetadataEmulatorAsync(_metadataPort, tokenLifetimeSeconds: 3600, cancellationToken);
+            var upstream = Track(ChildProcess.Start("upstream", Path.Combine(AppContext.BaseDirectory, "bench.dll"),
+                ["upstream", Invariant(_upstreamPort), _certificates.CertificateFile, _certificates.KeyFile], new Dictionary<string, string>()));
+            await upstream.WaitForLineAsync(line => line == UpstreamCommand.ListeningLine, StartTimeout, cancellationToken);
+
+            log.WriteLine("(b) start-up: sidecar to /readyz 200, bare Kestrel to its first answer");
+            var sidecarStart = await MedianStartAsync(SidecarStart, cancellationToken);
+            var bareStart = await MedianStartAsync(BareStart, cancellationToken);
+
+            log.WriteLine("(a, c) bare Kestrel: idle memory, token-sized answers over its Unix socket");
+            var bare = await MeasureBareAsync(bareStart, cancellationToken);
+
+            log.WriteLine("(a, c, d) sidecar: idle memory, token API, then the proxy route");
+            var (sidecar, token, sidecarProxy, rssAfterRpcs) = await MeasureSidecarAsync(sidecarStart, cancellationToken);
+
+            log.WriteLine("(d) the same RPCs direct to the upstream, through nginx and through haproxy");
+            var proxy = new List<ProxyRun>();
+            proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
+            proxy.AddRange(sidecarProxy);
+            var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _certificates.CaFile, token);
+            proxy.AddRange(await MeasureReferenceProxyAsync("nginx", "nginx",
+                port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken));
+            proxy.AddRange(await MeasureReferenceProxyAsync("haproxy", "haproxy",
+                port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken));
+
+            log.WriteLine($"(e) refresh: {settings.RefreshCallers} socket callers for {settings.RefreshDuration.TotalSeconds:0} s, tokens living {settings.RefreshTokenLifetimeSeconds} s");
+            var refresh = await MeasureRefreshAsync(cancellationToken);
+
+            return new BenchResults(machine, settings, sidecar, bare, rssAfterRpcs, proxy, refresh, clock.Elapsed);
+        }
+        catch (ChildProcessException ex)
+        {
+            log.WriteLine($"last lines of {ex.Child.Name}:");
+            foreach (var line in ex.Child.RecentLines())
+            {
+                log.WriteLine("  | " + line);
+            }
+
+            throw;
+        }
+        finally
+        {
+            await Task.WhenAll(_children.Select(child => child.StopAsync(StopGrace)));
+            foreach (var child in _children)
+            {
+                await child.DisposeAsync();
+            }
+
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private async Task StartMetadataEmulatorAsync(int port, int tokenLifetimeSeconds, CancellationToken cancellationToken)
+    {
+        var metadata = Start("metadata emulator", programs.Emulators,
+            ["metadata", "--listen", $"127.0.0.1:{port}", "--token-lifetime", Invariant(tokenLifetimeSeconds)]);
+        await metadata.WaitForLineAsync(line => line.StartsWith("metadata emulator listening", StringComparison.Ordinal), StartTimeout, cancellationToken);
+    }
+
+    private async Task<TimeSpan> MedianStartAsync(Func<int, (ChildProcess Child, EndPoint Endpoint, string Path)> start, CancellationToken cancellationToken)
+    {
+        var times = new List<TimeSpan>();
+        // One start more than measured: the first pays for a cold page cache.
+        for (var i = 0; i <= settings.StartRepeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var (child, endpoint, path) = start(i);
+            await Readiness.WaitForOkAsync(child, endpoint, path, StartTimeout, cancellationToken);
+            var elapsed = clock.Elapsed;
+            if (i > 0)
+            {
+                times.Add(elapsed);
+            }
+
+            await StopAsync(child);
+        }
+
+        times.Sort();
+        return (times[(times.Count - 1) / 2] + times[times.Count / 2]) / 2;
+    }
+
+    private (ChildProcess, EndPoint, string) SidecarStart(int attempt)
+    {
+        var ports = FreePort.Take(3);
+        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..]);
+        return (child, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz");
+    }
+
+    private (ChildProcess, EndPoint, string) BareStart(int attempt)
+    {
+        var port = FreePort.Next();
+        var child = StartBare($"bare-start-{attempt}.sock", port);
+        return (child, new IPEndPoint(IPAddress.Loopback, port), "/");
+    }
+
+    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts) =>
+        Start("injector sidecar", "taskset",
+        [
+            "-c", MeasuredCore, programs.Injector, "sidecar",
+            "--audience", Audiences[0], "--audience", Audiences[1], "--audience", Audiences[2],
+            "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
+            "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
+            "--resolve", $"{ServiceHost}:{_upstreamPort}:127.0.0.1",
+            "--upstream-ca-file", _certificates.CaFile,
+            "--socket", Path.Combine(_directory, socketName),
+            "--admin-address", $"127.0.0.1:{adminPort}",
+            "--drain-timeout", "1s",
+        ],
+        new() { ["GCE_METADATA_HOST"] = $"127.0.0.1:{_metadataPort}" });
+
+    private ChildProcess StartBare(string socketName, int port) =>
+        Start("bare kestrel", "taskset", ["-c", MeasuredCore, programs.BareKestrel, "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
+
+    private async Task<ServerRun> MeasureBareAsync(TimeSpan startMedian, CancellationToken cancellationToken)
+    {
+        var port = FreePort.Next();
+        var bare = StartBare("bare.sock", port);
+        await Readiness.WaitForOkAsync(bare, new IPEndPoint(IPAddress.Loopback, port), "/", StartTimeout, cancellationToken);
+        await Task.Delay(IdleSettle, cancellationToken);
+        var idle = ProcessStats.ResidentBytes(bare.Id);
+        var tokenApi = await LoadTokenApiAsync(bare.Id, Path.Combine(_directory, "bare.sock"), "/v1/token?audience=" + Audiences[0], cancellationToken);
+        var after = ProcessStats.ResidentBytes(bare.Id);
+        await StopAsync(bare);
+        return new ServerRun(BenchPrograms.BuildOf(programs.BareKestrel), idle, after, startMedian, tokenApi);
+    }
+
+    private async Task<(ServerRun Run, string Token, IReadOnlyList<ProxyRun> Proxy, long RssAfterRpcs)> MeasureSidecarAsync(
+        TimeSpan startMedian, CancellationToken cancellationToken)
+    {
+        var ports = FreePort.Take(3);
+        var (adminPort, routePorts) = (ports[0], ports[1..]);
+        var socket = Path.Combine(_directory, "sidecar.sock");
+        var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts);
+        await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
+        await Task.Delay(IdleSettle, cancellationToken);
+        var idle = ProcessStats.ResidentBytes(sidecar.Id);
+        var tokenApi = await LoadTokenApiAsync(sidecar.Id, socket, "/v1/token?audience=" + Audiences[0], cancellationToken);
+        var afterTokens = ProcessStats.ResidentBytes(sidecar.Id);
+
+        // The route's own token, for the variants that add it themselves: the same header, so the same bytes upstream.
+        using var connection = await Http1Connection.OpenAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
+        var (status, body) = await connection.SendAsync(Http1Connection.Get("/v1/token?audience=" + ServiceUrl), cancellationToken);
+        if (status != 200)
+        {
+            throw new ChildProcessException($"the sidecar answered {status} to a token request for {ServiceUrl}", sidecar);
+        }
+
+        var token = Encoding.ASCII.GetString(body.Span);
+        var proxy = await LoadEchoAsync("token-injector", new EchoTarget(new Uri($"http://127.0.0.1:{routePorts[0]}")), sidecar.Id, cancellationToken);
+        var afterRpcs = ProcessStats.ResidentBytes(sidecar.Id);
+        await StopAsync(sidecar);
+        return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi), token, proxy, afterRpcs);
+    }
+
+    private Task<IReadOnlyList<ProxyRun>> MeasureDirectAsync(string token, CancellationToken cancellationToken)
+    {
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(_certificates.CaFile));
+        var target = new EchoTarget(new Uri($"{ServiceUrl}:{_upstreamPort}"), new IPEndPoint(IPAddress.Loopback, _upstreamPort),
+            X509CertificateLoader.LoadCertificate(ca.RawData), token);
+        return LoadEchoAsync("direct (TLS, client adds the token)", target, proxyProcessId: null, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxyAsync(
+        string variant, string program, Func<int, string[]> arguments, CancellationToken cancellationToken)
+    {
+        var port = FreePort.Next();
+        var proxy = Start(variant, "taskset", ["-c", MeasuredCore, program, .. arguments(port)]);
+        await WaitForPortAsync(proxy, port, cancellationToken);
+        var runs = await LoadEchoAsync(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id, cancellationToken);
+        await StopAsync(proxy);
+        return runs;
+    }
+
+    private async Task<TokenApiRun> LoadTokenApiAsync(int serverId, string socketPath, string path, CancellationToken cancellationToken)
+    {
+        var endpoint = new UnixDomainSocketEndPoint(socketPath);
+        var request = Http1Connection.Get(path);
+        await RunAsync(settings.TokenConcurrency, settings.TokenWarmup);
+        var (one, cpuOne) = await MeasureCpuAsync(serverId, () => RunAsync(1, settings.TokenRequestsOne));
+        var (many, cpuMany) = await MeasureCpuAsync(serverId, () => RunAsync(settings.TokenConcurrency, settings.TokenRequestsMany));
+        return new TokenApiRun(one, many, cpuOne / one.Requests, cpuMany / many.Requests);
+
+        async Task<LoadResult> RunAsync(int concurrency, int requests)
+        {
+            var connections = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Http1Connection.OpenAsync(endpoint, cancellationToken)));
+            try
+            {
+                var workers = connections.Select(connection => (ClosedLoop.SendOne)(async token =>
+                {
+                    var (status, _) = await connection.SendAsync(request, token);
+                    if (status != 200)
+                    {
+                        throw new InvalidOperationException($"the token API answered {status} to {path}");
+                    }
+                })).ToList();
+                return await ClosedLoop.RunAsync(workers, requests, cancellationToken);
+            }
+            finally
+            {
+                foreach (var connection in connections)
+                {
+                    connection.Dispose();
+                }
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<ProxyRun>> LoadEchoAsync(string variant, EchoTarget target, int? proxyProcessId, CancellationToken cancellationToken)
+    {
+        log.WriteLine($"    {variant}");
+        await RunAsync(settings.RpcConnections, settings.RpcConcurrency, settings.RpcWarmup);
+        var runs = new List<ProxyRun>();
+        foreach (var (connections, concurrency, rpcs) in new[] { (1, 1, settings.RpcsOne), (settings.RpcConnections, settings.RpcConcurrency, settings.RpcsMany) })
+        {
+            var before = proxyProcessId is { } id ? ProcessStats.TreeCpuTime(id) : TimeSpan.Zero;
+            var result = await RunAsync(connections, concurrency, rpcs);
+            TimeSpan? cpu = proxyProcessId is { } pid ? (ProcessStats.TreeCpuTime(pid) - before) / result.Requests : null;
+            runs.Add(new ProxyRun(variant, concurrency, result, cpu));
+        }
+
+        return runs;
+
+        async Task<LoadResult> RunAsync(int connections, int concurrency, int rpcs)
+        {
+            var (workers, channels) = target.Open(connections, concurrency);
+            using (channels)
+            {
+                return await ClosedLoop.RunAsync(workers, rpcs, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<RefreshRun>> MeasureRefreshAsync(CancellationToken cancellationToken)
+    {
+        var ports = FreePort.Take(2);
+        var (metadataPort, adminPort) = (ports[0], ports[1]);
+        await StartMetadataEmulatorAsync(metadataPort, settings.RefreshTokenLifetimeSeconds, cancellationToken);
+        var socket = Path.Combine(_directory, "refresh.sock");
+        var sidecar = Start("injector sidecar (refresh)", "taskset",
+        [
+            "-c", MeasuredCore, programs.Injector, "sidecar", "--audience", Audiences[0], "--audience", Audiences[1],
+            "--socket", socket, "--admin-address", $"127.0.0.1:{adminPort}", "--drain-timeout", "1s",
+        ],
+        new() { ["GCE_METADATA_HOST"] = $"127.0.0.1:{metadataPort}" });
+        await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
+
+        // Two configured audiences (refreshed ahead by the sidecar) and one dynamic one (first asked for by 1000 callers at once).
+        (string Audience, string Kind)[] audiences = [(Audiences[0], "configured"), (Audiences[1], "configured"), (Audiences[2], "dynamic")];
+        var tokens = audiences.Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
+        var requests = new long[audiences.Length];
+        var failures = new long[audiences.Length];
+        var endpoint = new UnixDomainSocketEndPoint(socket);
+        var connections = await Task.WhenAll(Enumerable.Range(0, settings.RefreshCallers).Select(_ => Http1Connection.OpenAsync(endpoint, cancellationToken)));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var start = new SemaphoreSlim(0);
+        var callers = connections.Select((connection, i) => Task.Run(async () =>
+        {
+            var which = i % audiences.Length;
+            var request = Http1Connection.Get("/v1/token?audience=" + audiences[which].Audience);
+            await start.WaitAsync(cancellationToken);
+            while (!stop.IsCancellationRequested)
+            {
+                var (status, body) = await connection.SendAsync(request, cancellationToken);
+                Interlocked.Increment(ref requests[which]);
+                if (status != 200)
+                {
+                    Interlocked.Increment(ref failures[which]);
+                    continue;
+                }
+
+                var token = Encoding.ASCII.GetString(body.Span);
+                lock (tokens[which])
+                {
+                    tokens[which].Add(token);
+                }
+            }
+        }, cancellationToken)).ToList();
+        start.Release(callers.Count);
+        stop.CancelAfter(settings.RefreshDuration);
+        await Task.WhenAll(callers);
+        var fetches = await ReadIdentityRequestsAsync(metadataPort, cancellationToken);
+        foreach (var connection in connections)
+        {
+            connection.Dispose();
+        }
+
+        await StopAsync(sidecar);
+        return [.. audiences.Select((audience, i) => new RefreshRun(
+            audience.Audience, audience.Kind, fetches.GetValueOrDefault(audience.Audience), tokens[i].Count, requests[i], failures[i]))];
+    }
+
+    private static async Task<Dictionary<string, int>> ReadIdentityRequestsAsync(int metadataPort, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        await using var body = await http.GetStreamAsync(new Uri($"http://127.0.0.1:{metadataPort}/emulator/stats"), cancellationToken);
+        using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        return json.RootElement.GetProperty("identityRequests").EnumerateObject().ToDictionary(entry => entry.Name, entry => entry.Value.GetInt32());
+    }
+
+    private static async Task<(LoadResult Result, TimeSpan Cpu)> MeasureCpuAsync(int processId, Func<Task<LoadResult>> load)
+    {
+        var before = ProcessStats.TreeCpuTime(processId);
+        var result = await load();
+        return (result, ProcessStats.TreeCpuTime(processId) - before);
+    }
+
+    private static async Task WaitForPortAsync(ChildProcess child, int port, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+                return;
+            }
+            catch (SocketException) when (!child.HasExited && clock.Elapsed < StartTimeout)
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+            catch (SocketException)
+            {
+                throw new ChildProcessException($"{child.Name} is not listening on port {port}", child);
+            }
+        }
+    }
+
+    private ChildProcess Start(string name, string program, string[] args, Dictionary<string, string>? environment = null) =>
+        Track(ChildProcess.StartProgram(name, program, args, environment ?? []));
+
+    private ChildProcess Track(ChildProcess child)
+    {
+        _children.Add(child);
+        return child;
+    }
+
+    private async Task StopAsync(ChildProcess child)
+    {
+        await child.StopAsync(StopGrace);
+        await child.DisposeAsync();
+        _children.Remove(child);
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -13,19 +13,15 @@ namespace TokenInjector.Tests.Support;
 /// </summary>
 internal sealed class TcpRelay : IDisposable
 {
-    private readonly IPEndPoint _target;
     private readonly ConcurrentDictionary<Socket, byte> _open = new();
     private readonly Lock _gate = new();
     private Socket? _listener;
-    private int _accepted;
-
-    public TcpRelay(IPEndPoint target) => _target = target;
 
     /// <summary>The relay's port; refused until <see cref="StartListening"/>.</summary>
     public int Port { get; } = CloudRunStack.FreePort();
 
-    /// <summary>Connections the relay accepted so far.</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
+    /// <summary>The server to relay to; set before the first connection arrives.</summary>
+    public IPEndPoint? Target { get; set; }
 
     public void StartListening()
     {
@@ -107,7 +103,6 @@ internal sealed class TcpRelay : IDisposable
                 return;
             }
 
-            Interlocked.Increment(ref _accepted);
             _ = RelayAsync(client);
         }
     }
@@ -120,7 +115,7 @@ internal sealed class TcpRelay : IDisposable
         _open[server] = 0;
         try
         {
-            await server.ConnectAsync(_target);
+            await server.ConnectAsync(Target ?? throw new InvalidOperationException("the relay has no target"));
             await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)

@@ -32,13 +32,14 @@ public sealed class MetadataFaultTests
     public async Task FaultShorterThanTheTokensUsableLife_NoFailedRequest_RefreshResumesAfter(string fault)
     {
         var time = new ScaledTimeProvider(ClockFactor);
-        await using var run = await SidecarUnderFault.StartAsync(time, TimeSpan.FromSeconds(60), ["--fetch-timeout", FetchTimeoutArg]);
+        await using var run = await SidecarUnderFault.StartAsync(time, TimeSpan.FromSeconds(90), ["--fetch-timeout", FetchTimeoutArg]);
         var first = await run.WarmUpAsync();
 
-        // Refresh is due 30 s before expiry; the fault covers that point and ends 12 s before the token is unusable.
+        // Refresh is due 45 s before expiry (4.5 real seconds after the token came, time enough to warm up on a busy
+        // machine); the fault covers that point and ends 18 s before the token is unusable (9 s before expiry).
         var fetchesBefore = await run.FetchAttemptsAsync();
         await SetFaultAsync(run.Metadata, fault, on: true);
-        await run.LoadUntilAsync(first.ExpiresAt - TimeSpan.FromSeconds(18));
+        await run.LoadUntilAsync(first.ExpiresAt - TimeSpan.FromSeconds(27));
         var fetchesDuringFault = await run.FetchAttemptsAsync() - fetchesBefore;
         await SetFaultAsync(run.Metadata, fault, on: false);
         var faultEnded = time.GetUtcNow();
@@ -56,7 +57,7 @@ public sealed class MetadataFaultTests
             [.. figures.Lines, $"token fetches during the fault: {fetchesDuringFault}", $"new token {FaultFigures.Seconds(refreshedIn)} after the fault (token clock)"],
             passed)
         {
-            Note = "60 s tokens, clock x10; the fault spans the refresh point and ends 12 s before the token would be unusable",
+            Note = "90 s tokens, clock x10; the fault spans the refresh point and ends 18 s before the token would be unusable",
         });
 
         figures.AssertNoCrashAndNoLeak();
@@ -74,7 +75,7 @@ public sealed class MetadataFaultTests
     public async Task FaultLongerThanTheTokensUsableLife_FailsClosedWith503_RecoversWhenItEnds(string fault)
     {
         var time = new ScaledTimeProvider(ClockFactor);
-        await using var run = await SidecarUnderFault.StartAsync(time, TimeSpan.FromSeconds(20), ["--fetch-timeout", FetchTimeoutArg]);
+        await using var run = await SidecarUnderFault.StartAsync(time, TimeSpan.FromSeconds(30), ["--fetch-timeout", FetchTimeoutArg]);
         var first = await run.WarmUpAsync();
         var usableUntil = TokenTiming.UsableUntil(first);
 
@@ -118,7 +119,7 @@ public sealed class MetadataFaultTests
             ],
             passed)
         {
-            Note = "20 s tokens, clock x10; the fault lasts until 10 s past expiry; recovery bar: the 30 s backoff cap + 5 s",
+            Note = "30 s tokens, clock x10; the fault lasts until 10 s past expiry; recovery bar: the 30 s backoff cap + 5 s",
         });
 
         figures.AssertNoCrashAndNoLeak();

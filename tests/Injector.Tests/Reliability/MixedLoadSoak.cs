@@ -37,8 +37,18 @@ internal static class MixedLoadSoak
     {
         await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(20));
         using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-level", "debug"]);
-        var adminLine = await sidecar.WaitForLineAsync(line => line.Contains("Admin listener", StringComparison.Ordinal));
-        await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
+        string adminLine;
+        try
+        {
+            adminLine = await sidecar.WaitForLineAsync(line => line.Contains("Admin listener", StringComparison.Ordinal));
+            await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
+        }
+        catch (TimeoutException)
+        {
+            // Before its first token the sidecar's output holds none: it is safe to show why it did not start.
+            throw new TimeoutException("the sidecar process did not get ready; its output:\n" + sidecar.Output);
+        }
+
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{adminLine[(adminLine.LastIndexOf(' ') + 1)..]}/"), Timeout = TestWait.Limit };
         using var tokenApi = UnixSocketHttpClient.Create(stack.SidecarProcessSocket, TestWait.Limit);
         using var channel = stack.RouteChannel();

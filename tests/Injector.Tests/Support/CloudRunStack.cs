@@ -47,6 +47,9 @@ internal sealed class CloudRunStack : IAsyncDisposable
 
     public int RoutePort { get; } = FreePort();
 
+    /// <summary>The token socket of a sidecar started by <see cref="StartSidecarProcess"/>.</summary>
+    public string SidecarProcessSocket => Directory.File("sidecar.sock");
+
     public static async Task<CloudRunStack> StartAsync(
         TimeProvider? time = null,
         TimeSpan? tokenLifetime = null,
@@ -93,19 +96,39 @@ internal sealed class CloudRunStack : IAsyncDisposable
         return stack;
     }
 
-    /// <summary>The sidecar arguments for one route to the Cloud Run emulator, trusting the test CA.</summary>
-    public IEnumerable<string> RouteArgs(string? audience = null) =>
-    [
-        "--route", $"{RoutePort}=https://{ServiceHost}:{CloudRun.Port}" + (audience is null ? string.Empty : "=" + audience),
-        "--resolve", $"{ServiceHost}:{CloudRun.Port}:127.0.0.1",
-        "--upstream-ca-file", CaFile,
-    ];
-
-    public async Task<RunningSidecar> StartSidecarAsync(IEnumerable<string> args)
+    /// <summary>
+    /// The sidecar arguments for one route to the Cloud Run emulator, trusting the test CA. <paramref name="port"/>
+    /// puts something else on loopback in its place (a relay, a closed port); <paramref name="host"/> names the
+    /// upstream differently from the emulator's certificate.
+    /// </summary>
+    public IEnumerable<string> RouteArgs(string? audience = null, int? port = null, string host = ServiceHost)
     {
-        Sidecar = await RunningSidecar.StartAsync(args, new SidecarHostOverrides { Time = Time }).Bounded();
+        var upstreamPort = port ?? CloudRun.Port;
+        return
+        [
+            "--route", $"{RoutePort}=https://{host}:{upstreamPort}" + (audience is null ? string.Empty : "=" + audience),
+            "--resolve", $"{host}:{upstreamPort}:127.0.0.1",
+            "--upstream-ca-file", CaFile,
+        ];
+    }
+
+    /// <summary>An in-process sidecar on the stack's clock; <paramref name="logs"/>, when given, keeps everything it logs.</summary>
+    public async Task<RunningSidecar> StartSidecarAsync(IEnumerable<string> args, LogCapture? logs = null)
+    {
+        var overrides = new SidecarHostOverrides { Time = Time, Logging = logs is null ? null : logging => logging.AddProvider(logs) };
+        Sidecar = await RunningSidecar.StartAsync(args, overrides).Bounded();
         return Sidecar;
     }
+
+    /// <summary>
+    /// The built sidecar as a child process pointed at this stack's metadata emulator, with its token socket at
+    /// <see cref="SidecarProcessSocket"/> and its admin listener on a free loopback port (the process logs which).
+    /// It runs on the real clock, so only for stacks on the real clock too.
+    /// </summary>
+    public ChildProcess StartSidecarProcess(IEnumerable<string> args) => ChildProcess.Start(
+        "injector.dll",
+        ["sidecar", "--socket", SidecarProcessSocket, "--admin-address", "127.0.0.1:0", .. args],
+        new Dictionary<string, string> { ["GCE_METADATA_HOST"] = Metadata.HostAndPort });
 
     public GrpcChannel RouteChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{RoutePort}", new GrpcChannelOptions
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Console;
 using TokenInjector.Configuration;
 
 namespace TokenInjector.Hosting;
@@ -25,7 +26,9 @@ internal sealed record LoggingSettings(bool Json, LogLevel MinimumLevel)
         if (Json)
         {
             logging.AddConsole(options => options.FormatterName = CloudLoggingJsonFormatter.FormatterName);
-            logging.AddConsoleFormatter<CloudLoggingJsonFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
+            // Registered directly rather than with AddConsoleFormatter, which binds formatter options from
+            // configuration by reflection (not trim-safe); this formatter has no options.
+            logging.Services.AddSingleton<ConsoleFormatter, CloudLoggingJsonFormatter>();
         }
         else
         {

@@ -15,8 +15,6 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
     /// <summary>The API server sends objects of at most about 1.5 MiB; anything past this is not from it.</summary>
     public const int MaxBodyBytes = 3 * 1024 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task HandleAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
@@ -46,7 +44,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
 
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(
-                JsonSerializer.Serialize(new AdmissionReview { ApiVersion = AdmissionReview.Version, Kind = "AdmissionReview", Response = response }, Json),
+                JsonSerializer.Serialize(new AdmissionReview { ApiVersion = AdmissionReview.Version, Kind = "AdmissionReview", Response = response }, AdmissionJsonContext.Default.AdmissionReview),
                 context.RequestAborted);
         }
         finally
@@ -82,7 +80,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         AdmissionReview? review;
         try
         {
-            review = JsonSerializer.Deserialize<AdmissionReview>(buffer.WrittenSpan, Json);
+            review = JsonSerializer.Deserialize(buffer.WrittenSpan, AdmissionJsonContext.Default.AdmissionReview);
         }
         catch (JsonException ex)
         {

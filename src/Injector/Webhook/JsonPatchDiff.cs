@@ -103,7 +103,7 @@ internal static class JsonPatchDiff
 
     private static string Index(string path, int index) => path + "/" + index.ToString(CultureInfo.InvariantCulture);
 
-    private static JsonObject Operation(string op, string path, JsonNode? value = null)
+    private static JsonNode Operation(string op, string path, JsonNode? value = null)
     {
         var operation = new JsonObject { ["op"] = op, ["path"] = path };
         if (op != "remove")

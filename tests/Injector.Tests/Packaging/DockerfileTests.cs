@@ -86,6 +86,19 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
+    public void InjectorStage_RunsTheNativeAotExecutable_WithoutADotnetRuntime()
+    {
+        var injector = Stages.Single(s => s.Name == "injector");
+        var publish = Stages.SelectMany(s => s.Instructions).Where(i => i.Keyword == "RUN")
+            .SelectMany(i => PublishCommand().Matches(i.Text)).Single(m => m.Groups["project"].Value == "src/Injector/Injector.csproj");
+        var project = XDocument.Load(RepositoryFiles.PathOf("src", "Injector", "Injector.csproj"));
+
+        Assert.StartsWith("mcr.microsoft.com/dotnet/runtime-deps:", injector.Image, StringComparison.Ordinal);
+        Assert.Contains(" -r linux-x64 ", publish.Groups["arguments"].Value, StringComparison.Ordinal);
+        Assert.Equal("true", project.Descendants("PublishAot").Single().Value);
+    }
+
+    [Fact]
     public void SampleWorkloadTarget_DefaultsToARoleOfTheSample()
     {
         var stage = Stages.Single(s => s.Name == "sample-workload");
@@ -179,7 +192,7 @@ public sealed partial class DockerfileTests
         }
     }
 
-    [GeneratedRegex(@"dotnet publish (?<project>\S+\.csproj)")]
+    [GeneratedRegex(@"dotnet publish (?<project>\S+\.csproj)(?<arguments>[^&]*)")]
     private static partial Regex PublishCommand();
 
     [GeneratedRegex(@"case ""(?<role>[a-z-]+)"":")]

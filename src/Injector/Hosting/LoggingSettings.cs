@@ -21,8 +21,10 @@ internal sealed record LoggingSettings(bool Json, LogLevel MinimumLevel)
     {
         logging.ClearProviders();
         logging.SetMinimumLevel(MinimumLevel);
-        // Kestrel and hosting chatter is noise in a sidecar's log; keep their warnings.
+        // Kestrel, hosting and YARP chatter is noise in a sidecar's log, and YARP's two information lines per
+        // proxied call would cost more than the forwarding itself; keep their warnings.
         logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Yarp", LogLevel.Warning);
         if (Json)
         {
             logging.AddConsole(options => options.FormatterName = CloudLoggingJsonFormatter.FormatterName);

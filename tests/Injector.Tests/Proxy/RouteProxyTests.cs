@@ -86,6 +86,26 @@ public sealed class RouteProxyTests
     }
 
     [Fact]
+    public async Task SuccessfulCalls_AtTheDefaultLogLevel_WriteNoLogLines()
+    {
+        await using var stack = await CloudRunStack.StartAsync();
+        var logs = new LogCapture();
+        await stack.StartSidecarAsync(stack.RouteArgs(), logs);
+        using var channel = stack.RouteChannel();
+        var client = new Echo.EchoClient(channel);
+        await client.UnaryAsync(new EchoRequest { Message = "warm-up" }, deadline: TestWait.Deadline());
+        var before = logs.Count;
+
+        for (var i = 0; i < 50; i++)
+        {
+            await client.UnaryAsync(new EchoRequest { Message = "quiet" }, deadline: TestWait.Deadline());
+        }
+
+        // A line per call would flood the pod's log and cost more CPU than forwarding the call.
+        Assert.True(logs.Count == before, $"50 calls logged {logs.Count - before} lines:\n{logs.Text}");
+    }
+
+    [Fact]
     public async Task PlainHttp11_ThroughTheSamePort_WithHttpClientAndCurl()
     {
         await using var stack = await CloudRunStack.StartAsync();

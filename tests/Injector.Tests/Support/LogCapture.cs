@@ -10,25 +10,27 @@ namespace TokenInjector.Tests.Support;
 /// </summary>
 internal sealed class LogCapture : ILoggerProvider
 {
-    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _entries = new();
+    private readonly ConcurrentQueue<string> _scopes = new();
 
-    /// <summary>Everything logged so far, one entry per line.</summary>
-    public string Text => string.Join('\n', _lines);
+    /// <summary>Everything logged so far, one entry per line, then every scope opened (their values may be logged too).</summary>
+    public string Text => string.Join('\n', _entries.Concat(_scopes));
 
-    public int Count => _lines.Count;
+    /// <summary>How many entries were logged; scopes, which frameworks open per request whatever the level, are not counted.</summary>
+    public int Count => _entries.Count;
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries, _scopes);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, ConcurrentQueue<string> entries, ConcurrentQueue<string> scopes) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull
         {
-            lines.Enqueue($"{category} scope {state}");
+            scopes.Enqueue($"{category} scope {state}");
             return null;
         }
 
@@ -39,7 +41,7 @@ internal sealed class LogCapture : ILoggerProvider
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
                 : string.Empty;
-            lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {values} {exception}");
+            entries.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {values} {exception}");
         }
     }
 }

@@ -149,9 +149,11 @@ internal sealed record SidecarSettings
         }
 
         var socket = options.Single("socket")!;
-        if (!Path.IsPathRooted(socket.Text) && !socket.Text.StartsWith('.'))
+        var socketPath = socket.Text;
+        if ((!Path.IsPathRooted(socketPath) && !socketPath.StartsWith('.')) || socketPath.Contains('\0', StringComparison.Ordinal))
         {
             options.AddError(socket, "socket", "is not a file path");
+            socketPath = "/";
         }
 
         var admin = options.Single("admin-address")!;
@@ -162,7 +164,7 @@ internal sealed record SidecarSettings
         }
 
         var tokenDir = options.Single("token-dir");
-        if (tokenDir is not null && !Path.IsPathRooted(tokenDir.Text))
+        if (tokenDir is not null && (!Path.IsPathRooted(tokenDir.Text) || tokenDir.Text.Contains('\0', StringComparison.Ordinal)))
         {
             options.AddError(tokenDir, "token-dir", "is not an absolute directory path");
         }
@@ -179,7 +181,7 @@ internal sealed record SidecarSettings
                 ["authorization"] = AuthHeaderMode.Authorization,
                 ["x-serverless-authorization"] = AuthHeaderMode.XServerlessAuthorization,
             }),
-            SocketPath = Path.GetFullPath(socket.Text),
+            SocketPath = Path.GetFullPath(socketPath),
             SocketMode = ParseMode(options),
             TokenDirectory = tokenDir?.Text,
             AdminEndpoint = adminEndpoint,

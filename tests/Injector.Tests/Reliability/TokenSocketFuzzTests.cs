@@ -62,57 +62,39 @@ public sealed class TokenSocketFuzzTests
         var badAnswers = new ConcurrentQueue<string>();
         var leaks = new ConcurrentQueue<string>();
         var stalled = new ConcurrentQueue<Socket>();
-        var peak = baseline;
-        var peakGate = new Lock();
-        var next = -1;
-
-        async Task WorkAsync()
+        var peak = await FuzzDriver.RunAsync(inputs.Count, Parallelism, sidecar.Process.Id, async index =>
         {
-            int index;
-            while ((index = Interlocked.Increment(ref next)) < inputs.Count)
+            var input = inputs[index];
+            if (input.Ending is Ending.Abandon or Ending.Stall)
             {
-                var input = inputs[index];
-                if (input.Ending is Ending.Abandon or Ending.Stall)
+                var socket = await OpenAndWriteAsync(endpoint, input.Bytes);
+                if (input.Ending == Ending.Stall && socket is not null)
                 {
-                    var socket = await OpenAndWriteAsync(endpoint, input.Bytes);
-                    if (input.Ending == Ending.Stall && socket is not null)
-                    {
-                        stalled.Enqueue(socket);
-                    }
-                    else
-                    {
-                        socket?.Dispose();
-                    }
-
-                    statuses.AddOrUpdate(input.Ending.ToString(), 1, (_, n) => n + 1);
-                    continue;
+                    stalled.Enqueue(socket);
+                }
+                else
+                {
+                    socket?.Dispose();
                 }
 
-                var exchange = await RawHttpExchange.SendAsync(endpoint, input.Bytes, TestWait.Limit, input.Ending == Ending.CutShort ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
-                var outcome = exchange.TimedOut ? "timed out" : exchange.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "closed without answer";
-                statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-                if (exchange.TimedOut || exchange.StatusCode is { } code && !(code is >= 200 and < 300 or >= 400 and < 500 or 503))
-                {
-                    badAnswers.Enqueue($"case {index}: {outcome}");
-                }
-
-                if (exchange.StatusCode != 200 && TokenLeakScanner.CountLeaks(exchange.Answer) > 0)
-                {
-                    leaks.Enqueue($"case {index}: {TokenLeakScanner.Describe(exchange.Answer, "the answer")}");
-                }
-
-                if (index % 500 == 0)
-                {
-                    var now = ProcessFootprint.Of(sidecar.Process.Id);
-                    lock (peakGate)
-                    {
-                        peak = now.ResidentBytes > peak.ResidentBytes ? now : peak;
-                    }
-                }
+                statuses.AddOrUpdate(input.Ending.ToString(), 1, (_, n) => n + 1);
+                return;
             }
-        }
 
-        await Task.WhenAll(Enumerable.Range(0, Parallelism).Select(_ => Task.Run(WorkAsync))).WaitAsync(TimeSpan.FromMinutes(3));
+            var exchange = await RawHttpExchange.SendAsync(endpoint, input.Bytes, TestWait.Limit, input.Ending == Ending.CutShort ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
+            var outcome = exchange.TimedOut ? "timed out" : exchange.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "closed without answer";
+            statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+            if (exchange.TimedOut || exchange.StatusCode is { } code && !(code is >= 200 and < 300 or >= 400 and < 500 or 503))
+            {
+                badAnswers.Enqueue($"case {index}: {outcome}");
+            }
+
+            if (exchange.StatusCode != 200 && TokenLeakScanner.CountLeaks(exchange.Answer) > 0)
+            {
+                leaks.Enqueue($"case {index}: {TokenLeakScanner.Describe(exchange.Answer, "the answer")}");
+            }
+        });
+
         var withStalled = ProcessFootprint.Of(sidecar.Process.Id);
         while (stalled.TryDequeue(out var socket))
         {

@@ -72,37 +72,19 @@ public sealed class WebhookFuzzTests
         var baseline = ProcessFootprint.Of(webhook.Id);
         var outcomes = new ConcurrentDictionary<string, int>();
         var defects = new ConcurrentQueue<string>();
-        var peak = baseline;
-        var peakGate = new Lock();
-        var next = -1;
-
-        async Task WorkAsync()
+        var peak = await FuzzDriver.RunAsync(inputs.Count, Parallelism, webhook.Id, async index =>
         {
-            int index;
-            while ((index = Interlocked.Increment(ref next)) < inputs.Count)
+            var (body, uid) = inputs[index];
+            using var response = await client.PostAsync("/mutate", Content(body)).Bounded();
+            var text = await response.Content.ReadAsStringAsync().Bounded();
+            var outcome = Judge(response.StatusCode, text, uid, out var problem);
+            outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+            if (problem is not null)
             {
-                var (body, uid) = inputs[index];
-                using var response = await client.PostAsync("/mutate", Content(body)).Bounded();
-                var text = await response.Content.ReadAsStringAsync().Bounded();
-                var outcome = Judge(response.StatusCode, text, uid, out var problem);
-                outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-                if (problem is not null)
-                {
-                    defects.Enqueue($"case {index}: {problem}");
-                }
-
-                if (index % 500 == 0)
-                {
-                    var now = ProcessFootprint.Of(webhook.Id);
-                    lock (peakGate)
-                    {
-                        peak = now.ResidentBytes > peak.ResidentBytes ? now : peak;
-                    }
-                }
+                defects.Enqueue($"case {index}: {problem}");
             }
-        }
+        });
 
-        await Task.WhenAll(Enumerable.Range(0, Parallelism).Select(_ => Task.Run(WorkAsync))).WaitAsync(TimeSpan.FromMinutes(3));
         var after = ProcessFootprint.Of(webhook.Id);
         var alive = !webhook.HasExited;
         var memoryBounded = peak.ResidentBytes - baseline.ResidentBytes < MemoryGrowthLimit;

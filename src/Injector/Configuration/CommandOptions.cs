@@ -107,7 +107,7 @@ internal sealed class CommandOptions(string command, string summary, IReadOnlyLi
 
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
-                errors.Add($"unexpected argument '{arg}': options start with -- (see 'injector {Command} --help')");
+                errors.Add($"unexpected argument '{ErrorText.Shown(arg)}': options start with -- (see 'injector {Command} --help')");
                 continue;
             }
 
@@ -116,7 +116,7 @@ internal sealed class CommandOptions(string command, string summary, IReadOnlyLi
             var option = Find(name);
             if (option is null)
             {
-                errors.Add($"unknown option '--{name}' (see 'injector {Command} --help')");
+                errors.Add($"unknown option '--{ErrorText.Shown(name)}' (see 'injector {Command} --help')");
                 if (equals < 0 && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
                 {
                     i++;

@@ -12,6 +12,12 @@ internal static class ConfigFileReader
     public static Dictionary<string, List<RawValue>> Read(string path, CommandOptions options, List<string> errors)
     {
         var values = new Dictionary<string, List<RawValue>>(StringComparer.Ordinal);
+        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add($"--config: '{ErrorText.Shown(path)}' is not a file path");
+            return values;
+        }
+
         YamlStream stream;
         try
         {
@@ -21,12 +27,18 @@ internal static class ConfigFileReader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            errors.Add($"--config: cannot read '{path}': {ex.Message}");
+            errors.Add($"--config: cannot read '{ErrorText.Shown(path)}': {ErrorText.Shown(ex.Message)}");
             return values;
         }
         catch (YamlException ex)
         {
-            errors.Add($"--config: '{path}' is not valid YAML or JSON (line {ex.Start.Line}): {ex.Message}");
+            errors.Add($"--config: '{ErrorText.Shown(path)}' is not valid YAML or JSON (line {ex.Start.Line}): {ErrorText.Shown(ex.Message)}");
+            return values;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner and node loader throw these, not YamlException, on some malformed input.
+            errors.Add($"--config: '{ErrorText.Shown(path)}' is not valid YAML or JSON: {ErrorText.Shown(ex.Message)}");
             return values;
         }
 
@@ -37,7 +49,7 @@ internal static class ConfigFileReader
 
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            errors.Add($"--config: '{path}' must hold a mapping of option names to values");
+            errors.Add($"--config: '{ErrorText.Shown(path)}' must hold a mapping of option names to values");
             return values;
         }
 
@@ -48,7 +60,7 @@ internal static class ConfigFileReader
             var source = $"{path}: {key}";
             if (option is null || option.Name == CommandOptions.ConfigOption)
             {
-                errors.Add($"--config: '{path}' has unknown key '{key}' (keys are the option names, e.g. 'audience')");
+                errors.Add($"--config: '{ErrorText.Shown(path)}' has unknown key '{ErrorText.Shown(key)}' (keys are the option names, e.g. 'audience')");
                 continue;
             }
 
@@ -67,15 +79,15 @@ internal static class ConfigFileReader
                         }
                         else
                         {
-                            errors.Add($"--config: '{key}' must be a list of plain values");
+                            errors.Add($"--config: '{ErrorText.Shown(key)}' must be a list of plain values");
                         }
                     }
 
                     break;
                 default:
                     errors.Add(option.Repeatable
-                        ? $"--config: '{key}' must be a value or a list of values"
-                        : $"--config: '{key}' must be a single value");
+                        ? $"--config: '{ErrorText.Shown(key)}' must be a value or a list of values"
+                        : $"--config: '{ErrorText.Shown(key)}' must be a single value");
                     break;
             }
         }

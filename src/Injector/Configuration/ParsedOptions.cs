@@ -17,7 +17,7 @@ internal sealed class ParsedOptions(
     public IReadOnlyList<string> Errors => errors;
 
     public void AddError(RawValue value, string option, string problem) =>
-        errors.Add($"--{option}: '{value.Text}' {problem}{SourceSuffix(value, option)}");
+        errors.Add($"--{option}: '{ErrorText.Shown(value.Text)}' {problem}{SourceSuffix(value, option)}");
 
     public void AddError(string option, string problem) => errors.Add($"--{option}: {problem}");
 
@@ -109,7 +109,9 @@ internal sealed class ParsedOptions(
             unitStart--;
         }
 
-        if (!double.TryParse(text[..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        // Past about ten thousand years a TimeSpan overflows; no option takes anything near that.
+        if (!double.TryParse(text[..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+            || !double.IsFinite(number) || number > 1e9)
         {
             return false;
         }
@@ -131,7 +133,7 @@ internal sealed class ParsedOptions(
         : duration.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms";
 
     private static string SourceSuffix(RawValue value, string option) =>
-        value.Source == "--" + option ? string.Empty : $" (from {value.Source})";
+        value.Source == "--" + option ? string.Empty : $" (from {ErrorText.Shown(value.Source)})";
 
     private OptionSpec Known(string option) =>
         command.Find(option) ?? throw new InvalidOperationException($"option '{option}' is not declared by '{command.Command}'");

@@ -42,18 +42,30 @@ internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, 
             || upstream.AbsolutePath != "/" || upstream.Query.Length > 0 || upstream.UserInfo.Length > 0
             || string.IsNullOrEmpty(upstream.Host))
         {
-            problem = $"has upstream '{url}', which is not https://HOST[:PORT] with no path ({Syntax})";
+            problem = $"has upstream '{ErrorText.Shown(url)}', which is not https://HOST[:PORT] with no path ({Syntax})";
             return false;
         }
 
-        var audience = customAudience ?? "https://" + upstream.IdnHost;
+        string host;
+        try
+        {
+            host = upstream.IdnHost;
+        }
+        catch (UriFormatException)
+        {
+            // Uri accepts some hosts it cannot then convert to their ASCII (punycode) form.
+            problem = $"has upstream '{ErrorText.Shown(url)}', whose host is not a valid DNS name ({Syntax})";
+            return false;
+        }
+
+        var audience = customAudience ?? "https://" + host;
         if (AudienceRules.Problem(audience) is { } audienceProblem)
         {
             problem = $"has an audience that {audienceProblem}";
             return false;
         }
 
-        route = new RouteSpec(listenPort, upstream.IdnHost, upstream.Port, audience);
+        route = new RouteSpec(listenPort, host, upstream.Port, audience);
         return true;
     }
 }

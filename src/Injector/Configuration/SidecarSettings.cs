@@ -33,7 +33,8 @@ internal sealed record SidecarSettings
             new("audience", "AUDIENCE", "audience to keep fresh", Repeatable: true),
             new("route", RouteSpec.Syntax, "local 127.0.0.1:PORT -> upstream; audience defaults to https://HOST", Repeatable: true),
             new("resolve", ResolveSpec.Syntax, "connect to ADDRESS for HOST:PORT (as curl's --resolve)", Repeatable: true),
-            new("route-listen-address", "ADDRESS", "address the route listeners bind; anything but loopback exposes them to the network", Default: "127.0.0.1"),
+            new("route-listen-address", "ADDRESS", "address the route listeners bind; anything but loopback needs --allow-non-loopback-routes", Default: "127.0.0.1"),
+            new("allow-non-loopback-routes", "BOOL", "let --route-listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", Default: "false"),
             new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots"),
             new("auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes", Default: "authorization"),
             new("socket", "PATH", "token API Unix socket", Default: "/var/run/token-injector/token.sock"),
@@ -147,11 +148,22 @@ internal sealed record SidecarSettings
             options.AddError(routeAddress, "route-listen-address", "is not a numeric IP address such as 127.0.0.1");
             routeListenAddress = IPAddress.Loopback;
         }
+        else if (!IPAddress.IsLoopback(routeListenAddress) && !options.Bool("allow-non-loopback-routes"))
+        {
+            // DESIGN.md: listeners bind to loopback unless explicitly told otherwise. Anything that reaches a route
+            // calls the service as the pod's identity, so exposing routes takes a second, deliberate flag.
+            options.AddError(
+                routeAddress,
+                "route-listen-address",
+                "is not a loopback address; anything that reaches it could call the services as the pod's identity (add --allow-non-loopback-routes true if that is really wanted)");
+        }
 
         var socket = options.Single("socket")!;
-        if (!Path.IsPathRooted(socket.Text) && !socket.Text.StartsWith('.'))
+        var socketPath = socket.Text;
+        if ((!Path.IsPathRooted(socketPath) && !socketPath.StartsWith('.')) || socketPath.Contains('\0', StringComparison.Ordinal))
         {
             options.AddError(socket, "socket", "is not a file path");
+            socketPath = "/";
         }
 
         var admin = options.Single("admin-address")!;
@@ -162,7 +174,7 @@ internal sealed record SidecarSettings
         }
 
         var tokenDir = options.Single("token-dir");
-        if (tokenDir is not null && !Path.IsPathRooted(tokenDir.Text))
+        if (tokenDir is not null && (!Path.IsPathRooted(tokenDir.Text) || tokenDir.Text.Contains('\0', StringComparison.Ordinal)))
         {
             options.AddError(tokenDir, "token-dir", "is not an absolute directory path");
         }
@@ -179,7 +191,7 @@ internal sealed record SidecarSettings
                 ["authorization"] = AuthHeaderMode.Authorization,
                 ["x-serverless-authorization"] = AuthHeaderMode.XServerlessAuthorization,
             }),
-            SocketPath = Path.GetFullPath(socket.Text),
+            SocketPath = Path.GetFullPath(socketPath),
             SocketMode = ParseMode(options),
             TokenDirectory = tokenDir?.Text,
             AdminEndpoint = adminEndpoint,

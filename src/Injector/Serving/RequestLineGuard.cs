@@ -7,10 +7,13 @@ namespace TokenInjector.Serving;
 
 /// <summary>
 /// Answers bytes that are not an HTTP/1.1 request line with a 400 that says what the socket expects, instead of
-/// Kestrel's empty 400. It peeks at the first line only; a well-formed request reaches Kestrel untouched.
+/// Kestrel's empty 400 (or 505 for another HTTP version). It peeks at the first line only; a well-formed request reaches Kestrel untouched.
 /// </summary>
 internal static class RequestLineGuard
 {
+    /// <summary>The longest request line the token API takes: long queries must reach the handler, which says what is wrong.</summary>
+    public const int MaxRequestLineBytes = 2 * 1024 * 1024;
+
     private const int MaxPeek = 64;
     private const string Message = "malformed request: this socket speaks HTTP/1.1; use GET /v1/token?audience=AUDIENCE\n";
     private static readonly byte[] Answer = Encoding.ASCII.GetBytes(
@@ -32,6 +35,12 @@ internal static class RequestLineGuard
 
     /// <summary>false: not an HTTP request; true: starts like one; null: too few bytes to tell.</summary>
     private static bool? Judge(ReadOnlySequence<byte> buffer)
+    {
+        var start = JudgeMethodAndTarget(buffer);
+        return start is true ? JudgeVersion(buffer) : start;
+    }
+
+    private static bool? JudgeMethodAndTarget(ReadOnlySequence<byte> buffer)
     {
         // "METHOD SP /": an upper-case token of up to 16 letters, then a space, then an origin-form target.
         var length = (int)Math.Min(buffer.Length, MaxPeek);
@@ -57,5 +66,28 @@ internal static class RequestLineGuard
         }
 
         return length < MaxPeek ? null : false;
+    }
+
+    // Kestrel answers a request line with any version but HTTP/1.0 or 1.1 (HTTP/2.0 over this HTTP/1.1-only socket,
+    // HTTP/0.9) with 505, a server error; it is the client's mistake, so it gets this 400 instead. A line longer than
+    // Kestrel's limit goes on to Kestrel, which answers 414.
+    private static bool? JudgeVersion(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+        {
+            return buffer.Length > MaxRequestLineBytes ? true : null;
+        }
+
+        Span<byte> tail = stackalloc byte[10];
+        var taken = (int)Math.Min(line.Length, tail.Length);
+        line.Slice(line.Length - taken).CopyTo(tail);
+        var end = tail[..taken];
+        if (end.Length > 0 && end[^1] == (byte)'\r')
+        {
+            end = end[..^1];
+        }
+
+        return end.EndsWith(" HTTP/1.1"u8) || end.EndsWith(" HTTP/1.0"u8);
     }
 }

@@ -26,7 +26,7 @@ internal sealed partial class TokenApiServer(SidecarSettings settings, TokenApiH
         _app = LocalWebServer.Create(loggerFactory, kestrel =>
         {
             // Long queries must reach the handler so that it can say what is wrong; only local processes can connect.
-            kestrel.Limits.MaxRequestLineSize = 2 * 1024 * 1024;
+            kestrel.Limits.MaxRequestLineSize = RequestLineGuard.MaxRequestLineBytes;
             kestrel.Limits.MaxRequestBufferSize = 4 * 1024 * 1024;
             kestrel.ListenUnixSocket(path, listen =>
             {

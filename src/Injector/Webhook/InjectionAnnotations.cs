@@ -26,7 +26,14 @@ internal static class InjectionAnnotations
         [Audiences, Routes, TokenDir, Containers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar];
 
     // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
-    private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/proc", "/dev", "/sys", "/bin", "/lib", "/sbin", "/tmp"];
+    private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/proc", "/dev", "/sys", "/bin", "/lib", "/sbin", "/tmp"];
+
+    // Kernel and device file systems: nothing may be mounted anywhere inside them.
+    private static readonly string[] ForbiddenTokenTrees = ["/proc", "/dev", "/sys"];
+
+    // Where Kubernetes mounts the service account token (/var/run is /run in most images); hiding it, or mounting
+    // inside it, breaks the app's own API access.
+    private static readonly string[] KubernetesMounts = ["/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount"];
 
     /// <summary>Parses the annotations of <paramref name="pod"/>; returns null and fills <paramref name="errors"/> when they are wrong.</summary>
     public static InjectionRequest? Parse(V1Pod pod, List<string> errors)
@@ -89,7 +96,7 @@ internal static class InjectionAnnotations
             }
         }
 
-        var tokenDir = TokenDirectory(annotations, pod, containers, errors);
+        var tokenDir = TokenDirectory(annotations, pod, errors);
 
         var native = true;
         if (annotations.TryGetValue(NativeSidecar, out var nativeText))
@@ -152,7 +159,7 @@ internal static class InjectionAnnotations
         return null;
     }
 
-    private static string? TokenDirectory(IDictionary<string, string> annotations, V1Pod pod, IReadOnlyList<string> containers, List<string> errors)
+    private static string? TokenDirectory(IDictionary<string, string> annotations, V1Pod pod, List<string> errors)
     {
         if (!annotations.TryGetValue(TokenDir, out var text))
         {
@@ -167,15 +174,18 @@ internal static class InjectionAnnotations
             return null;
         }
 
-        path = path.Length > 1 ? path.TrimEnd('/') : path;
-        if (path.Length == 0)
-        {
-            path = "/";
-        }
-
-        if (ForbiddenTokenDirectories.Contains(path, StringComparer.Ordinal))
+        // As the kubelet cleans it: '//etc/' is /etc.
+        path = Normalize(path);
+        if (ForbiddenTokenDirectories.Contains(path, StringComparer.Ordinal)
+            || ForbiddenTokenTrees.Any(tree => path.StartsWith(tree + "/", StringComparison.Ordinal)))
         {
             errors.Add($"annotation {TokenDir}: '{text}' would hide the image's own {path}; expected {Expected}");
+            return null;
+        }
+
+        if (KubernetesMounts.FirstOrDefault(mount => Overlaps(path, mount)) is { } kubernetesMount)
+        {
+            errors.Add($"annotation {TokenDir}: '{text}' overlaps {kubernetesMount}, where Kubernetes mounts the service account token; expected {Expected}");
             return null;
         }
 
@@ -185,10 +195,10 @@ internal static class InjectionAnnotations
             return null;
         }
 
+        // Every app container's mounts count, not only the injected ones: the same path meaning two things in one pod is a trap.
         var mounts = pod.Spec?.Containers?
-            .Where(c => containers.Contains(c.Name, StringComparer.Ordinal))
             .SelectMany(c => c.VolumeMounts ?? [])
-            .Select(m => m.MountPath.TrimEnd('/'))
+            .Select(m => Normalize(m.MountPath))
             .Where(m => Overlaps(path, m))
             .ToList() ?? [];
         if (mounts.Count > 0)
@@ -200,7 +210,10 @@ internal static class InjectionAnnotations
         return path;
     }
 
+    private static string Normalize(string path) =>
+        "/" + string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+
     // One path hides or is hidden by the other: equal, or one lies inside the other.
     private static bool Overlaps(string a, string b) =>
-        a == b || a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal);
+        a == b || a == "/" || b == "/" || a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal);
 }

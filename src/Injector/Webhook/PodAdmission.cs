@@ -23,6 +23,11 @@ internal static class PodAdmission
             throw new InvalidAdmissionReviewException("request.object is not a Pod: " + ex.Message);
         }
 
+        if (ShapeProblem(pod) is { } problem)
+        {
+            throw new InvalidAdmissionReviewException("request.object is not a Pod: " + problem);
+        }
+
         if (PodMutator.IsInjected(pod))
         {
             return AdmissionDecision.Skip("already injected");
@@ -52,6 +57,36 @@ internal static class PodAdmission
         return patch.Count == 0
             ? AdmissionDecision.Skip("no change")
             : new AdmissionDecision(AdmissionOutcome.Mutated, patch, null, result.Warnings);
+    }
+
+    // The models take JSON nulls where the API server never sends them (a null container, a mount without a path, an
+    // annotation without a value); the mutation reads these, so such a body is refused as not a Pod.
+    private static string? ShapeProblem(V1Pod pod)
+    {
+        if (pod.Metadata?.Annotations?.FirstOrDefault(a => a.Value is null) is { Key: { } key })
+        {
+            return $"annotation {key} has no value";
+        }
+
+        foreach (var container in (pod.Spec?.InitContainers ?? []).Concat(pod.Spec?.Containers ?? []))
+        {
+            if (container is null)
+            {
+                return "a container is null";
+            }
+
+            if ((container.VolumeMounts ?? []).Any(m => m?.MountPath is null))
+            {
+                return $"container {container.Name} has a volume mount without a mountPath";
+            }
+
+            if ((container.Env ?? []).Any(e => e is null))
+            {
+                return $"container {container.Name} has a null env entry";
+            }
+        }
+
+        return (pod.Spec?.Volumes ?? []).Any(v => v is null) ? "a volume is null" : null;
     }
 
     private static JsonNode? ToNode(V1Pod pod) => JsonNode.Parse(KubernetesJson.Serialize(pod));

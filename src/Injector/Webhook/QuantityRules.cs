@@ -21,7 +21,11 @@ internal static partial class QuantityRules
 
         try
         {
-            quantity = new ResourceQuantity(text);
+            var parsed = new ResourceQuantity(text);
+
+            // Requests are compared with limits as decimals: a value past decimal's range is past any node's too.
+            _ = parsed.ToDecimal();
+            quantity = parsed;
             return true;
         }
         catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)

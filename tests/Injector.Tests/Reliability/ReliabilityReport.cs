@@ -39,6 +39,8 @@ internal static partial class ReliabilityReport
             var rows = File.Exists(path) ? Parse(await File.ReadAllTextAsync(path)) : [];
             var row = Row.From(result, DateTime.UtcNow);
             rows[(result.Section, row.Scenario)] = row;
+            // The first run on a fresh checkout has no docs/ yet.
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, Render(rows));
         }
         finally

@@ -25,7 +25,14 @@ public sealed class WebhookFuzzTests
     private const int Seed = 4401;
     private const int Cases = 10_000;
     private const int Parallelism = 8;
-    private const long MemoryGrowthLimit = 256L * 1024 * 1024;
+
+    // In its pod the runtime caps the webhook's heap at 75 % of the container's memory limit (the chart's 256Mi):
+    // the test gives the process the same 192 MB cap, which an unbounded allocation would hit (an out-of-memory
+    // 5xx or exit). Uncapped, the GC sees no pressure and let RSS reach 400 MB here before collecting.
+    // Growth beyond the heap is native: connection and TLS buffers, thread stacks.
+    private const string HeapHardLimitHex = "C000000";
+    private const long HeapHardLimit = 0xC000000;
+    private const long NativeAllowance = 64L * 1024 * 1024;
 
     private static readonly string[] GoldenInputs = ["classic-sidecar", "controller-generate-name", "existing-volumes-env", "init-containers", "job-pod", "multi-container-selected", "token-dir"];
 
@@ -51,7 +58,8 @@ public sealed class WebhookFuzzTests
         [
             "webhook", "--listen", "127.0.0.1:0", "--tls-cert-file", certificates.CertFile, "--tls-key-file", certificates.KeyFile,
             "--sidecar-image", "ghcr.io/token-injector/injector:test", "--namespace", "token-injector",
-        ]);
+        ],
+        new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = HeapHardLimitHex });
         var listening = await webhook.WaitForLineAsync(line => line.Contains("Webhook listening on https://", StringComparison.Ordinal));
         var address = listening[(listening.IndexOf("https://", StringComparison.Ordinal) + "https://".Length)..].Trim();
         using var client = new HttpClient(new SocketsHttpHandler
@@ -87,7 +95,7 @@ public sealed class WebhookFuzzTests
 
         var after = ProcessFootprint.Of(webhook.Id);
         var alive = !webhook.HasExited;
-        var memoryBounded = peak.ResidentBytes - baseline.ResidentBytes < MemoryGrowthLimit;
+        var memoryBounded = peak.ResidentBytes - baseline.ResidentBytes < HeapHardLimit + NativeAllowance;
 
         var passed = alive && defects.IsEmpty && memoryBounded;
         await ReliabilityReport.RecordAsync(new ScenarioResult(
@@ -99,7 +107,7 @@ public sealed class WebhookFuzzTests
                 "outcomes: " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} x{o.Value}")),
                 $"5xx or malformed answers: {defects.Count}",
                 $"process exited: {(alive ? "no" : "yes")}",
-                $"footprint before: {baseline}, peak: {peak}, after: {after}",
+                $"footprint before: {baseline}, peak: {peak}, after: {after} (heap capped at 192 MB as in a 256Mi pod)",
                 $"run time: {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s",
             ],
             passed)
@@ -109,7 +117,7 @@ public sealed class WebhookFuzzTests
 
         Assert.True(alive, "the webhook process exited");
         Assert.Empty(defects);
-        Assert.True(memoryBounded, $"memory grew from {baseline} to a peak of {peak}");
+        Assert.True(memoryBounded, $"memory grew from {baseline} to a peak of {peak}, more than the heap cap and its native allowance");
     }
 
     private static StringContent Content(string body) => new(body, Encoding.UTF8, "application/json");

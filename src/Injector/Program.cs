@@ -8,7 +8,8 @@ return args switch
     ["token", .. var rest] => await TokenCommand.RunAsync(rest),
     ["webhook", .. var rest] => await WebhookCommand.RunAsync(rest, CancellationToken.None),
     ["--version"] => PrintVersion(),
-    _ => Usage(),
+    ["--help" or "-h"] => Usage(Console.Out, exitCode: 0),
+    _ => Usage(Console.Error, exitCode: 2),
 };
 
 static int PrintVersion()
@@ -17,14 +18,14 @@ static int PrintVersion()
     return 0;
 }
 
-static int Usage()
+static int Usage(TextWriter output, int exitCode)
 {
-    Console.Error.WriteLine("""
+    output.WriteLine("""
         usage: injector <command> [options]
           sidecar   keep ID tokens fresh, serve them on a Unix socket, proxy routes to Cloud Run
           webhook   mutating admission webhook that injects the sidecar
           token     print a token fetched through the sidecar's socket
         'injector <command> --help' lists a command's options.
         """);
-    return 2;
+    return exitCode;
 }

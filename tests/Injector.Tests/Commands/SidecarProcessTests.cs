@@ -141,6 +141,10 @@ public sealed class SidecarProcessTests
             {
                 return true;
             }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                // The SYN reached the listener while it was closing; the next attempt tells whether it is gone.
+            }
 
             await Task.Delay(20);
         }

@@ -19,6 +19,19 @@ public sealed partial class ReadmeTests
         Assert.Superset(new HashSet<string> { "sidecar", "token", "webhook" }, CliHelp.Roles().ToHashSet());
     }
 
+    [Fact]
+    public async Task TopLevelHelp_ListsEveryRoleOnStdout_AndExitsZero_WhileNoCommandExitsTwo()
+    {
+        var (helpExit, helpOut, _) = await CliHelp.RunAsync("--help");
+        var (bareExit, bareOut, bareErr) = await CliHelp.RunAsync();
+
+        Assert.Equal(0, helpExit);
+        Assert.All(CliHelp.Roles(), role => Assert.Contains("  " + role + " ", helpOut, StringComparison.Ordinal));
+        Assert.Equal(2, bareExit);
+        Assert.Empty(bareOut);
+        Assert.Contains("usage: injector", bareErr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Roles))]
     public async Task ConfigurationReference_ListsExactlyTheOptionsOfHelp(string role)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TokenInjector.Configuration;
@@ -62,26 +61,9 @@ public sealed class KustomizeTests
 
     private static async Task<IReadOnlyList<JsonNode?>> RenderAsync(string directory)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var start = new ProcessStartInfo("kubectl", ["kustomize", RepositoryFiles.PathOf("k8s", directory)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("kubectl did not start (is it on the PATH?)");
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var errors = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
+        var (exitCode, output, errors) = await ChildProcess.RunAsync("kubectl", ["kustomize", RepositoryFiles.PathOf("k8s", directory)]);
 
-        Assert.True(process.ExitCode == 0, $"kubectl kustomize k8s/{directory} failed: {await errors}");
-        return YamlJson.ParseAll(await output).ToList();
+        Assert.True(exitCode == 0, $"kubectl kustomize k8s/{directory} failed: {errors}");
+        return YamlJson.ParseAll(output).ToList();
     }
 }

@@ -26,7 +26,7 @@ public sealed class ConfigurationErrorTests
     [MemberData(nameof(SingleErrors))]
     public async Task EachInvalidOption_ExitsTwo_NamingIt(string name, string[] args, string expected)
     {
-        using var process = ChildProcess.Start("injector.dll", ["sidecar", .. args]);
+        using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. args]);
         await process.WaitForExitAsync();
 
         Assert.True(process.ExitCode == 2, name);
@@ -37,7 +37,7 @@ public sealed class ConfigurationErrorTests
     [Fact]
     public async Task SeveralInvalidOptions_AllNamed_OneLineEach()
     {
-        using var process = ChildProcess.Start("injector.dll",
+        using var process = ChildProcess.StartAssembly("injector.dll",
             ["sidecar", "--route", "x", "--audience", "a b", "--socket-mode", "9", "--bogus", "1"],
             new Dictionary<string, string> { ["TOKEN_INJECTOR_LOG_FORMAT"] = "xml" });
         await process.WaitForExitAsync();
@@ -56,7 +56,7 @@ public sealed class ConfigurationErrorTests
         var file = directory.File("config.yaml");
         await File.WriteAllTextAsync(file, "audience:\n  - https://a.example\nsocket-mode: '0600'\nlog-format: yaml\nnot-an-option: 1\n");
 
-        using var process = ChildProcess.Start("injector.dll", ["sidecar", "--config", file, "--socket-mode", "bad"]);
+        using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", "--config", file, "--socket-mode", "bad"]);
         await process.WaitForExitAsync();
 
         Assert.Equal(2, process.ExitCode);

@@ -83,7 +83,7 @@ public sealed class SidecarProcessTests
         }
 
         stack.Metadata.Faults.Status = null;
-        using var tokenCommand = ChildProcess.Start("injector.dll", ["token", "--audience", CloudRunStack.ServiceUrl, "--socket", socket]);
+        using var tokenCommand = ChildProcess.StartAssembly("injector.dll", ["token", "--audience", CloudRunStack.ServiceUrl, "--socket", socket]);
         await tokenCommand.WaitForExitAsync();
         Assert.Equal(0, tokenCommand.ExitCode);
         var printed = tokenCommand.Output.Trim();
@@ -118,7 +118,7 @@ public sealed class SidecarProcessTests
     public async Task TokenCommand_WithoutASidecar_FailsWithAClearMessage()
     {
         using var directory = new TempDirectory();
-        using var command = ChildProcess.Start("injector.dll", ["token", "--audience", "https://a.example", "--socket", directory.File("none.sock")]);
+        using var command = ChildProcess.StartAssembly("injector.dll", ["token", "--audience", "https://a.example", "--socket", directory.File("none.sock")]);
 
         await command.WaitForExitAsync();
 

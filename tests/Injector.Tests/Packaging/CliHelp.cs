@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using TokenInjector.Tests.Support;
 
@@ -34,44 +33,9 @@ internal static partial class CliHelp
         return options;
     }
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "injector.dll");
-        Assert.True(File.Exists(dll), $"{dll} not found next to the test assembly");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // Settings from the environment must not change what help prints.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("TOKEN_INJECTOR_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start injector");
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().Bounded();
-            return (process.ExitCode, await stdout.Bounded(), await stderr.Bounded());
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
-    }
+    /// <summary><c>injector ARGS</c> to its end; settings from the environment must not change what help prints.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
+        ChildProcess.RunAssemblyAsync("injector.dll", args, unset: name => name.StartsWith("TOKEN_INJECTOR_", StringComparison.Ordinal));
 
     [GeneratedRegex(@"\[""(?<role>[a-z][a-z-]*)"", \.\. var \w+\]\s*=>")]
     private static partial Regex RoleCase();

@@ -120,14 +120,8 @@ public sealed class RouteProxyTests
             Assert.Equal("app@demo-project.iam.gserviceaccount.com", body.RootElement.GetProperty("email").GetString());
         }
 
-        var curl = Process.Start(new ProcessStartInfo("curl", ["-sS", "--http1.1", "--max-time", "20", $"http://127.0.0.1:{stack.RoutePort}/whoami"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = await curl.StandardOutput.ReadToEndAsync().Bounded();
-        await curl.WaitForExitAsync().Bounded();
-        Assert.Equal(0, curl.ExitCode);
+        var (exitCode, output, _) = await ChildProcess.RunAsync("curl", ["-sS", "--http1.1", "--max-time", "20", $"http://127.0.0.1:{stack.RoutePort}/whoami"]);
+        Assert.Equal(0, exitCode);
         Assert.Contains("app@demo-project.iam.gserviceaccount.com", output, StringComparison.Ordinal);
     }
 
@@ -138,16 +132,9 @@ public sealed class RouteProxyTests
         await stack.StartSidecarAsync(stack.RouteArgs());
         var script = Path.Combine(AppContext.BaseDirectory, "Proxy", "python_echo_client.py");
 
-        var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, $"127.0.0.1:{stack.RoutePort}", "from-python"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = await python.StandardOutput.ReadToEndAsync().Bounded();
-        var error = await python.StandardError.ReadToEndAsync().Bounded();
-        await python.WaitForExitAsync().Bounded();
+        var (exitCode, output, error) = await ChildProcess.RunAsync("/usr/bin/python3", [script, $"127.0.0.1:{stack.RoutePort}", "from-python"]);
 
-        Assert.True(python.ExitCode == 0, error);
+        Assert.True(exitCode == 0, error);
         Assert.Contains("message=from-python", output, StringComparison.Ordinal);
         Assert.Contains("caller=app@demo-project.iam.gserviceaccount.com", output, StringComparison.Ordinal);
     }

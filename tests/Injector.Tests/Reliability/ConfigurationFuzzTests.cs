@@ -101,7 +101,7 @@ public sealed class ConfigurationFuzzTests
         var processFailures = new List<string>();
         foreach (var (args, environment) in samples)
         {
-            using var process = ChildProcess.Start("injector.dll", ["sidecar", .. args], environment);
+            using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. args], environment);
             await process.WaitForExitAsync();
             var lines = process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (process.ExitCode != 2 || lines.Length == 0 || !lines.All(l => l.StartsWith("injector sidecar: error: --", StringComparison.Ordinal) || l.StartsWith("injector sidecar: error: unknown option", StringComparison.Ordinal) || l.StartsWith("injector sidecar: error: unexpected argument", StringComparison.Ordinal)))

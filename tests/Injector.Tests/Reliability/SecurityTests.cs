@@ -20,7 +20,7 @@ public sealed class SecurityTests
         var refused = new List<(string Address, int ExitCode, string Output)>();
         foreach (var address in new[] { "0.0.0.0", "10.1.2.3", "::" })
         {
-            using var process = ChildProcess.Start("injector.dll", ["sidecar", .. route, "--route-listen-address", address]);
+            using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. route, "--route-listen-address", address]);
             await process.WaitForExitAsync();
             refused.Add((address, process.ExitCode, process.Output));
         }

@@ -54,7 +54,7 @@ public sealed class WebhookFuzzTests
     {
         var started = Stopwatch.GetTimestamp();
         using var certificates = WebhookTestCertificates.Create();
-        using var webhook = ChildProcess.Start("injector.dll",
+        using var webhook = ChildProcess.StartAssembly("injector.dll",
         [
             "webhook", "--listen", "127.0.0.1:0", "--tls-cert-file", certificates.CertFile, "--tls-key-file", certificates.KeyFile,
             "--sidecar-image", "ghcr.io/token-injector/injector:test", "--namespace", "token-injector",

@@ -125,7 +125,7 @@ internal sealed class CloudRunStack : IAsyncDisposable
     /// <see cref="SidecarProcessSocket"/> and its admin listener on a free loopback port (the process logs which).
     /// It runs on the real clock, so only for stacks on the real clock too.
     /// </summary>
-    public ChildProcess StartSidecarProcess(IEnumerable<string> args) => ChildProcess.Start(
+    public ChildProcess StartSidecarProcess(IEnumerable<string> args) => ChildProcess.StartAssembly(
         "injector.dll",
         ["sidecar", "--socket", SidecarProcessSocket, "--admin-address", "127.0.0.1:0", .. args],
         new Dictionary<string, string> { ["GCE_METADATA_HOST"] = Metadata.HostAndPort });

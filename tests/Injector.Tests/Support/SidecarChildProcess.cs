@@ -39,7 +39,7 @@ internal sealed partial class SidecarChildProcess : IDisposable
     {
         var socket = directory.File("sidecar.sock");
         var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["GCE_METADATA_HOST"] = metadataHostAndPort };
-        var process = ChildProcess.Start("injector.dll", ["sidecar", "--socket", socket, "--admin-address", "127.0.0.1:0", .. args], variables);
+        var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", "--socket", socket, "--admin-address", "127.0.0.1:0", .. args], variables);
         try
         {
             var adminLine = await process.WaitForLineAsync(line => line.Contains(AdminLine, StringComparison.Ordinal));

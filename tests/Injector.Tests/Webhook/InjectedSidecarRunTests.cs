@@ -40,7 +40,7 @@ public sealed class InjectedSidecarRunTests
         environment["TOKEN_INJECTOR_RESOLVE"] = $"{CloudRunStack.ServiceHost}:{stack.CloudRun.Port}:127.0.0.1";
         environment["TOKEN_INJECTOR_UPSTREAM_CA_FILE"] = stack.CaFile;
 
-        using var sidecar = ChildProcess.Start("injector.dll", args, environment);
+        using var sidecar = ChildProcess.StartAssembly("injector.dll", args, environment);
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         using var tokenApi = UnixSocketHttpClient.Create(socket, TestWait.Limit);
         using var token = await tokenApi.GetAsync("/v1/token?audience=" + Uri.EscapeDataString(CloudRunStack.ServiceUrl)).Bounded();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
+using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
+using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 

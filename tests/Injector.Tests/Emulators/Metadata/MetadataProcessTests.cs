@@ -16,7 +16,7 @@ public sealed class MetadataProcessTests
         await process.WaitForLineAsync(line => line.StartsWith("metadata emulator listening on ", StringComparison.Ordinal));
         Assert.Equal($"metadata emulator listening on http://127.0.0.1:{port} (jwks http://127.0.0.1:{port}/oauth2/v3/certs)", process.Stdout.Split('\n')[0]);
 
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = MetadataTestSupport.Timeout };
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TestWait.Limit };
         using var request = new HttpRequestMessage(
             HttpMethod.Get, "computeMetadata/v1/instance/service-accounts/default/identity?audience=https://svc.a.run.app&format=full");
         request.Headers.Add("Metadata-Flavor", "Google");

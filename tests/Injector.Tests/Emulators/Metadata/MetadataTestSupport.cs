@@ -6,21 +6,16 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using TokenInjector.Emulators.Metadata;
+using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 
-/// <summary>Shared plumbing of the metadata emulator tests: a bounded wait on every await, a plain client, JWT reading.</summary>
+/// <summary>Shared plumbing of the metadata emulator tests: a plain client, JWT reading.</summary>
 internal static class MetadataTestSupport
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
     public const string AccountsPath = "/computeMetadata/v1/instance/service-accounts";
 
     public static readonly DateTimeOffset FakeStart = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    public static Task<T> Bounded<T>(this Task<T> task) => task.WaitAsync(Timeout);
-
-    public static Task Bounded(this Task task) => task.WaitAsync(Timeout);
 
     public static async Task<MetadataEmulator> StartAsync(Action<MetadataEmulatorOptions>? configure = null)
     {
@@ -34,7 +29,7 @@ internal static class MetadataTestSupport
         new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.Zero })
         {
             BaseAddress = emulator.BaseAddress,
-            Timeout = timeout ?? Timeout,
+            Timeout = timeout ?? TestWait.Limit,
         };
 
     public static async Task<HttpResponseMessage> SendMetadataAsync(this HttpClient client, string pathAndQuery, bool flavor)
@@ -101,7 +96,7 @@ internal static class MetadataTestSupport
         var stopwatch = Stopwatch.StartNew();
         while (!condition())
         {
-            if (stopwatch.Elapsed > Timeout)
+            if (stopwatch.Elapsed > TestWait.Limit)
             {
                 throw new TimeoutException("condition not met in time");
             }

@@ -1,5 +1,6 @@
 using System.Net;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
+using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 
@@ -64,7 +65,7 @@ public sealed class OutageTests
     public async Task StopListening_KeepAliveConnection_IsClosedToo()
     {
         await using var emulator = await StartAsync();
-        using var pooled = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = MetadataTestSupport.Timeout };
+        using var pooled = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = TestWait.Limit };
         using (var warm = await pooled.SendMetadataAsync("/", flavor: false))
         {
             Assert.Equal(HttpStatusCode.OK, warm.StatusCode);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using TokenInjector.Emulators.Metadata;
+using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 
 namespace TokenInjector.Tests.Emulators.Metadata;

@@ -6,7 +6,8 @@ return args switch
 {
     ["sidecar", .. var rest] => await SidecarCommand.RunAsync(rest),
     ["token", .. var rest] => await TokenCommand.RunAsync(rest),
-    ["webhook", .. var rest] => await WebhookCommand.RunAsync(rest, CancellationToken.None),
+    ["webhook", .. var rest] when WebhookRole.IsBuiltIn => await WebhookCommand.RunAsync(rest, CancellationToken.None),
+    ["webhook", ..] => WebhookRole.ExecFullBuild(args),
     ["--version"] => PrintVersion(),
     ["--help" or "-h"] => Usage(Console.Out, exitCode: 0),
     _ => Usage(Console.Error, exitCode: 2),

@@ -52,6 +52,7 @@ internal static class SidecarHost
         services.AddSingleton<TokenCache>();
         services.AddSingleton<ITokenCache>(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService(provider => provider.GetRequiredService<TokenCache>());
+        services.AddHostedService<StartupMemoryRelease>();
         services.AddSingleton<TokenApiHandler>();
         services.AddSingleton<TokenApiServer>();
         services.AddHostedService(provider => provider.GetRequiredService<TokenApiServer>());

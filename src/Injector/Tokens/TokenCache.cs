@@ -12,6 +12,7 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
 {
     private readonly ConcurrentDictionary<string, AudienceEntry> _entries = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _configuredAudiencesReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _dynamicGate = new();
     private readonly TokenCacheOptions _options;
     private readonly IIdTokenSource _source;
@@ -39,7 +40,15 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
         {
             _entries[audience] = NewEntry(audience, isConfigured: true);
         }
+
+        if (options.ConfiguredAudiences.Count == 0)
+        {
+            _configuredAudiencesReady.SetResult();
+        }
     }
+
+    /// <summary>Completes when every configured audience has had its first token (what /readyz first reports ready).</summary>
+    public Task ConfiguredAudiencesReady => _configuredAudiencesReady.Task;
 
     public ValueTask<TokenLookup> GetTokenAsync(string audience, CancellationToken cancellationToken)
     {
@@ -99,6 +108,11 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
 
     private void NotifyRenewed(string audience, IdToken token)
     {
+        if (!_configuredAudiencesReady.Task.IsCompleted && AudiencesWithoutUsableToken().Count == 0)
+        {
+            _configuredAudiencesReady.TrySetResult();
+        }
+
         foreach (var observer in _observers)
         {
             observer.OnTokenRenewed(audience, token);

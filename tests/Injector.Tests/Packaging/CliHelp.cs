@@ -37,7 +37,7 @@ internal static partial class CliHelp
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
         ChildProcess.RunAssemblyAsync("injector.dll", args, unset: name => name.StartsWith("TOKEN_INJECTOR_", StringComparison.Ordinal));
 
-    [GeneratedRegex(@"\[""(?<role>[a-z][a-z-]*)"", \.\. var \w+\]\s*=>")]
+    [GeneratedRegex(@"\[""(?<role>[a-z][a-z-]*)"", \.\. var \w+\](?: when [\w.]+)?\s*=>")]
     private static partial Regex RoleCase();
 
     [GeneratedRegex(@"^  --(?<name>[a-z0-9][a-z0-9-]*)\b(?:.*\[default: (?<default>.*)\]\s*|.*)$")]

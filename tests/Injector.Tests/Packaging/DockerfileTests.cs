@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using TokenInjector.Commands;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Packaging;
@@ -40,8 +41,7 @@ public sealed partial class DockerfileTests
     [Fact]
     public void PublishedProjects_ExistAndBuildTheExecutablesTheEntrypointsRun()
     {
-        var published = Stages.SelectMany(s => s.Instructions).Where(i => i.Keyword == "RUN")
-            .SelectMany(i => PublishCommand().Matches(i.Text)).Select(m => m.Groups["project"].Value).ToList();
+        var published = PublishCommands().Select(m => m.Groups["project"].Value).ToList();
         var assemblyNames = published.Select(project =>
         {
             var path = RepositoryFiles.PathOf(project.Split('/'));
@@ -89,13 +89,26 @@ public sealed partial class DockerfileTests
     public void InjectorStage_RunsTheNativeAotExecutable_WithoutADotnetRuntime()
     {
         var injector = Stages.Single(s => s.Name == "injector");
-        var publish = Stages.SelectMany(s => s.Instructions).Where(i => i.Keyword == "RUN")
-            .SelectMany(i => PublishCommand().Matches(i.Text)).Single(m => m.Groups["project"].Value == "src/Injector/Injector.csproj");
+        var publish = PublishCommands().Single(m => m.Groups["project"].Value == "src/Injector/Injector.csproj");
         var project = XDocument.Load(RepositoryFiles.PathOf("src", "Injector", "Injector.csproj"));
 
         Assert.StartsWith("mcr.microsoft.com/dotnet/runtime-deps:", injector.Image, StringComparison.Ordinal);
         Assert.Contains(" -r linux-x64 ", publish.Groups["arguments"].Value, StringComparison.Ordinal);
         Assert.Equal("true", project.Descendants("PublishAot").Single().Value);
+    }
+
+    [Fact]
+    public void InjectorStage_ShipsTheSidecarBuild_AndTheFullBuildThatInjectorWebhookExecs()
+    {
+        var copied = Stages.Single(s => s.Name == "injector").Instructions
+            .Where(i => i.Keyword == "COPY" && i.Arguments.Contains("--from=build"))
+            .SelectMany(i => i.Arguments.Skip(1).SkipLast(1)).Select(Path.GetFileName).ToList();
+        var publishScript = File.ReadAllText(RepositoryFiles.PathOf("scripts", "publish"));
+
+        Assert.Equal(["injector", WebhookRole.FullBuildName], copied);
+        Assert.Contains(Stages.SelectMany(s => s.Instructions), i => i.Keyword == "RUN" && i.Text.StartsWith("scripts/publish /out/injector ", StringComparison.Ordinal));
+        Assert.Contains("publish injector false ", publishScript, StringComparison.Ordinal);
+        Assert.Contains($"publish {WebhookRole.FullBuildName} true ", publishScript, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -123,6 +136,14 @@ public sealed partial class DockerfileTests
             }
         }
     }
+
+    /// <summary>The <c>dotnet publish</c> commands of the RUN instructions, and of the repository scripts they run.</summary>
+    private static IEnumerable<Match> PublishCommands() =>
+        Stages.SelectMany(s => s.Instructions).Where(i => i.Keyword == "RUN")
+            .SelectMany(i => i.Arguments.Where(a => a.StartsWith("scripts/", StringComparison.Ordinal))
+                .Select(script => File.ReadAllText(RepositoryFiles.PathOf(script.Split('/'))))
+                .Prepend(i.Text))
+            .SelectMany(text => PublishCommand().Matches(text));
 
     private static IEnumerable<Stage> RuntimeStages() => Stages.Where(s => s.Instructions.Any(i => i.Keyword == "ENTRYPOINT"));
 

@@ -48,7 +48,9 @@ internal static class PriorKnowledgeHttp2
     /// <summary>What protocol selection reads: "a TLS connection that negotiated h2", with no certificate.</summary>
     private sealed class NegotiatedHttp2 : ITlsApplicationProtocolFeature, ITlsConnectionFeature
     {
-        public ReadOnlyMemory<byte> ApplicationProtocol => "h2"u8.ToArray();
+        private static readonly byte[] H2 = "h2"u8.ToArray();
+
+        public ReadOnlyMemory<byte> ApplicationProtocol => H2;
 
         public X509Certificate2? ClientCertificate
         {

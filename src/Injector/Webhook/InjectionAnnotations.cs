@@ -26,9 +26,9 @@ internal static class InjectionAnnotations
         [Audiences, Routes, TokenDir, Containers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar];
 
     // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
-    private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/proc", "/dev", "/sys", "/bin", "/lib", "/sbin", "/tmp"];
+    private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/bin", "/lib", "/sbin", "/tmp"];
 
-    // Kernel and device file systems: nothing may be mounted anywhere inside them.
+    // Kernel and device file systems: nothing may be mounted over them or anywhere inside them.
     private static readonly string[] ForbiddenTokenTrees = ["/proc", "/dev", "/sys"];
 
     // Where Kubernetes mounts the service account token (/var/run is /run in most images); hiding it, or mounting
@@ -177,7 +177,7 @@ internal static class InjectionAnnotations
         // As the kubelet cleans it: '//etc/' is /etc.
         path = Normalize(path);
         if (ForbiddenTokenDirectories.Contains(path, StringComparer.Ordinal)
-            || ForbiddenTokenTrees.Any(tree => path.StartsWith(tree + "/", StringComparison.Ordinal)))
+            || ForbiddenTokenTrees.Any(tree => Overlaps(path, tree)))
         {
             errors.Add($"annotation {TokenDir}: '{text}' would hide the image's own {path}; expected {Expected}");
             return null;

@@ -160,7 +160,7 @@ internal sealed class AudienceEntry
                 }
             }
 
-            await (fetch ?? Task.Delay(wait, _time, stopping));
+            await (fetch ?? Task.Delay(WholeMilliseconds(wait), _time, stopping));
         }
     }
 
@@ -180,6 +180,10 @@ internal sealed class AudienceEntry
     }
 
     public void Stop() => _stopping.Cancel();
+
+    // Timers count whole milliseconds, and a delay under one is no delay at all: rounded down, the loop would spin
+    // until the clock reached the due time.
+    private static TimeSpan WholeMilliseconds(TimeSpan wait) => TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
 
     private void MarkUsed() => Interlocked.Exchange(ref _lastUsedUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
 

@@ -30,21 +30,11 @@ public sealed class StartupMemoryReleaseTests
         {
         }
 
-        await WaitForAsync(() => logs.Text.Contains(Released, StringComparison.Ordinal));
+        await TestWait.UntilAsync(() => logs.Text.Contains(Released, StringComparison.Ordinal));
         using (await sidecar.GetTokenAsync("https://dynamic.example"))
         {
         }
 
         Assert.Single(logs.Text.Split('\n'), line => line.Contains(Released, StringComparison.Ordinal));
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = TestWait.Deadline();
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "not within the test's wait limit");
-            await Task.Delay(20);
-        }
     }
 }

@@ -184,8 +184,9 @@ public sealed class RouteProxyTests
 
         Assert.Equal(10, stack.CloudRun.Stats.RejectedBy("wrong_audience"));
         Assert.InRange(stack.Metadata.IdentityRequests("https://wrong.example"), 1, 2);
-        var metrics = await sidecar.MetricsAsync();
-        Assert.Contains($"token_injector_proxy_requests_total{{route=\"{stack.RoutePort}\",code=\"401\"}} 10", metrics, StringComparison.Ordinal);
+        var counted = $"token_injector_proxy_requests_total{{route=\"{stack.RoutePort}\",code=\"401\"}} 10";
+        var metrics = await sidecar.MetricsOnceTheyShowAsync(counted);
+        Assert.Contains(counted, metrics, StringComparison.Ordinal);
         Assert.Contains($"token_injector_upstream_rejections_total{{route=\"{stack.RoutePort}\"}} 10", metrics, StringComparison.Ordinal);
     }
 

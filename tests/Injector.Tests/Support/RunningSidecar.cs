@@ -67,6 +67,22 @@ internal sealed class RunningSidecar : IAsyncDisposable
 
     public async Task<string> MetricsAsync() => await Admin.GetStringAsync("/metrics").Bounded();
 
+    /// <summary>
+    /// /metrics once it contains <paramref name="expected"/>, or as it is at the test's wait limit. A proxied call is
+    /// counted when its handler returns, which can be just after the caller has read the answer.
+    /// </summary>
+    public async Task<string> MetricsOnceTheyShowAsync(string expected)
+    {
+        var giveUp = DateTime.UtcNow + TestWait.Limit;
+        string metrics;
+        while (!(metrics = await MetricsAsync()).Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < giveUp)
+        {
+            await Task.Delay(10);
+        }
+
+        return metrics;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Socket.Dispose();

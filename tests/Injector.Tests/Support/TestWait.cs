@@ -13,4 +13,19 @@ internal static class TestWait
     public static Task Bounded(this Task task) => task.WaitAsync(Limit);
 
     public static Task<T> Bounded<T>(this ValueTask<T> task) => task.AsTask().WaitAsync(Limit);
+
+    /// <summary>Waits for a condition another thread makes true (a request reaching a server), polling briefly.</summary>
+    public static async Task UntilAsync(Func<bool> condition)
+    {
+        var giveUp = DateTime.UtcNow + Limit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                throw new TimeoutException("condition not met within the test's wait limit");
+            }
+
+            await Task.Delay(10);
+        }
+    }
 }

@@ -6,8 +6,10 @@ using TokenInjector.Tokens;
 namespace TokenInjector.Tests.Tokens;
 
 /// <summary>
-/// The cache against a fake token source. Time-rich scenarios run on a sped-up clock shared by the source and the
-/// cache, so a 150 s token lifetime passes in about three real seconds with real concurrency.
+/// The cache against a fake token source. Scenarios with concurrent callers run on a sped-up clock shared by the
+/// source and the cache, so a 150 s token lifetime passes in about three real seconds with real concurrency.
+/// Scenarios about the retry schedule step a manual clock from one wake-up of the refresh loop to the next, so the
+/// waits they assert do not depend on how busy the machine is.
 /// </summary>
 public sealed class TokenCacheTests
 {
@@ -86,50 +88,57 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task FailingRefreshes_BackOffBoundedly_ReportWhy_AndRecoverWithinTheCap()
     {
-        var time = new ScaledTimeProvider(20);
-        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
-        await using var cache = await StartAsync(source, time, Configured(Audience));
+        var clock = new SteppingClock();
+        var source = new FakeIdTokenSource(clock, TimeSpan.FromSeconds(20));
+        await using var cache = await StartAsync(source, clock, Configured(Audience));
         await cache.Cache.GetTokenAsync(Audience, default).Bounded();
         source.Failure = new TokenFetchException(TokenFetchException.ServerError, "the token endpoint answered 503 ServiceUnavailable");
-        var started = time.GetUtcNow();
-        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(40))
-        {
-            await Task.Delay(20);
-        }
 
-        // Refresh from ~10 s, denser towards the end of the usable life (18 s), then backing off towards 30 s.
+        var waits = await StepAsync(clock, TimeSpan.FromSeconds(40));
+
+        // The refresh is due about 10 s into the 20 s token. The retries are dense while the token is still
+        // usable (up to 18 s), then back off exponentially, and no wait is longer than the cap.
         Assert.InRange(source.Calls(Audience), 4, 16);
+        Assert.All(waits, wait => Assert.True(wait <= RetryBackoff.DefaultCap, $"waited {wait}"));
         var lookup = await cache.Cache.GetTokenAsync(Audience, default).Bounded();
         Assert.Equal(TokenLookupStatus.Unavailable, lookup.Status);
         Assert.Contains("503", lookup.Problem, StringComparison.Ordinal);
         Assert.Equal([Audience], cache.Cache.AudiencesWithoutUsableToken());
 
         source.Failure = null;
-        var healed = time.GetUtcNow();
-        while ((await cache.Cache.GetTokenAsync(Audience, default).Bounded()).Status != TokenLookupStatus.Ok)
-        {
-            await Task.Delay(10);
-        }
+        var healedAfter = await clock.AdvanceToNextWakeAsync();
+        await TestWait.UntilAsync(() => cache.Cache.AudiencesWithoutUsableToken().Count == 0);
 
-        Assert.True(time.GetUtcNow() - healed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2), "recovery must come within the backoff cap");
-        Assert.Empty(cache.Cache.AudiencesWithoutUsableToken());
+        Assert.True(healedAfter <= RetryBackoff.DefaultCap, $"recovery came {healedAfter} later, beyond the backoff cap");
+        Assert.Equal(TokenLookupStatus.Ok, (await cache.Cache.GetTokenAsync(Audience, default).Bounded()).Status);
     }
 
     [Theory]
-    [InlineData(TokenFetchException.Unreachable, 12, 25)]
-    [InlineData(TokenFetchException.RateLimited, 3, 9)]
-    public async Task BeforeTheFirstToken_RetriesAtLeastEverySecond_ExceptWhenRateLimited(string reason, int minCalls, int maxCalls)
+    [InlineData(TokenFetchException.Unreachable)]
+    [InlineData(TokenFetchException.RateLimited)]
+    public async Task BeforeTheFirstToken_RetriesAtLeastEverySecond_ExceptWhenRateLimited(string reason)
     {
-        var time = new ScaledTimeProvider(20);
-        var source = new FakeIdTokenSource(time, TimeSpan.FromHours(1)) { Failure = new TokenFetchException(reason, "not yet") };
-        await using var cache = await StartAsync(source, time, Configured(Audience));
-        var started = time.GetUtcNow();
-        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(20);
-        }
+        var clock = new SteppingClock();
+        var source = new FakeIdTokenSource(clock, TimeSpan.FromHours(1)) { Failure = new TokenFetchException(reason, "not yet") };
+        await using var cache = await StartAsync(source, clock, Configured(Audience));
 
-        Assert.InRange(source.Calls(Audience), minCalls, maxCalls);
+        var waits = await StepAsync(clock, TimeSpan.FromSeconds(20));
+
+        if (reason == TokenFetchException.RateLimited)
+        {
+            // The ordinary backoff: 200 ms doubling, each wait drawn from [d/2, d] and rounded up to whole ms.
+            Assert.All(waits.Select((wait, attempt) => (wait, attempt)), retry =>
+            {
+                var ceiling = RetryBackoff.DefaultInitial * Math.Pow(2, retry.attempt);
+                Assert.InRange(retry.wait, ceiling / 2, ceiling + TimeSpan.FromMilliseconds(1));
+            });
+            Assert.Contains(waits, wait => wait > TimeSpan.FromSeconds(1));
+        }
+        else
+        {
+            Assert.All(waits, wait => Assert.True(wait <= TimeSpan.FromSeconds(1), $"waited {wait}"));
+            Assert.True(source.Calls(Audience) > 20, $"{source.Calls(Audience)} attempts in 20 s");
+        }
     }
 
     [Fact]
@@ -232,6 +241,19 @@ public sealed class TokenCacheTests
         Assert.Equal(TokenLookupStatus.Unavailable, lookup.Status);
         Assert.Contains("unexpectedly", lookup.Problem, StringComparison.Ordinal);
         Assert.False(cache.Cache.ExecuteTask!.IsCompleted);
+    }
+
+    /// <summary>Lets the refresh loop run from wake-up to wake-up until the clock has moved at least <paramref name="span"/>.</summary>
+    private static async Task<List<TimeSpan>> StepAsync(SteppingClock clock, TimeSpan span)
+    {
+        var end = clock.GetUtcNow() + span;
+        var waits = new List<TimeSpan>();
+        while (clock.GetUtcNow() < end)
+        {
+            waits.Add(await clock.AdvanceToNextWakeAsync());
+        }
+
+        return waits;
     }
 
     private static TokenCacheOptions Configured(params string[] audiences) =>

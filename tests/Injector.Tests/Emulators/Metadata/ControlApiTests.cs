@@ -67,7 +67,7 @@ public sealed class ControlApiTests
         }
 
         var pending = client.SendMetadataAsync($"{AccountsPath}/default/identity?audience=x", flavor: true);
-        await WaitUntilAsync(() => emulator.IdentityRequests("x") == 1);
+        await TestWait.UntilAsync(() => emulator.IdentityRequests("x") == 1);
         using (await PostJsonAsync(client, "/emulator/faults", """{"hang":false}"""))
         {
             Assert.False(emulator.Faults.Hang);

@@ -79,7 +79,7 @@ public sealed class FaultTests
         emulator.Faults.Hang = true;
 
         var pending = client.SendMetadataAsync(IdentityPath, flavor: true);
-        await WaitUntilAsync(() => emulator.IdentityRequests(Audience) == 1);
+        await TestWait.UntilAsync(() => emulator.IdentityRequests(Audience) == 1);
         Assert.False(pending.IsCompleted);
         emulator.Faults.Hang = false;
 
@@ -94,7 +94,7 @@ public sealed class FaultTests
         using var client = CreateClient(emulator);
         emulator.Faults.Hang = true;
         var pending = client.SendMetadataAsync(IdentityPath, flavor: true);
-        await WaitUntilAsync(() => emulator.IdentityRequests(Audience) == 1);
+        await TestWait.UntilAsync(() => emulator.IdentityRequests(Audience) == 1);
 
         await emulator.DisposeAsync().AsTask().Bounded();
 

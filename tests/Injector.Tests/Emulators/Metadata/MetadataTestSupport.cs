@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -88,21 +87,6 @@ internal static class MetadataTestSupport
     {
         using var jwks = JsonDocument.Parse(await client.GetStringAsync(emulator.JwksUri).Bounded());
         return [.. jwks.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!)];
-    }
-
-    /// <summary>Waits for a condition another thread makes true (a request reaching the server), polling briefly.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (stopwatch.Elapsed > TestWait.Limit)
-            {
-                throw new TimeoutException("condition not met in time");
-            }
-
-            await Task.Delay(10);
-        }
     }
 
     public static async Task AssertConnectionRefusedAsync(HttpClient client)

@@ -54,7 +54,7 @@ public sealed class OutageTests
         using var client = CreateClient(emulator);
         emulator.Faults.Hang = true;
         var pending = client.SendMetadataAsync($"{AccountsPath}/default/identity?audience={Audience}", flavor: true);
-        await WaitUntilAsync(() => emulator.IdentityRequests(Audience) == 1);
+        await TestWait.UntilAsync(() => emulator.IdentityRequests(Audience) == 1);
 
         await emulator.StopListeningAsync().Bounded();
 

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace TokenInjector.Tests.Support;
+
+/// <summary>
+/// A manual clock for code that parks on one one-shot timer at a time, such as a token refresh loop. The test waits until the
+/// code has parked, then moves the clock exactly to the moment it asked to wake: what happens per wake-up is then
+/// independent of how busy the machine is.
+/// </summary>
+internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
+{
+    private readonly Lock _gate = new();
+    private readonly HashSet<TrackedTimer> _armed = [];
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        // Armed only once the base clock has the timer: the test may step the clock as soon as it sees it armed.
+        var tracked = new TrackedTimer(this);
+        tracked.Inner = base.CreateTimer(
+            s =>
+            {
+                tracked.Disarm();
+                callback(s);
+            },
+            state,
+            dueTime,
+            period);
+        tracked.Arm(dueTime);
+        return tracked;
+    }
+
+    /// <summary>
+    /// Waits until exactly one timer is armed, moves the clock to its due time, and returns how far the clock moved.
+    /// </summary>
+    public async Task<TimeSpan> AdvanceToNextWakeAsync()
+    {
+        var giveUp = DateTime.UtcNow + TestWait.Limit;
+        DateTimeOffset? due;
+        while ((due = NextDueTime()) is null)
+        {
+            if (DateTime.UtcNow > giveUp)
+            {
+                throw new TimeoutException("nothing armed a timer within the test limit");
+            }
+
+            await Task.Delay(1);
+        }
+
+        var step = due.Value - GetUtcNow();
+        if (step < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"a timer due {-step} ago has not fired");
+        }
+
+        Advance(step);
+        return step;
+    }
+
+    private DateTimeOffset? NextDueTime()
+    {
+        lock (_gate)
+        {
+            return _armed.Count switch
+            {
+                0 => null,
+                1 => _armed.First().DueAt,
+                _ => throw new InvalidOperationException($"{_armed.Count} timers are armed; this clock steps code that waits on one."),
+            };
+        }
+    }
+
+    private sealed class TrackedTimer(SteppingClock clock) : ITimer
+    {
+        public ITimer Inner { get; set; } = null!;
+
+        public DateTimeOffset DueAt { get; private set; }
+
+        public void Arm(TimeSpan dueTime)
+        {
+            // The time is read outside the gate: the base clock takes its own lock there, and holds it while
+            // firing timers, which take the gate to disarm.
+            var dueAt = clock.GetUtcNow() + dueTime;
+            lock (clock._gate)
+            {
+                if (dueTime == Timeout.InfiniteTimeSpan)
+                {
+                    clock._armed.Remove(this);
+                    return;
+                }
+
+                DueAt = dueAt;
+                clock._armed.Add(this);
+            }
+        }
+
+        public void Disarm()
+        {
+            lock (clock._gate)
+            {
+                clock._armed.Remove(this);
+            }
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            var changed = Inner.Change(dueTime, period);
+            Arm(dueTime);
+            return changed;
+        }
+
+        public void Dispose()
+        {
+            Disarm();
+            Inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Disarm();
+            return Inner.DisposeAsync();
+        }
+    }
+}

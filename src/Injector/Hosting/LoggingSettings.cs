@@ -25,6 +25,9 @@ internal sealed record LoggingSettings(bool Json, LogLevel MinimumLevel)
         // proxied call would cost more than the forwarding itself; keep their warnings.
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+        // Off entirely: while this category is enabled at any level, ASP.NET Core opens a logging scope for every
+        // request (an async-local that every await then carries); it has nothing above information to say per request.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         if (Json)
         {
             logging.AddConsole(options => options.FormatterName = CloudLoggingJsonFormatter.FormatterName);

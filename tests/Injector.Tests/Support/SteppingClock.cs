@@ -34,6 +34,26 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
     /// </summary>
     public async Task<TimeSpan> AdvanceToNextWakeAsync()
     {
+        var step = await ParkedAsync() - GetUtcNow();
+        if (step < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"a timer due {-step} ago has not fired");
+        }
+
+        Advance(step);
+        return step;
+    }
+
+    /// <summary>Waits until exactly one timer is armed, then moves the clock by <paramref name="step"/>, firing it if due.</summary>
+    public async Task AdvanceAsync(TimeSpan step)
+    {
+        await ParkedAsync();
+        Advance(step);
+    }
+
+    /// <summary>The due time of the one armed timer, once there is one: the code under test has done its work and waits.</summary>
+    public async Task<DateTimeOffset> ParkedAsync()
+    {
         var giveUp = DateTime.UtcNow + TestWait.Limit;
         DateTimeOffset? due;
         while ((due = NextDueTime()) is null)
@@ -46,14 +66,7 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
             await Task.Delay(1);
         }
 
-        var step = due.Value - GetUtcNow();
-        if (step < TimeSpan.Zero)
-        {
-            throw new InvalidOperationException($"a timer due {-step} ago has not fired");
-        }
-
-        Advance(step);
-        return step;
+        return due.Value;
     }
 
     private DateTimeOffset? NextDueTime()

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace TokenInjector.Tests.Support;
 
 /// <summary>
-/// A manual clock for code that parks on one one-shot timer at a time, such as a token refresh loop. The test waits until the
-/// code has parked, then moves the clock exactly to the moment it asked to wake: what happens per wake-up is then
-/// independent of how busy the machine is.
+/// A manual clock for code that parks on one one-shot timer at a time, such as a token refresh loop. The test waits
+/// until the code has parked, then moves the clock, to the moment the code asked to wake or by a step of its own:
+/// what happens per wake-up is then independent of how busy the machine is.
 /// </summary>
 internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
 {
@@ -90,8 +90,6 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
 
         public void Arm(TimeSpan dueTime)
         {
-            // The time is read outside the gate: the base clock takes its own lock there, and holds it while
-            // firing timers, which take the gate to disarm.
             var dueAt = clock.GetUtcNow() + dueTime;
             lock (clock._gate)
             {

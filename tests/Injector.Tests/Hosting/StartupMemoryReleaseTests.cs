@@ -11,10 +11,7 @@ public sealed class StartupMemoryReleaseTests
     [Fact]
     public async Task ReleasesOnce_AfterEveryConfiguredAudienceHasItsFirstToken_NotBefore()
     {
-        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1))
-        {
-            Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
-        };
+        var source = FakeIdTokenSource.HeldUntilReleased();
         var logs = new LogCapture();
         await using var sidecar = await RunningSidecar.StartAsync(
             ["--audience", "https://a.example", "--audience", "https://b.example", "--log-level", "debug"],
@@ -24,7 +21,7 @@ public sealed class StartupMemoryReleaseTests
         await Task.Delay(300);
         Assert.DoesNotContain(Released, logs.Text, StringComparison.Ordinal);
 
-        source.Gate.SetResult();
+        source.Release();
         using (await sidecar.GetTokenAsync("https://a.example"))
         using (await sidecar.GetTokenAsync("https://b.example"))
         {

@@ -134,7 +134,6 @@ public sealed partial class UpstreamFaultTests
         var deadline = TimeSpan.FromSeconds(1);
         var countedBefore = ProxiedRequests(await run.Sidecar.MetricsAsync(), run.Stack.RoutePort);
 
-        var watch = Stopwatch.StartNew();
         var hanging = Enumerable.Range(0, Hanging)
             .Select(_ => run.CallAsync(DateTime.UtcNow + deadline, new EchoRequest { Message = "hang", DelayMs = 600_000 }))
             .ToList();
@@ -145,10 +144,9 @@ public sealed partial class UpstreamFaultTests
 
         // A request is counted in the proxy metrics when its handler returns: every call counted means none is left in flight.
         var counted = 0;
-        while (watch.Elapsed < TestWait.Limit && (counted = ProxiedRequests(await run.Sidecar.MetricsAsync(), run.Stack.RoutePort) - countedBefore) < calls)
-        {
-            await Task.Delay(20);
-        }
+        await TestWait.PollAsync(
+            async () => (counted = ProxiedRequests(await run.Sidecar.MetricsAsync(), run.Stack.RoutePort) - countedBefore) >= calls,
+            TimeSpan.FromMilliseconds(20));
 
         var figures = await run.FiguresAsync();
         var otherFailures = figures.FailedCalls - ends.Count(a => !a.Ok);

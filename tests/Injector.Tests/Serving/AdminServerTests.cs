@@ -12,15 +12,12 @@ public sealed class AdminServerTests
     [Fact]
     public async Task Readiness_FollowsTheConfiguredAudiencesTokens()
     {
-        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1))
-        {
-            Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
-        };
+        var source = FakeIdTokenSource.HeldUntilReleased();
         await using var sidecar = await RunningSidecar.StartAsync(["--audience", Audience], new SidecarHostOverrides { TokenSource = source });
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await sidecar.ReadinessAsync());
         Assert.Contains(Audience, await ReadyBodyAsync(sidecar), StringComparison.Ordinal);
-        source.Gate.SetResult();
+        source.Release();
         using var token = await sidecar.GetTokenAsync(Audience);
         Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
         using var health = await sidecar.Admin.GetAsync("/healthz").Bounded();

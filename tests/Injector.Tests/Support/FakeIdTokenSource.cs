@@ -23,7 +23,14 @@ internal sealed class FakeIdTokenSource(TimeProvider time, TimeSpan lifetime) : 
     /// <summary>As the GKE metadata server: the last token again until only this much of its life is left.</summary>
     public TimeSpan? GkeCacheWindow { get; set; }
 
-    public TaskCompletionSource? Gate { get; set; }
+    private TaskCompletionSource? _gate;
+
+    /// <summary>A source of hour-long tokens whose fetches all wait until <see cref="Release"/>.</summary>
+    public static FakeIdTokenSource HeldUntilReleased() =>
+        new(TimeProvider.System, TimeSpan.FromHours(1)) { _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+
+    /// <summary>Lets the held fetches (and every later one) go on.</summary>
+    public void Release() => _gate?.SetResult();
 
     public int Calls(string audience) => _calls.GetValueOrDefault(audience);
 
@@ -32,7 +39,7 @@ internal sealed class FakeIdTokenSource(TimeProvider time, TimeSpan lifetime) : 
     public async Task<IdToken> FetchAsync(string audience, CancellationToken cancellationToken)
     {
         _calls.AddOrUpdate(audience, 1, (_, n) => n + 1);
-        if (Gate is { } gate)
+        if (_gate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);
         }

@@ -73,13 +73,8 @@ internal sealed class RunningSidecar : IAsyncDisposable
     /// </summary>
     public async Task<string> MetricsOnceTheyShowAsync(string expected)
     {
-        var giveUp = DateTime.UtcNow + TestWait.Limit;
-        string metrics;
-        while (!(metrics = await MetricsAsync()).Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < giveUp)
-        {
-            await Task.Delay(10);
-        }
-
+        var metrics = "";
+        await TestWait.PollAsync(async () => (metrics = await MetricsAsync()).Contains(expected, StringComparison.Ordinal), TimeSpan.FromMilliseconds(10));
         return metrics;
     }
 

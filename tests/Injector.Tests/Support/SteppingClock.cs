@@ -54,19 +54,9 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
     /// <summary>The due time of the one armed timer, once there is one: the code under test has done its work and waits.</summary>
     public async Task<DateTimeOffset> ParkedAsync()
     {
-        var giveUp = DateTime.UtcNow + TestWait.Limit;
-        DateTimeOffset? due;
-        while ((due = NextDueTime()) is null)
-        {
-            if (DateTime.UtcNow > giveUp)
-            {
-                throw new TimeoutException("nothing armed a timer within the test limit");
-            }
-
-            await Task.Delay(1);
-        }
-
-        return due.Value;
+        DateTimeOffset? due = null;
+        await TestWait.UntilAsync(() => (due = NextDueTime()) is not null, TimeSpan.FromMilliseconds(1));
+        return due!.Value;
     }
 
     private DateTimeOffset? NextDueTime()

@@ -15,17 +15,28 @@ internal static class TestWait
     public static Task<T> Bounded<T>(this ValueTask<T> task) => task.AsTask().WaitAsync(Limit);
 
     /// <summary>Waits for a condition another thread makes true (a request reaching a server), polling briefly.</summary>
-    public static async Task UntilAsync(Func<bool> condition)
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan? interval = null)
+    {
+        if (!await PollAsync(() => ValueTask.FromResult(condition()), interval ?? TimeSpan.FromMilliseconds(10)))
+        {
+            throw new TimeoutException("condition not met within the test's wait limit");
+        }
+    }
+
+    /// <summary>Checks <paramref name="condition"/> every <paramref name="interval"/> until it holds (true) or the limit passes (false).</summary>
+    public static async Task<bool> PollAsync(Func<ValueTask<bool>> condition, TimeSpan interval)
     {
         var giveUp = DateTime.UtcNow + Limit;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > giveUp)
             {
-                throw new TimeoutException("condition not met within the test's wait limit");
+                return false;
             }
 
-            await Task.Delay(10);
+            await Task.Delay(interval);
         }
+
+        return true;
     }
 }

@@ -18,14 +18,11 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task ThousandConcurrentCallersAtStart_ShareOneFetch()
     {
-        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1))
-        {
-            Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
-        };
+        var source = FakeIdTokenSource.HeldUntilReleased();
         await using var cache = await StartAsync(source, TimeProvider.System, Configured(Audience));
 
         var lookups = Enumerable.Range(0, 1000).Select(_ => cache.Cache.GetTokenAsync(Audience, default).AsTask()).ToArray();
-        source.Gate.SetResult();
+        source.Release();
         var results = await Task.WhenAll(lookups).Bounded();
 
         Assert.All(results, r => Assert.Equal(TokenLookupStatus.Ok, r.Status));

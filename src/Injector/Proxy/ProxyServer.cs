@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using TokenInjector.Configuration;
 using TokenInjector.Hosting;
 using TokenInjector.Tokens;
@@ -40,11 +39,10 @@ internal sealed partial class ProxyServer(
                 kestrel.AllowAlternateSchemes = true;
                 foreach (var route in settings.Routes)
                 {
-                    kestrel.Listen(new IPEndPoint(settings.RouteListenAddress, route.ListenPort), listen =>
-                    {
-                        listen.Protocols = HttpProtocols.Http1AndHttp2;
-                        listen.Use(PriorKnowledgeHttp2.Detect);
-                    });
+                    // Kestrel's default protocols, HTTP/1.1 and HTTP/2 (HTTP/3 is never on without TLS). Set
+                    // explicitly, they make Kestrel warn at start that HTTP/2 is off without TLS, which
+                    // PriorKnowledgeHttp2 makes untrue.
+                    kestrel.Listen(new IPEndPoint(settings.RouteListenAddress, route.ListenPort), listen => listen.Use(PriorKnowledgeHttp2.Detect));
                 }
             },
             services => services.AddHttpForwarder());

@@ -50,6 +50,24 @@ public sealed class SidecarProcessTests
         Assert.Equal(0, sidecar.ExitCode);
     }
 
+    [Fact]
+    public async Task CleanRunWithRoutes_LogsNoWarningOrError()
+    {
+        await using var stack = await CloudRunStack.StartAsync();
+        using var sidecar = stack.StartSidecarProcess(stack.RouteArgs());
+        await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
+        using var channel = stack.RouteChannel();
+        var reply = await new Echo.EchoClient(channel).UnaryAsync(new EchoRequest { Message = "quiet" }, deadline: TestWait.Deadline());
+        Assert.Equal("quiet", reply.Message);
+        await sidecar.TerminateAsync();
+        await sidecar.WaitForExitAsync();
+
+        Assert.Equal(0, sidecar.ExitCode);
+        var loud = sidecar.Output.Split('\n').Where(line => line.Contains(" warn: ", StringComparison.Ordinal)
+            || line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal));
+        Assert.Empty(loud);
+    }
+
     [Theory]
     [InlineData("text")]
     [InlineData("json")]

@@ -34,6 +34,23 @@ stays within 63 characters. Call with (list $ "suffix").
 {{- end }}
 
 {{/*
+token-injector.clusterScopedName: the name of a cluster-scoped object (the MutatingWebhookConfiguration, the RBAC
+ClusterRole and its binding): the full name, a component suffix when one is given, and the release namespace, so that
+one release name in two namespaces does not collide. Past 63 characters it is cut and ends with a hash of the whole,
+so that two long names stay apart. Call with (list $ "suffix"), the suffix possibly empty.
+*/}}
+{{- define "token-injector.clusterScopedName" -}}
+{{- $root := index . 0 }}
+{{- $parts := list (include "token-injector.fullname" $root) (index . 1) $root.Release.Namespace | compact }}
+{{- $name := join "-" $parts }}
+{{- if gt (len $name) 63 }}
+{{- printf "%s-%s" ($name | trunc 54 | trimSuffix "-") ($name | sha256sum | trunc 8) }}
+{{- else }}
+{{- $name }}
+{{- end }}
+{{- end }}
+
+{{/*
 token-injector.webhookName: name of the webhook's Deployment, Service, PDB and RBAC objects.
 */}}
 {{- define "token-injector.webhookName" -}}
@@ -80,13 +97,16 @@ token-injector.serviceAccountName: the webhook's service account, created or exi
 {{- end }}
 
 {{/*
-token-injector.image: an image reference from a {repository, tag, digest} dict: repository@digest when a digest is
-given, else repository:tag, the tag defaulting to the chart's appVersion. Call with (list $ imageDict).
+token-injector.image: an image reference from a {repository, tag, digest} dict: repository@digest when only a digest
+is given, repository:tag@digest when both are (the tag is then shown, the digest pins), else repository:tag, the tag
+defaulting to the chart's appVersion. Call with (list $ imageDict).
 */}}
 {{- define "token-injector.image" -}}
 {{- $root := index . 0 }}
 {{- $image := index . 1 }}
-{{- if $image.digest }}
+{{- if and $image.digest $image.tag }}
+{{- printf "%s:%s@%s" $image.repository $image.tag $image.digest }}
+{{- else if $image.digest }}
 {{- printf "%s@%s" $image.repository $image.digest }}
 {{- else }}
 {{- printf "%s:%s" $image.repository (default $root.Chart.AppVersion $image.tag) }}
@@ -94,18 +114,31 @@ given, else repository:tag, the tag defaulting to the chart's appVersion. Call w
 {{- end }}
 
 {{/*
-token-injector.sidecarImage: the injected sidecar's image; each empty sidecar.image field falls back to image.
+token-injector.sidecarImage: the injected sidecar's image. With no sidecar.image repository, tag or digest it is the
+webhook's image. Otherwise it is built from its own fields, the repository falling back to image.repository and,
+unless it has a digest, the tag to image.tag; image.digest is never borrowed, because a digest names one image of one repository (a sidecar with
+another repository or tag and the webhook's digest would be another image, or none).
 */}}
 {{- define "token-injector.sidecarImage" -}}
-{{- $image := dict "repository" (default .Values.image.repository .Values.sidecar.image.repository) "tag" (default .Values.image.tag .Values.sidecar.image.tag) "digest" (default .Values.image.digest .Values.sidecar.image.digest) }}
-{{- include "token-injector.image" (list . $image) }}
+{{- $own := .Values.sidecar.image }}
+{{- if or $own.repository $own.tag $own.digest }}
+{{- $tag := $own.tag }}
+{{- if not (or $tag $own.digest) }}
+{{- $tag = .Values.image.tag }}
+{{- end }}
+{{- include "token-injector.image" (list . (dict "repository" (default .Values.image.repository $own.repository) "tag" $tag "digest" $own.digest)) }}
+{{- else }}
+{{- include "token-injector.image" (list . .Values.image) }}
+{{- end }}
 {{- end }}
 
 {{/*
-token-injector.tlsSecretName: the Secret that holds the webhook's serving certificate (tls.crt, tls.key, ca.crt).
+token-injector.tlsSecretName: the Secret that holds the webhook's serving certificate (tls.crt, tls.key, ca.crt). Each
+certificate mode has its own: the Secret cert-manager writes carries no Helm ownership, so a Helm-rendered Secret of
+the same name would fail the upgrade from cert-manager back to the generated certificate.
 */}}
 {{- define "token-injector.tlsSecretName" -}}
-{{- include "token-injector.componentName" (list . "webhook-tls") }}
+{{- include "token-injector.componentName" (list . (ternary "webhook-cert-manager-tls" "webhook-tls" .Values.certManager.enabled)) }}
 {{- end }}
 
 {{/*
@@ -145,4 +178,66 @@ callers read it from there.
 {{- $_ := set .Values "tokenInjectorGeneratedTls" $cached }}
 {{- end }}
 {{- toYaml $cached }}
+{{- end }}
+
+{{/*
+token-injector.excludedNamespaces: the namespaces the webhook never injects into, as a JSON list: kube-system, the
+release namespace (the webhook's own pods must start without it) and webhook.excludeNamespaces.
+*/}}
+{{- define "token-injector.excludedNamespaces" -}}
+{{- concat (list "kube-system" .Release.Namespace) .Values.webhook.excludeNamespaces | uniq | toJson }}
+{{- end }}
+
+{{/*
+token-injector.requireApi: fails the install with a clear message when the cluster does not serve a kind that a value
+asks for (the CRDs of cert-manager, the Prometheus Operator or Managed Service for Prometheus are missing), rather
+than letting the API server refuse an unknown kind halfway through. helm template knows no cluster: pass the kinds
+with --api-versions there. Call with (list $ "group/version/Kind" "the value that asks for it" "what provides it").
+*/}}
+{{- define "token-injector.requireApi" -}}
+{{- $root := index . 0 }}
+{{- $api := index . 1 }}
+{{- if not ($root.Capabilities.APIVersions.Has $api) }}
+{{- fail (printf "%s needs the %s API, which this cluster does not serve: install %s first (with helm template, pass --api-versions %s)" (index . 2) $api (index . 3) $api) }}
+{{- end }}
+{{- end }}
+
+{{/*
+token-injector.quantityValue: a Kubernetes quantity (10m, 0.5, 64Mi, 1G) as a float, to compare two of them.
+*/}}
+{{- define "token-injector.quantityValue" -}}
+{{- $number := regexFind "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)" . }}
+{{- $factors := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- mulf (float64 $number) (index $factors (trimPrefix $number .)) }}
+{{- end }}
+
+{{/*
+token-injector.injectLabel: the label that asks for injection, which the webhook's objectSelector and the sidecar
+monitors select on.
+*/}}
+{{- define "token-injector.injectLabel" -}}
+token-injector.dev/inject: "true"
+{{- end }}
+
+{{/*
+token-injector.sidecarMetricsPort: the name the webhook gives the injected sidecar's admin port (/metrics), which the
+sidecar monitors scrape.
+*/}}
+{{- define "token-injector.sidecarMetricsPort" -}}
+ti-admin
+{{- end }}
+
+{{/*
+token-injector.alertGroups: "groups:" with the named groups of files/alerts.yaml, as they are. Call with
+(list $ "group" ...).
+*/}}
+{{- define "token-injector.alertGroups" -}}
+{{- $names := rest . }}
+{{- $groups := list }}
+{{- range ((index . 0).Files.Get "files/alerts.yaml" | fromYaml).groups }}
+{{- if has .name $names }}
+{{- $groups = append $groups . }}
+{{- end }}
+{{- end }}
+{{- toYaml (dict "groups" $groups) }}
 {{- end }}

@@ -203,12 +203,15 @@ with --api-versions there. Call with (list $ "group/version/Kind" "the value tha
 {{- end }}
 
 {{/*
-token-injector.quantityValue: a Kubernetes quantity (10m, 0.5, 64Mi, 1G) as a float, to compare two of them.
+token-injector.quantityValue: a Kubernetes quantity (10m, 0.5, 64Mi, 1G) as a float, to compare two of them; empty
+for what is not a quantity (the schema refuses those).
 */}}
 {{- define "token-injector.quantityValue" -}}
+{{- if regexMatch "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$" . }}
 {{- $number := regexFind "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)" . }}
 {{- $factors := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
 {{- mulf (float64 $number) (index $factors (trimPrefix $number .)) }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -268,7 +268,7 @@ public sealed class ChartObjectsTests
         var map = rendering.Single("ConfigMap");
 
         Assert.Equal("monitoring", Rendering.NamespaceOf(map));
-        Assert.Equal("1", map["metadata"]!["labels"]!["grafana_dashboard"]!.GetValue<string>());
+        Assert.Equal("platform", map["metadata"]!["labels"]!["grafana_dashboard"]!.GetValue<string>());
         Assert.Equal("token-injector", map["metadata"]!["annotations"]!["grafana_folder"]!.GetValue<string>());
         var dashboard = JsonNode.Parse(map["data"]!["token-injector.json"]!.GetValue<string>())!;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(Path.Combine(Helm.Chart, "files", "dashboard.json"))), dashboard));

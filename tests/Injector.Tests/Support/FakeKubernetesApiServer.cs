@@ -77,7 +77,8 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static string Kubeconfig(string server, string authorityPem) => $"""
+    /// <summary>A kubeconfig for <paramref name="server"/>, trusting only <paramref name="authorityPem"/>, that sends <paramref name="token"/>.</summary>
+    internal static string Kubeconfig(string server, string authorityPem, string token = "not-a-real-token") => $"""
         apiVersion: v1
         kind: Config
         clusters:
@@ -88,7 +89,7 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
         users:
         - name: webhook
           user:
-            token: not-a-real-token
+            token: {token}
         contexts:
         - name: fake
           context:

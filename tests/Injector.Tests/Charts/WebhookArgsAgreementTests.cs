@@ -1,0 +1,215 @@
+using System.Text.Json.Nodes;
+
+namespace TokenInjector.Tests.Charts;
+
+/// <summary>
+/// values.schema.json and <c>injector webhook</c> agree: boundary values of every value that reaches the webhook's
+/// command line are rendered by Helm and the webhook is started, as a process, with the rendered arguments (the
+/// Secret's certificate written where the Deployment mounts it). What the chart accepts, the webhook starts with; what
+/// the chart refuses, the webhook refuses too, unless a row says why the chart is stricter.
+/// </summary>
+public sealed class WebhookArgsAgreementTests
+{
+    /// <summary>Accepted: chart and webhook accept it. Refused: both refuse it. StricterChart: the chart refuses what the webhook would take.</summary>
+    public enum Verdict
+    {
+        Accepted,
+        Refused,
+        StricterChart,
+    }
+
+    /// <summary>
+    /// The boundary values that the schema cannot list by itself (patterns, cross-value rules); integer ranges, enums and
+    /// booleans of the command-line values are added from the schema. <paramref name="ProgramArgs"/> replaces rendered
+    /// arguments for the webhook when the chart cannot render the value at all (a template guard refuses it).
+    /// </summary>
+    public sealed record Boundary(string Path, string Json, Verdict Verdict, string? Why = null, string[]? ProgramArgs = null, JsonObject? With = null)
+    {
+        public override string ToString() => $"{Path}={Json}{(With is null ? string.Empty : " with " + With.ToJsonString())} ({Verdict})";
+    }
+
+    public static readonly Boundary[] Written =
+    [
+        new("webhook.port", "1023", Verdict.StricterChart, "the webhook runs as non-root without capabilities: no port below 1024"),
+        new("webhook.serviceAccountLookupTimeout", "\"50ms\"", Verdict.Accepted),
+        new("webhook.serviceAccountLookupTimeout", "\"10000ms\"", Verdict.Accepted),
+        new("webhook.serviceAccountLookupTimeout", "\"1s\"", Verdict.Accepted),
+        new("webhook.serviceAccountLookupTimeout", "\"10s\"", Verdict.Accepted),
+        new("webhook.serviceAccountLookupTimeout", "\"49ms\"", Verdict.Refused),
+        new("webhook.serviceAccountLookupTimeout", "\"10001ms\"", Verdict.Refused),
+        new("webhook.serviceAccountLookupTimeout", "\"11s\"", Verdict.Refused),
+        new("webhook.serviceAccountLookupTimeout", "\"1m\"", Verdict.Refused),
+        new("webhook.serviceAccountLookupTimeout", "\"1.5s\"", Verdict.StricterChart, "the schema's grammar is whole milliseconds or seconds"),
+        new("sidecar.cpuRequest", "\"250m\"", Verdict.Accepted),
+        new("sidecar.cpuRequest", "\"0.5\"", Verdict.Accepted),
+        new("sidecar.cpuRequest", "\"-1\"", Verdict.Refused),
+        new("sidecar.cpuRequest", "\"1e3\"", Verdict.StricterChart, "exponent quantities are left out of the schema's pattern"),
+        new("sidecar.memoryRequest", "\"128Mi\"", Verdict.Accepted),
+        new("sidecar.memoryRequest", "\"1Gi\"", Verdict.Accepted, With: ValueSets.Setting("sidecar.memoryLimit", "1024Mi")),
+        new("sidecar.memoryRequest", "\"1G\"", Verdict.Accepted, With: ValueSets.Setting("sidecar.memoryLimit", "1Gi")),
+        new("sidecar.memoryRequest", "\"129Mi\"", Verdict.Refused, ProgramArgs: ["--sidecar-memory-request=129Mi"]),
+        new("sidecar.memoryRequest", "\"1Gi\"", Verdict.Refused, With: ValueSets.Setting("sidecar.memoryLimit", "1G"), ProgramArgs: ["--sidecar-memory-request=1Gi", "--sidecar-memory-limit=1G"]),
+        new("sidecar.memoryLimit", "\"64Gi\"", Verdict.Accepted),
+        new("sidecar.memoryLimit", "\"lots\"", Verdict.Refused),
+        new("image.repository", "\"registry.example.com:5000/team/injector\"", Verdict.Accepted),
+        new("image.repository", "\"ghcr.io/token injector\"", Verdict.Refused),
+        new("image.tag", "\"1.2.3-rc.1_build\"", Verdict.Accepted),
+        new("image.tag", "\"1.0 beta\"", Verdict.Refused),
+        new("image.digest", "\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"", Verdict.Accepted),
+        new("image.digest", "\"latest\"", Verdict.StricterChart, "the webhook takes any image reference; a digest that is not one fails the pull"),
+        new("sidecar.image.repository", "\"mirror.example.com/injector\"", Verdict.Accepted),
+        new("sidecar.image.repository", "\"mirror example\"", Verdict.Refused),
+        new("sidecar.image.tag", "\"2.0.0\"", Verdict.Accepted),
+        new("sidecar.image.tag", "\"2.0 0\"", Verdict.Refused),
+        new("sidecar.image.digest", "\"sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\"", Verdict.Accepted),
+        new("sidecar.image.digest", "\"sha256:short\"", Verdict.StricterChart, "the webhook takes any image reference; a digest that is not one fails the pull"),
+    ];
+
+    [Fact]
+    public async Task EveryValueOnTheWebhooksCommandLine_HasAcceptedAndRefusedBoundaries()
+    {
+        var paths = await CommandLinePathsAsync();
+        var boundaries = AllBoundaries(paths);
+
+        Assert.Contains("webhook.serviceAccountLookupTimeout", paths);
+        Assert.Contains("sidecar.memoryRequest", paths);
+        Assert.All(paths, path =>
+        {
+            Assert.Contains(boundaries, b => b.Path == path && b.Verdict == Verdict.Accepted);
+            if (ChartFiles.SchemaOf(path)!["type"]!.GetValue<string>() != "boolean")
+            {
+                Assert.Contains(boundaries, b => b.Path == path && b.Verdict != Verdict.Accepted);
+            }
+        });
+    }
+
+    [Fact]
+    public async Task WhatTheChartAccepts_TheWebhookStartsWith()
+    {
+        var accepted = AllBoundaries(await CommandLinePathsAsync()).Where(b => b.Verdict == Verdict.Accepted).ToList();
+
+        // Each run takes the next accepted value of every path, so a handful of webhook starts covers them all; a
+        // refusal names the option, and the option names the value.
+        var runs = accepted.GroupBy(b => b.Path).Max(g => g.Count());
+        for (var run = 0; run < runs; run++)
+        {
+            var rows = accepted.GroupBy(b => b.Path).Select(g => g.ElementAtOrDefault(run)).OfType<Boundary>().ToList();
+            var values = new JsonObject();
+            foreach (var row in rows)
+            {
+                values = ValueSets.Merge(values, ValueSets.Merge(row.With ?? [], ValueSets.Setting(row.Path, JsonNode.Parse(row.Json))));
+            }
+
+            if (!rows.Any(r => r.Path == "webhook.port"))
+            {
+                values = ValueSets.Merge(values, ValueSets.Setting("webhook.port", RenderedWebhook.FreePort()));
+            }
+
+            var rendering = await Helm.RenderAsync(values);
+            var (started, output) = await StartWebhookAsync(rendering, rendering.WebhookArgs);
+            Assert.True(started, $"the webhook refused what the chart rendered for {string.Join(", ", rows)}:\n{output}");
+        }
+    }
+
+    [Fact]
+    public async Task WhatTheChartRefuses_TheWebhookRefusesToo()
+    {
+        var defaults = await Helm.RenderAsync(ValueSets.Setting("webhook.port", RenderedWebhook.FreePort()));
+        foreach (var row in AllBoundaries(await CommandLinePathsAsync()).Where(b => b.Verdict != Verdict.Accepted))
+        {
+            var values = ValueSets.Merge(row.With ?? [], ValueSets.Setting(row.Path, JsonNode.Parse(row.Json)));
+            var chart = await Helm.TemplateAsync(4, values, Helm.CrdApis);
+            Assert.True(chart.ExitCode != 0, $"the chart accepted {row}");
+            if (row.Verdict == Verdict.StricterChart)
+            {
+                continue;
+            }
+
+            IReadOnlyList<string> args;
+            if (row.ProgramArgs is { } replacements)
+            {
+                args = defaults.WebhookArgs.Select(a => replacements.FirstOrDefault(r => r[..r.IndexOf('=', StringComparison.Ordinal)] == a[..a.IndexOf('=', StringComparison.Ordinal)]) ?? a).ToList();
+            }
+            else
+            {
+                var port = row.Path == "webhook.port" ? new JsonObject() : ValueSets.Setting("webhook.port", RenderedWebhook.FreePort());
+                var unvalidated = await Helm.TemplateAsync(4, ValueSets.Merge(values, port), Helm.CrdApis, skipSchemaValidation: true);
+                Assert.True(unvalidated.ExitCode == 0, $"{row}: {unvalidated.Stderr}");
+                args = new Rendering(YamlJson.ParseAll(unvalidated.Stdout).OfType<JsonObject>().ToList()).WebhookArgs;
+            }
+
+            var (started, output) = await StartWebhookAsync(defaults, args);
+            Assert.False(started, $"the webhook started with {row}, which the chart refuses: is the schema stricter than it needs to be?");
+            Assert.Contains("injector webhook: --", output, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The values whose change changes the webhook's arguments (every one is changed by a value set).</summary>
+    private static async Task<IReadOnlyList<string>> CommandLinePathsAsync()
+    {
+        var defaults = (await Helm.RenderAsync()).WebhookArgs;
+        var changed = ValueSets.All["every plain value changed"];
+        var paths = new List<string>();
+        foreach (var path in ValueSets.LeafPaths(ChartFiles.Values()))
+        {
+            if (ValueSets.At(changed, path) is { } value)
+            {
+                var args = (await Helm.RenderAsync(ValueSets.Setting(path, value.DeepClone()))).WebhookArgs;
+                if (!args.SequenceEqual(defaults))
+                {
+                    paths.Add(path);
+                }
+            }
+        }
+
+        return paths;
+    }
+
+    /// <summary>The written boundaries, with each command-line integer's range ends (and one past them), enum values and booleans from the schema.</summary>
+    private static List<Boundary> AllBoundaries(IEnumerable<string> paths)
+    {
+        var all = Written.ToList();
+        foreach (var path in paths)
+        {
+            var schema = ChartFiles.SchemaOf(path)!;
+            switch (schema["type"]!.GetValue<string>())
+            {
+                case "integer":
+                    var min = schema["minimum"]!.GetValue<long>();
+                    var max = schema["maximum"]!.GetValue<long>();
+                    all.Add(new(path, min.ToString(System.Globalization.CultureInfo.InvariantCulture), Verdict.Accepted));
+                    all.Add(new(path, max.ToString(System.Globalization.CultureInfo.InvariantCulture), Verdict.Accepted));
+                    if (!all.Any(b => b.Path == path && b.Json == (min - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                    {
+                        all.Add(new(path, (min - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), Verdict.Refused));
+                    }
+
+                    all.Add(new(path, (max + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), Verdict.Refused));
+                    break;
+                case "boolean":
+                    all.Add(new(path, "true", Verdict.Accepted));
+                    all.Add(new(path, "false", Verdict.Accepted));
+                    break;
+                case "string" when schema["enum"] is JsonArray choices:
+                    all.AddRange(choices.Select(c => new Boundary(path, c!.ToJsonString(), Verdict.Accepted)));
+                    all.Add(new(path, "\"bogus\"", Verdict.Refused));
+                    break;
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>True when the webhook, run as the Deployment runs it with <paramref name="args"/>, listens; false, with what it printed, when it exits.</summary>
+    private static async Task<(bool Started, string Output)> StartWebhookAsync(Rendering rendering, IReadOnlyList<string> args)
+    {
+        var (webhook, output) = await RenderedWebhook.StartAsync(rendering, args);
+        if (webhook is null)
+        {
+            return (false, output);
+        }
+
+        await webhook.DisposeAsync();
+        return (true, webhook.Output);
+    }
+}

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -203,22 +202,8 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
 
         var authority = new X509Certificate2Collection();
         authority.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(clientConfig["caBundle"]?.GetValue<string>() ?? string.Empty)));
-        using var handler = new SocketsHttpHandler
-        {
-            // The Service's DNS name resolves to a webhook pod: the process on this machine.
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                await socket.ConnectAsync(IPAddress.Loopback, containerPort, cancellationToken);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            },
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck },
-            },
-        };
-        handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(authority);
-        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(webhook["timeoutSeconds"]?.GetValue<long>() ?? 10) };
+        // The Service's DNS name resolves to a webhook pod: the process on this machine.
+        using var client = LoopbackHttps.Client(authority, TimeSpan.FromSeconds(webhook["timeoutSeconds"]?.GetValue<long>() ?? 10), containerPort);
         var review = new JsonObject
         {
             ["apiVersion"] = "admission.k8s.io/v1",

@@ -27,7 +27,7 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
                 break;
             case "/emulator/rotate-key" when HttpMethods.IsPost(request.Method):
                 // ?keepPrevious=false drops the old key from the JWKS at once (tokens signed with it stop verifying).
-                var dropPrevious = string.Equals(LenientQuery.Get(request.QueryString.Value, "keepPrevious"), "false", StringComparison.OrdinalIgnoreCase);
+                var dropPrevious = string.Equals(GoQuery.Get(request.QueryString.Value, "keepPrevious"), "false", StringComparison.OrdinalIgnoreCase);
                 var key = keys.Rotate(keepPrevious: !dropPrevious);
                 await MetadataRequestHandler.WriteJsonAsync(context, new RotatedKey(key.KeyId), MetadataJsonContext.Default.RotatedKey);
                 break;

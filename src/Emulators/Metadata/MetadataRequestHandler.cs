@@ -82,7 +82,7 @@ internal sealed class MetadataRequestHandler
         var isMetadata = path == MetadataRoot || path.StartsWith(MetadataRoot + "/", StringComparison.Ordinal);
         if (isMetadata && IsIdentityPath(path))
         {
-            Counter.Record(LenientQuery.Get(context.Request.QueryString.Value, "audience") ?? string.Empty);
+            Counter.Record(GoQuery.Get(context.Request.QueryString.Value, "audience") ?? string.Empty);
         }
 
         if (InStartupWindow())
@@ -243,7 +243,7 @@ internal sealed class MetadataRequestHandler
                 return;
             }
 
-            if (string.Equals(LenientQuery.Get(context.Request.QueryString.Value, "recursive"), "true", StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(GoQuery.Get(context.Request.QueryString.Value, "recursive"), "true", StringComparison.OrdinalIgnoreCase))
             {
                 var info = new ServiceAccountInfo(["default"], _options.ServiceAccountEmail, Scopes);
                 await WriteJsonAsync(context, info, MetadataJsonContext.Default.ServiceAccountInfo);
@@ -286,7 +286,7 @@ internal sealed class MetadataRequestHandler
 
     private async Task HandleIdentityAsync(HttpContext context)
     {
-        var audience = LenientQuery.Get(context.Request.QueryString.Value, "audience");
+        var audience = GoQuery.Get(context.Request.QueryString.Value, "audience");
         if (string.IsNullOrEmpty(audience))
         {
             await WriteAsync(context, StatusCodes.Status400BadRequest, HtmlContentType, "non-empty audience parameter required");

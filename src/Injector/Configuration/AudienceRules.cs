@@ -1,14 +1,23 @@
+using System.Globalization;
+
 namespace TokenInjector.Configuration;
 
 /// <summary>
-/// What counts as an audience. Cloud Run audiences are URLs, custom audiences are free-form strings; both are
-/// short printable ASCII. Anything else is refused before it reaches the metadata server.
+/// What counts as an audience, one rule for the socket, the flags, the config file, the environment and the webhook's
+/// annotations. Cloud Run audiences are URLs and custom audiences free-form strings: an audience is 1 to
+/// <see cref="MaxLength"/> printable ASCII characters (<c>!</c> to <c>~</c>) other than the comma. Every other
+/// punctuation character is allowed, because the token sources carry it exactly (percent-encoded in the metadata
+/// server's query, JSON elsewhere). The comma is refused because it separates audiences in the
+/// <c>token-injector.dev/audiences</c> annotation and in <c>TOKEN_INJECTOR_AUDIENCE</c>, so such an audience could be
+/// configured in one place and not in another.
 /// </summary>
 internal static class AudienceRules
 {
     public const int MaxLength = 1024;
 
-    /// <summary>Returns null when the audience is acceptable, else what is wrong with it.</summary>
+    public const string Summary = "an audience is printable ASCII (! to ~) without spaces or commas";
+
+    /// <summary>Returns null when the audience is acceptable, else what is wrong with it (naming the character).</summary>
     public static string? Problem(string? audience)
     {
         if (string.IsNullOrEmpty(audience))
@@ -21,11 +30,19 @@ internal static class AudienceRules
             return $"is {audience.Length} characters long; an audience has at most {MaxLength}";
         }
 
-        foreach (var c in audience)
+        for (var i = 0; i < audience.Length; i++)
         {
+            var c = audience[i];
+            var position = (i + 1).ToString(CultureInfo.InvariantCulture);
+            if (c == ',')
+            {
+                return $"has ',' at position {position}; {Summary} (a comma separates audiences in annotations and environment variables)";
+            }
+
             if (c is < '!' or > '~')
             {
-                return "has a character that is not printable ASCII (spaces and control characters are not allowed)";
+                var name = c == ' ' ? "' ' (a space)" : $"U+{(int)c:X4}";
+                return $"has {name} at position {position}, which is not printable ASCII; {Summary}";
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using TokenInjector.Hosting;
+using TokenInjector.Tokens;
 
 namespace TokenInjector.Configuration;
 
@@ -73,6 +74,9 @@ internal sealed record SidecarSettings
     public required IPEndPoint AdminEndpoint { get; init; }
 
     public TokenSourceKind TokenSource { get; init; }
+
+    /// <summary>With <see cref="TokenSourceKind.Adc"/>: the credentials file, read at start (null: none, so the metadata server).</summary>
+    public AdcCredentials? AdcCredentials { get; init; }
 
     public bool AllowDynamicAudiences { get; init; }
 
@@ -207,6 +211,15 @@ internal sealed record SidecarSettings
             DrainTimeout = options.Duration("drain-timeout", TimeSpan.Zero, TimeSpan.FromHours(1)),
             Logging = LoggingSettings.From(options),
         };
+
+        if (settings.TokenSource == TokenSourceKind.Adc)
+        {
+            settings = settings with { AdcCredentials = AdcCredentials.Load(Environment.GetEnvironmentVariable, out var adcProblem) };
+            if (adcProblem is not null)
+            {
+                options.AddError("token-source", adcProblem);
+            }
+        }
 
         if (settings.Audiences.Count == 0 && !settings.AllowDynamicAudiences)
         {

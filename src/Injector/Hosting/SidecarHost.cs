@@ -38,7 +38,7 @@ internal static class SidecarHost
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton(overrides.TokenSource ?? settings.TokenSource switch
         {
-            TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(settings.FetchTimeout),
+            TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(settings.AdcCredentials, settings.FetchTimeout),
             _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout),
         });
         services.AddSingleton(new TokenCacheOptions(

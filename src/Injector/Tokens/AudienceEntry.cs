@@ -201,6 +201,14 @@ internal sealed class AudienceEntry
         try
         {
             token = await _source.FetchAsync(Audience, _stopping.Token);
+            if (token.Audience != Audience)
+            {
+                // Served, it would be refused by the service, or worse, accepted by another one; so it is dropped here.
+                throw new TokenFetchException(
+                    TokenFetchException.WrongAudience,
+                    $"the token source returned a token for another audience ({Describe(token.Audience)}); it is not used");
+            }
+
             outcome = previous is not null && token.ExpiresAt <= previous.ExpiresAt ? FetchOutcome.Stale : FetchOutcome.Fresh;
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -289,6 +297,12 @@ internal sealed class AudienceEntry
 
         return outcome;
     }
+
+    // The audience a token came back with, quoted only when it is short printable ASCII (a log line stays one line).
+    private static string Describe(string? audience) =>
+        audience is null ? "no aud claim"
+        : audience.Length <= 200 && audience.All(c => c is >= ' ' and <= '~') ? $"aud '{audience}'"
+        : $"an aud of {audience.Length} characters that is not printable ASCII";
 
     private TimeSpan RetryDelay(RetryBackoff backoff, DateTimeOffset now)
     {

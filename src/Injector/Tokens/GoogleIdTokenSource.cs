@@ -6,15 +6,14 @@ using Google.Apis.Http;
 namespace TokenInjector.Tokens;
 
 /// <summary>
-/// Fetches ID tokens through Google.Apis.Auth: <see cref="ComputeCredential"/> for the GKE metadata server
-/// (Workload Identity; the library honours <c>GCE_METADATA_HOST</c>) or Application Default Credentials.
-/// The library's own retries are switched off and every request gets a time limit, so that retry timing is
-/// decided in one place (<see cref="AudienceEntry"/>) and a hung metadata server costs one bounded request.
+/// Fetches ID tokens from Google: the GKE metadata server through Google.Apis.Auth's <see cref="ComputeCredential"/>
+/// (the library honours <c>GCE_METADATA_HOST</c>), a service-account key through the library, or an impersonated
+/// service account through <see cref="ImpersonatedIdTokenClient"/>. The library's own retries are switched off and
+/// every request gets a time limit, so that retry timing is decided in one place (<see cref="AudienceEntry"/>) and a
+/// hung endpoint costs one bounded request.
 /// </summary>
-internal sealed class GoogleIdTokenSource(Func<CancellationToken, Task<IOidcTokenProvider>> createProvider) : IIdTokenSource
+internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<string>> fetchJwt) : IIdTokenSource
 {
-    private IOidcTokenProvider? _provider;
-
     /// <summary>
     /// The GKE metadata server at <c>GCE_METADATA_HOST</c> (else 169.254.169.254). The address must come from that
     /// variable: the library reads the identity endpoint's raw-JWT answer only when the request went to the URL it
@@ -26,42 +25,51 @@ internal sealed class GoogleIdTokenSource(Func<CancellationToken, Task<IOidcToke
         initializer.HttpClientFactory = new TimeLimitedHttpClientFactory(fetchTimeout);
         initializer.DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None;
         var credential = new ComputeCredential(initializer);
-        return new GoogleIdTokenSource(_ => Task.FromResult<IOidcTokenProvider>(credential));
+
+        // ComputeCredential appends the audience to "?audience=" as it is, and the metadata server decodes its query
+        // (Go's net/url: '&' separates, '+' is a space, '#' ends the URL), so the library is handed the audience
+        // percent-encoded: the server then reads back exactly the string asked for.
+        return new((audience, cancellationToken) => JwtAsync(credential, Uri.EscapeDataString(audience), cancellationToken));
     }
 
-    /// <summary>Application Default Credentials, discovered on first use (and again after a failed discovery).</summary>
-    public static GoogleIdTokenSource ForApplicationDefaultCredentials(TimeSpan fetchTimeout) =>
-        new(async cancellationToken =>
+    /// <summary>Application Default Credentials: the file read at start, or without one the metadata server.</summary>
+    public static GoogleIdTokenSource ForApplicationDefaultCredentials(AdcCredentials? credentials, TimeSpan fetchTimeout)
+    {
+        if (credentials?.Credential is { } key)
         {
-            try
-            {
-                var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
-                return credential.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout));
-            }
-            catch (InvalidOperationException ex)
-            {
-                throw new TokenFetchException(TokenFetchException.Credentials, "no usable Application Default Credentials: " + ex.Message, ex);
-            }
-        });
+            // The audience travels as the assertion's target_audience claim (JSON): no encoding to add.
+            var credential = key.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout));
+            return new((audience, cancellationToken) => JwtAsync(credential, audience, cancellationToken));
+        }
+
+        if (credentials?.ImpersonationSource is { } source)
+        {
+            var client = new ImpersonatedIdTokenClient(
+                source.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout)),
+                credentials.GenerateIdTokenUrl!,
+                credentials.Delegates,
+                new HttpClient(new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() }));
+            return new(client.FetchJwtAsync);
+        }
+
+        return ForMetadataServer(fetchTimeout);
+    }
 
     public async Task<IdToken> FetchAsync(string audience, CancellationToken cancellationToken)
     {
         try
         {
-            _provider ??= await createProvider(cancellationToken);
-            var oidcToken = await _provider.GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(audience), cancellationToken);
-            var jwt = await oidcToken.GetAccessTokenAsync(cancellationToken);
-            return IdToken.Parse(jwt);
+            return IdToken.Parse(await fetchJwt(audience, cancellationToken));
         }
         catch (TokenResponseException ex)
         {
-            throw ex.StatusCode switch
-            {
-                HttpStatusCode.TooManyRequests => Failed(TokenFetchException.RateLimited, "the token endpoint answered 429 Too Many Requests", ex),
-                >= HttpStatusCode.InternalServerError => Failed(TokenFetchException.ServerError, $"the token endpoint answered {(int)ex.StatusCode!} {ex.StatusCode}", ex),
-                { } status => Failed(TokenFetchException.Rejected, $"the token endpoint refused the request with {(int)status} {status}", ex),
-                null => Failed(TokenFetchException.InvalidResponse, "the token endpoint's answer could not be read", ex),
-            };
+            throw ex.StatusCode is { } status
+                ? ForStatus(status, ex)
+                : Failed(TokenFetchException.InvalidResponse, "the token endpoint's answer could not be read", ex);
+        }
+        catch (HttpRequestException ex) when (ex.StatusCode is { } status)
+        {
+            throw ForStatus(status, ex);
         }
         catch (TimeoutException ex)
         {
@@ -81,9 +89,22 @@ internal sealed class GoogleIdTokenSource(Func<CancellationToken, Task<IOidcToke
         }
     }
 
-    // The inner exception is dropped on purpose for responses: a library message could quote a response body.
+    private static async Task<string> JwtAsync(IOidcTokenProvider provider, string targetAudience, CancellationToken cancellationToken)
+    {
+        var oidcToken = await provider.GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(targetAudience), cancellationToken);
+        return await oidcToken.GetAccessTokenAsync(cancellationToken);
+    }
+
+    private static TokenFetchException ForStatus(HttpStatusCode status, Exception ex) => status switch
+    {
+        HttpStatusCode.TooManyRequests => Failed(TokenFetchException.RateLimited, "the token endpoint answered 429 Too Many Requests", ex),
+        >= HttpStatusCode.InternalServerError => Failed(TokenFetchException.ServerError, $"the token endpoint answered {(int)status} {status}", ex),
+        _ => Failed(TokenFetchException.Rejected, $"the token endpoint refused the request with {(int)status} {status}", ex),
+    };
+
+    // The inner exception is dropped on purpose for answers: a message could quote a response body.
     private static TokenFetchException Failed(string reason, string message, Exception ex) =>
-        new(reason, message, ex is TokenResponseException ? null : ex);
+        new(reason, message, ex is TokenResponseException || ex is HttpRequestException { StatusCode: not null } ? null : ex);
 
     /// <summary>Builds the library's HTTP clients with a per-request time limit that fails with a
     /// <see cref="TimeoutException"/> rather than a cancellation, which the library would retry on its own.</summary>

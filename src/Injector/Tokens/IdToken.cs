@@ -4,19 +4,23 @@ using System.Text.Json;
 namespace TokenInjector.Tokens;
 
 /// <summary>
-/// A Google-signed OIDC ID token with the two claims that drive caching. The token itself is a secret:
+/// A Google-signed OIDC ID token with the claims that drive caching and the audience it was issued for. The token itself is a secret:
 /// <see cref="ToString"/> never shows it, and parse errors never quote it.
 /// </summary>
 internal sealed class IdToken
 {
-    private IdToken(string value, DateTimeOffset issuedAt, DateTimeOffset expiresAt)
+    private IdToken(string value, string? audience, DateTimeOffset issuedAt, DateTimeOffset expiresAt)
     {
         Value = value;
+        Audience = audience;
         IssuedAt = issuedAt;
         ExpiresAt = expiresAt;
     }
 
     public string Value { get; }
+
+    /// <summary>The <c>aud</c> claim when it is a single string (Google's always is), else null.</summary>
+    public string? Audience { get; }
 
     public DateTimeOffset IssuedAt { get; }
 
@@ -24,8 +28,8 @@ internal sealed class IdToken
 
     public TimeSpan Lifetime => ExpiresAt - IssuedAt;
 
-    /// <summary>Reads <c>iat</c> and <c>exp</c> from the JWT payload. The signature is not checked: the
-    /// metadata server is trusted, and the service that receives the token checks it.</summary>
+    /// <summary>Reads <c>aud</c>, <c>iat</c> and <c>exp</c> from the JWT payload. The signature is not checked: the
+    /// token endpoint is trusted, and the service that receives the token checks it.</summary>
     public static IdToken Parse(string jwt)
     {
         var parts = jwt.Split('.');
@@ -56,7 +60,8 @@ internal sealed class IdToken
                 throw new FormatException("the token source returned a JWT without valid numeric iat and exp claims");
             }
 
-            return new IdToken(jwt.Trim(), DateTimeOffset.FromUnixTimeSeconds(iatSeconds), DateTimeOffset.FromUnixTimeSeconds(expSeconds));
+            var audience = root.TryGetProperty("aud", out var aud) && aud.ValueKind == JsonValueKind.String ? aud.GetString() : null;
+            return new IdToken(jwt.Trim(), audience, DateTimeOffset.FromUnixTimeSeconds(iatSeconds), DateTimeOffset.FromUnixTimeSeconds(expSeconds));
         }
         catch (JsonException)
         {

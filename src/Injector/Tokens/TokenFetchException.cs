@@ -13,7 +13,7 @@ internal sealed class TokenFetchException(string reason, string message, Excepti
     public const string ServerError = "server_error";
     public const string Rejected = "rejected";
     public const string InvalidResponse = "invalid_response";
-    public const string Credentials = "credentials";
+    public const string WrongAudience = "wrong_audience";
 
     public string Reason { get; } = reason;
 }

@@ -175,6 +175,39 @@ public sealed class MetadataEndpointTests
         Assert.StartsWith("eyJ", body, StringComparison.Ordinal);
     }
 
+    // The table: what the server reads back from a raw query, as Google's (Go) metadata server does.
+    [Theory]
+    [InlineData("https://y.run.app&foo=1", "https://y.run.app")]
+    [InlineData("https%3A%2F%2Fy.run.app%26foo%3D1", "https://y.run.app&foo=1")]
+    [InlineData("https://y.run.app%23frag", "https://y.run.app#frag")]
+    [InlineData("a+b", "a b")]
+    [InlineData("a%2Bb", "a+b")]
+    [InlineData("%23abc", "#abc")]
+    [InlineData("100%25%3F%3D", "100%?=")]
+    public async Task Identity_DecodesTheAudienceAsGoNetUrl(string rawAudience, string expectedAud)
+    {
+        await using var emulator = await StartAsync();
+        using var client = CreateClient(emulator);
+
+        var jwt = await client.GetIdentityTokenAsync(rawAudience);
+
+        Assert.Equal(expectedAud, DecodeSegment(jwt, 1).GetProperty("aud").GetString());
+        Assert.Equal(1, emulator.IdentityRequests(expectedAud));
+    }
+
+    [Fact]
+    public async Task Identity_WithAnUnencodedHash_SeesAnEmptyAudienceAndIs400()
+    {
+        await using var emulator = await StartAsync();
+        using var client = CreateClient(emulator);
+
+        // HttpClient drops everything from the '#': the server sees "?audience=" and nothing else.
+        using var response = await client.SendMetadataAsync($"{AccountsPath}/default/identity?audience=#abc", flavor: true);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("non-empty audience parameter required", await response.Content.ReadAsStringAsync().Bounded());
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("?audience=")]

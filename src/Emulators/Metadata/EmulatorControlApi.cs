@@ -6,7 +6,7 @@ namespace TokenInjector.Emulators.Metadata;
 /// HTTP control of an emulator running as a separate process (the demo, process-level tests), the counterpart of
 /// <see cref="MetadataEmulator"/>'s properties. It lives outside /computeMetadata and needs no flavor header.
 /// </summary>
-internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestCounter counter, SigningKeyRing keys)
+internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestCounter counter, SigningKeyRing keys, GoogleTokenEndpoint google)
 {
     internal const string PathPrefix = "/emulator/";
 
@@ -31,7 +31,12 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
                 var key = keys.Rotate(keepPrevious: !dropPrevious);
                 await MetadataRequestHandler.WriteJsonAsync(context, new RotatedKey(key.KeyId), MetadataJsonContext.Default.RotatedKey);
                 break;
-            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key":
+            case "/emulator/service-account-key" when HttpMethods.IsPost(request.Method):
+                // A key file whose token_uri is this emulator's /token (the key's public half stays here).
+                var baseAddress = new Uri($"{request.Scheme}://{request.Host}/");
+                await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "application/json", google.CreateServiceAccountKey(baseAddress));
+                break;
+            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key" or "/emulator/service-account-key":
                 await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
                 break;
             default:
@@ -63,7 +68,8 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
         faults.Status = settings.Status;
         faults.Latency = TimeSpan.FromMilliseconds(settings.LatencyMs);
         faults.Hang = settings.Hang;
-        var current = new FaultSettings(faults.Status, (long)faults.Latency.TotalMilliseconds, faults.Hang);
+        faults.WrongAudience = settings.WrongAudience;
+        var current = new FaultSettings(faults.Status, (long)faults.Latency.TotalMilliseconds, faults.Hang, faults.WrongAudience);
         await MetadataRequestHandler.WriteJsonAsync(context, current, MetadataJsonContext.Default.FaultSettings);
     }
 }

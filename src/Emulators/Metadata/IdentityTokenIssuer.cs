@@ -10,17 +10,22 @@ namespace TokenInjector.Emulators.Metadata;
 /// per audience it keeps handing out the same token until the token's last <see cref="MetadataEmulatorOptions.GkeCacheWindow"/>.
 /// That quirk is why a client refreshing "five minutes early" on GKE gets the same, soon-expiring token back.
 /// </summary>
-internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, SigningKeyRing keys)
+internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, SigningKeyRing keys, MetadataFaults faults)
 {
     internal const string Issuer = "https://accounts.google.com";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CachedToken> _gkeCache = new(StringComparer.Ordinal);
 
-    /// <summary>A token for <paramref name="audience"/>, taken exactly as the client sent it.</summary>
+    /// <summary>A token for <paramref name="audience"/>, taken exactly as the client sent it (unless <see cref="MetadataFaults.WrongAudience"/>).</summary>
     public string Issue(string audience)
     {
         var now = options.Time.GetUtcNow();
+        if (faults.WrongAudience)
+        {
+            return Mint(audience + MetadataFaults.WrongAudienceSuffix, now).Jwt;
+        }
+
         if (!options.GkeCache)
         {
             return Mint(audience, now).Jwt;

@@ -38,8 +38,12 @@ internal sealed class MetadataEmulator : IAsyncDisposable
         _options = options;
         _bindAddress = endpoint.Address;
         _port = endpoint.Port;
-        var control = new EmulatorControlApi(new MetadataFaults(), new IdentityRequestCounter(), _keys);
-        _handler = new MetadataRequestHandler(options, _keys, control);
+        var faults = new MetadataFaults();
+        var counter = new IdentityRequestCounter();
+        var issuer = new IdentityTokenIssuer(options, _keys, faults);
+        var google = new GoogleTokenEndpoint(options, issuer, counter);
+        var control = new EmulatorControlApi(faults, counter, _keys, google);
+        _handler = new MetadataRequestHandler(options, _keys, issuer, control, google);
     }
 
     /// <summary>"127.0.0.1:41234": the value for GCE_METADATA_HOST; stable across outages.</summary>
@@ -71,7 +75,13 @@ internal sealed class MetadataEmulator : IAsyncDisposable
     /// </summary>
     public Task WhenListening { get; private set; } = Task.CompletedTask;
 
-    /// <summary>Identity requests received for <paramref name="audience"/>, whatever their outcome (faults included).</summary>
+    /// <summary>
+    /// A new service-account key file whose <c>token_uri</c> is this emulator's OAuth2 token endpoint: point
+    /// <c>GOOGLE_APPLICATION_CREDENTIALS</c> at it (or at an impersonated_service_account file built on it).
+    /// </summary>
+    public string CreateServiceAccountKey() => _handler.Google.CreateServiceAccountKey(BaseAddress);
+
+    /// <summary>ID token requests received for <paramref name="audience"/> (identity endpoint, OAuth2 token endpoint, generateIdToken), whatever their outcome (faults included).</summary>
     public int IdentityRequests(string audience) => _handler.Counter.For(audience);
 
     /// <summary>Identity requests received in all, whatever their outcome.</summary>

@@ -10,6 +10,7 @@ internal sealed class MetadataFaults
     private int? _status;
     private TimeSpan _latency;
     private bool _hang;
+    private bool _wrongAudience;
 
     // Completed (and replaced) each time Hang goes from true to false, releasing every request parked on it.
     private TaskCompletionSource _hangReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -82,6 +83,31 @@ internal sealed class MetadataFaults
             }
         }
     }
+
+    /// <summary>
+    /// Every ID token minted (the identity endpoint, the OAuth2 token endpoint, generateIdToken) names another audience
+    /// than the one asked: <see cref="WrongAudienceSuffix"/> is appended. For testing a client's <c>aud</c> check.
+    /// </summary>
+    public bool WrongAudience
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _wrongAudience;
+            }
+        }
+        set
+        {
+            lock (_gate)
+            {
+                _wrongAudience = value;
+            }
+        }
+    }
+
+    /// <summary>What <see cref="WrongAudience"/> appends to the audience asked.</summary>
+    public const string WrongAudienceSuffix = "/wrong-audience";
 
     /// <summary>Completes at once when not hanging, otherwise when <see cref="Hang"/> is switched off.</summary>
     internal Task WaitWhileHangingAsync(CancellationToken cancellationToken)

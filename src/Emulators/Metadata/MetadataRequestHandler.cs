@@ -8,7 +8,8 @@ namespace TokenInjector.Emulators.Metadata;
 /// <summary>
 /// Answers HTTP requests the way the GKE metadata server does (EMULATORS.md), including its unfriendly parts:
 /// the flavor-header check, 301s for directories without a slash, raw-JWT identity bodies, startup failures and
-/// injected faults. The state it serves (keys, cache, counters, faults) outlives any one listener.
+/// injected faults. Google's OAuth2 token endpoint and generateIdToken (<see cref="GoogleTokenEndpoint"/>) are served
+/// beside it. The state it serves (keys, cache, counters, faults) outlives any one listener.
 /// </summary>
 internal sealed class MetadataRequestHandler
 {
@@ -41,12 +42,14 @@ internal sealed class MetadataRequestHandler
     private readonly DateTimeOffset _startedAt;
     private readonly string _projectId;
 
-    public MetadataRequestHandler(MetadataEmulatorOptions options, SigningKeyRing keys, EmulatorControlApi control)
+    public MetadataRequestHandler(
+        MetadataEmulatorOptions options, SigningKeyRing keys, IdentityTokenIssuer issuer, EmulatorControlApi control, GoogleTokenEndpoint google)
     {
         _options = options;
         _keys = keys;
         _control = control;
-        _issuer = new IdentityTokenIssuer(options, keys);
+        _issuer = issuer;
+        Google = google;
         _startedAt = options.Time.GetUtcNow();
 
         // app@demo-project.iam.gserviceaccount.com belongs to project demo-project.
@@ -55,6 +58,9 @@ internal sealed class MetadataRequestHandler
     }
 
     public MetadataFaults Faults => _control.Faults;
+
+    /// <summary>Google's OAuth2 token endpoint and generateIdToken, served on the same listener.</summary>
+    public GoogleTokenEndpoint Google { get; }
 
     public IdentityRequestCounter Counter => _control.Counter;
 
@@ -76,6 +82,13 @@ internal sealed class MetadataRequestHandler
         if (path == JwksPath && HttpMethods.IsGet(context.Request.Method))
         {
             await WriteJsonAsync(context, _keys.ToJwks(), MetadataJsonContext.Default.JsonWebKeySet);
+            return;
+        }
+
+        // Google's token endpoints are other services than the metadata server: its startup window and faults never touch them.
+        if (GoogleTokenEndpoint.Serves(path))
+        {
+            await Google.HandleAsync(context);
             return;
         }
 

@@ -55,7 +55,8 @@ internal sealed record EmulatorStats(
 internal sealed record FaultSettings(
     [property: JsonPropertyName("status")] int? Status,
     [property: JsonPropertyName("latencyMs")] long LatencyMs,
-    [property: JsonPropertyName("hang")] bool Hang);
+    [property: JsonPropertyName("hang")] bool Hang,
+    [property: JsonPropertyName("wrongAudience")] bool WrongAudience = false);
 
 /// <summary>Answer of POST /emulator/rotate-key.</summary>
 internal sealed record RotatedKey([property: JsonPropertyName("kid")] string KeyId);

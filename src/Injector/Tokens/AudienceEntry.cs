@@ -21,7 +21,8 @@ internal sealed class AudienceEntry
     private static readonly TimeSpan MinRetryWhileUsable = TimeSpan.FromMilliseconds(500);
 
     // A pod's metadata server is often not ready for its first seconds: the first failures before any token
-    // (about three seconds of retries) are logged at debug level only.
+    // (about three seconds of retries) are logged at debug level only. A token for another audience is no such
+    // hiccup: it is always a warning.
     private const int QuietStartupAttempts = 5;
 
     // Before an audience's first token (a pod starting while its node's metadata server is not ready yet), retries
@@ -221,7 +222,7 @@ internal sealed class AudienceEntry
             problem = ex.Message;
             failureReason = ex.Reason;
             _metrics.MetadataErrors.WithLabels(ex.Reason).Inc();
-            if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts)
+            if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts && ex.Reason != TokenFetchException.WrongAudience)
             {
                 _log.WaitingForTokenSource(Audience, ex.Reason, ex.Message);
             }

@@ -1,4 +1,6 @@
 using System.Buffers.Text;
+using System.Net;
+using System.Text;
 using System.Text.Json;
 
 namespace TokenInjector.Tests.Support;
@@ -32,5 +34,28 @@ internal static class PunctuationAudiences
     {
         using var claims = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.Split('.')[1]));
         return claims.RootElement.TryGetProperty("aud", out var aud) ? aud.GetString() : null;
+    }
+
+    /// <summary>
+    /// Asks a token API (<paramref name="getToken"/>: audience → answer) for every audience of the table; returns the
+    /// rows that went wrong (asked / answer / aud), empty when each was served exactly or refused naming the character.
+    /// </summary>
+    public static async Task<string> WrongAnswersAsync(Func<string, Task<HttpResponseMessage>> getToken)
+    {
+        var wrong = new StringBuilder();
+        foreach (var (character, audience) in All)
+        {
+            using var response = await getToken(audience);
+            var body = (await response.Content.ReadAsStringAsync()).Trim();
+            var ok = response.StatusCode == HttpStatusCode.OK;
+            if (character == Refused ? response.StatusCode != HttpStatusCode.BadRequest || !body.Contains(Naming(character), StringComparison.Ordinal)
+                : !ok || AudienceOf(body) != audience)
+            {
+                // A token is never quoted, only its aud.
+                wrong.AppendLine($"{audience} / {(int)response.StatusCode} {(ok ? string.Empty : body)} / {(ok ? AudienceOf(body) : "(no token)")}");
+            }
+        }
+
+        return wrong.ToString();
     }
 }

@@ -107,11 +107,20 @@ internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<s
         new(reason, message, ex is TokenResponseException || ex is HttpRequestException { StatusCode: not null } ? null : ex);
 
     /// <summary>Builds the library's HTTP clients with a per-request time limit that fails with a
-    /// <see cref="TimeoutException"/> rather than a cancellation, which the library would retry on its own.</summary>
+    /// <see cref="TimeoutException"/> rather than a cancellation, which the library would retry on its own, and without
+    /// the back-off the library adds to credentials it builds from a file (a service-account key retries 503s itself).</summary>
     private sealed class TimeLimitedHttpClientFactory(TimeSpan timeout) : HttpClientFactory
     {
-        protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args) =>
-            new TimeLimitHandler(timeout) { InnerHandler = base.CreateHandler(args) };
+        protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)
+        {
+            // The base class applies args.Initializers to the client only after it has asked for the handler.
+            foreach (var backOff in args.Initializers.OfType<ExponentialBackOffInitializer>().ToList())
+            {
+                args.Initializers.Remove(backOff);
+            }
+
+            return new TimeLimitHandler(timeout) { InnerHandler = base.CreateHandler(args) };
+        }
     }
 
     private sealed class TimeLimitHandler(TimeSpan timeout) : DelegatingHandler

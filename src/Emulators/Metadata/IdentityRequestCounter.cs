@@ -3,9 +3,9 @@ using System.Collections.Concurrent;
 namespace TokenInjector.Emulators.Metadata;
 
 /// <summary>
-/// Counts ID token requests per audience (the metadata server's identity endpoint, and the OAuth2 token endpoint's
-/// and generateIdToken's), whatever their outcome, so tests can assert how often a client really went for a token
-/// (caching, retries, thundering herds).
+/// Counts ID token requests per audience (the metadata server's identity endpoint whatever the outcome; the OAuth2
+/// token endpoint and generateIdToken once a request is well-formed), so tests can assert how often a client really
+/// went for a token (caching, retries, thundering herds).
 /// </summary>
 internal sealed class IdentityRequestCounter
 {

@@ -1,29 +1,38 @@
 # syntax=docker/dockerfile:1
-# One image for every role of token-injector: `injector sidecar` (default), `injector webhook`, `injector token`.
-#   docker build -t token-injector .                                  # the injector (last stage, the default target)
-#   docker build --target sample-workload -t sample-workload .        # the sample gRPC service/client
+# One image for every role of token-injector: `injector sidecar` (default), `injector webhook`, `injector token`; for
+# linux/amd64 and linux/arm64 (buildx builds both; plain `docker build` builds the machine's own):
+#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/injector:TAG --push .
+#   docker buildx build --platform linux/amd64,linux/arm64 --target sample-workload -t REGISTRY/sample-workload:TAG --push .
 # The injector is NativeAOT on the chiseled runtime-deps image: `injector`, and `injector-webhook` which
 # `injector webhook` execs (scripts/publish says why there are two). The sample is framework-dependent on the
 # chiseled ASP.NET runtime. Both: no shell, no package manager, non-root.
+# The build stage runs on the builder's own platform and cross-compiles for each target platform; the runtime stages
+# only copy files, so no stage runs the target's code and the build needs no emulator.
 
 # Ubuntu 24.04 like the runtime images, so the native binary links against the glibc it runs with.
-FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
-# The NativeAOT linker: clang, and zlib for the runtime's compression support.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang zlib1g-dev \
- && rm -rf /var/lib/apt/lists/*
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
+ARG TARGETARCH
+# The target's .NET runtime identifier: Docker's amd64 is .NET's x64 (this expansion needs Dockerfile syntax 1.7+).
+ENV RID=linux-${TARGETARCH/amd64/x64}
 WORKDIR /src
+# The NativeAOT linker for the target (clang, plus Ubuntu's cross toolchain when the target is another machine), in
+# a layer of its own so that a source change does not fetch it again.
+COPY scripts/lib/aot-toolchain scripts/lib/
+RUN scripts/lib/aot-toolchain "$RID" >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 # Restore first, from the project files alone, so that a source change does not invalidate the package layer.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Injector/Injector.csproj src/Injector/
 COPY src/SampleWorkload/SampleWorkload.csproj src/SampleWorkload/
-RUN dotnet restore src/Injector/Injector.csproj -r linux-x64 \
- && dotnet restore src/SampleWorkload/SampleWorkload.csproj
+RUN dotnet restore src/Injector/Injector.csproj -r "$RID" \
+ && dotnet restore src/SampleWorkload/SampleWorkload.csproj -r "$RID"
 COPY src/Injector/ src/Injector/
 COPY src/SampleWorkload/ src/SampleWorkload/
 COPY scripts/publish scripts/
-RUN scripts/publish /out/injector --no-restore \
- && dotnet publish src/SampleWorkload/SampleWorkload.csproj -c Release --no-restore -o /out/sample-workload
+# The sample for the target too: framework-dependent (a runtime identifier no longer implies self-contained), but
+# its apphost, /app/sample-workload, is native code.
+RUN scripts/publish /out/injector "$RID" --no-restore \
+ && dotnet publish src/SampleWorkload/SampleWorkload.csproj -c Release -r "$RID" --no-restore -o /out/sample-workload
 
 # The sample echo service for Cloud Run (listens on $PORT with h2c); `client` runs the sample caller instead.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS sample-workload

@@ -9,10 +9,16 @@ namespace TokenInjector.Tests.Packaging;
 /// <summary>
 /// The Dockerfile cannot be built here (no Docker engine), so it is read as text and held to what matters: what it
 /// copies exists, what it publishes exists and produces the executables its entrypoints run, its runtime stages are
-/// non-root 65532 on a runtime (not SDK) image, and its default commands are roles the CLI dispatches.
+/// non-root 65532 on a runtime (not SDK) image, and its default commands are roles the CLI dispatches. For
+/// <c>docker buildx build --platform linux/amd64,linux/arm64</c>: the build stage runs on the build platform and
+/// builds everything for the runtime identifier of the target's architecture, one that scripts/publish supports, and
+/// the runtime stages (the target platform's images) run nothing at build time.
 /// </summary>
 public sealed partial class DockerfileTests
 {
+    /// <summary>The architectures of the multi-arch image (Docker's names, as buildx sets TARGETARCH).</summary>
+    private static readonly string[] TargetArchitectures = ["amd64", "arm64"];
+
     private static readonly IReadOnlyList<Stage> Stages = Parse(File.ReadAllText(RepositoryFiles.PathOf("Dockerfile")));
 
     [Fact]
@@ -93,8 +99,47 @@ public sealed partial class DockerfileTests
         var project = XDocument.Load(RepositoryFiles.PathOf("src", "Injector", "Injector.csproj"));
 
         Assert.StartsWith("mcr.microsoft.com/dotnet/runtime-deps:", injector.Image, StringComparison.Ordinal);
-        Assert.Contains(" -r linux-x64 ", publish.Groups["arguments"].Value, StringComparison.Ordinal);
+        Assert.Contains(" -r \"$rid\" ", publish.Groups["arguments"].Value, StringComparison.Ordinal);
         Assert.Equal("true", project.Descendants("PublishAot").Single().Value);
+    }
+
+    [Fact]
+    public void BuildStage_RunsOnTheBuildPlatform_WithTheRuntimeIdentifierOfTheTargetArchitecture()
+    {
+        var build = Stages.Single(s => s.Name == "build");
+        var rid = build.Instructions.Single(i => i.Keyword == "ENV" && i.Text.StartsWith("RID=", StringComparison.Ordinal)).Text["RID=".Length..];
+        var published = PublishScriptRuntimes();
+
+        Assert.Equal("$BUILDPLATFORM", build.Platform);
+        Assert.Contains(build.Instructions, i => i.Keyword == "ARG" && i.Text == "TARGETARCH");
+        Assert.Equal(["linux-x64", "linux-arm64"], TargetArchitectures.Select(arch => Expand(rid, "TARGETARCH", arch)));
+        Assert.All(TargetArchitectures, arch => Assert.Contains(Expand(rid, "TARGETARCH", arch), published));
+        Assert.Equal(published, ScriptRuntimes("scripts", "lib", "aot-toolchain"));
+    }
+
+    [Fact]
+    public void BuildStage_RestoresPublishesAndInstallsTheLinker_ForTheTargetRuntime()
+    {
+        var commands = Stages.Single(s => s.Name == "build").Instructions.Where(i => i.Keyword == "RUN")
+            .SelectMany(i => i.Text.Split("&&", StringSplitOptions.TrimEntries))
+            .Where(c => c.StartsWith("dotnet ", StringComparison.Ordinal) || c.StartsWith("scripts/", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.Equal(
+            ["scripts/lib/aot-toolchain", "dotnet restore", "dotnet restore", "scripts/publish", "dotnet publish"],
+            commands.Select(c => string.Join(' ', c.Split(' ').Take(c.StartsWith("dotnet", StringComparison.Ordinal) ? 2 : 1))));
+        Assert.All(commands.Where(c => c.StartsWith("dotnet ", StringComparison.Ordinal)), c => Assert.Contains(" -r \"$RID\"", c, StringComparison.Ordinal));
+        Assert.All(commands.Where(c => c.StartsWith("scripts/", StringComparison.Ordinal)), c => Assert.Matches(@"^scripts/\S+ (\S+ )?""\$RID""", c));
+    }
+
+    [Fact]
+    public void RuntimeStages_AreTheTargetPlatformsImages_AndRunNothingAtBuildTime()
+    {
+        foreach (var stage in RuntimeStages())
+        {
+            Assert.Null(stage.Platform);
+            Assert.DoesNotContain(stage.Instructions, i => i.Keyword == "RUN");
+        }
     }
 
     [Fact]
@@ -145,6 +190,24 @@ public sealed partial class DockerfileTests
                 .Prepend(i.Text))
             .SelectMany(text => PublishCommand().Matches(text));
 
+    /// <summary>The runtimes scripts/publish accepts: the labels of its <c>case "$rid" in</c>.</summary>
+    private static IReadOnlyList<string> PublishScriptRuntimes() => ScriptRuntimes("scripts", "publish");
+
+    private static IReadOnlyList<string> ScriptRuntimes(params string[] script) =>
+        [.. RuntimeCase().Matches(File.ReadAllText(RepositoryFiles.PathOf(script))).Select(m => m.Groups["rid"].Value)];
+
+    /// <summary>Dockerfile variable expansion of one build argument: <c>$NAME</c>, <c>${NAME}</c>, <c>${NAME/pattern/replacement}</c>.</summary>
+    private static string Expand(string text, string name, string value)
+    {
+        var expanded = Reference().Replace(text, m =>
+        {
+            Assert.Equal(name, m.Groups["name"].Value);
+            return m.Groups["pattern"].Success ? value.Replace(m.Groups["pattern"].Value, m.Groups["replacement"].Value, StringComparison.Ordinal) : value;
+        });
+        Assert.DoesNotContain("$", expanded, StringComparison.Ordinal);
+        return expanded;
+    }
+
     private static IEnumerable<Stage> RuntimeStages() => Stages.Where(s => s.Instructions.Any(i => i.Keyword == "ENTRYPOINT"));
 
     private static bool IsIgnored(string source, string pattern)
@@ -187,9 +250,11 @@ public sealed partial class DockerfileTests
             var text = line[(space + 1)..].Trim();
             if (keyword == "FROM")
             {
-                var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var name = parts.Length == 3 && parts[1].Equals("AS", StringComparison.OrdinalIgnoreCase) ? parts[2] : string.Empty;
-                stages.Add(new Stage(name, parts[0], []));
+                var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+                var platform = parts[0].StartsWith("--platform=", StringComparison.Ordinal) ? parts[0]["--platform=".Length..] : null;
+                parts.RemoveAll(part => part.StartsWith("--", StringComparison.Ordinal));
+                var name = parts.Count == 3 && parts[1].Equals("AS", StringComparison.OrdinalIgnoreCase) ? parts[2] : string.Empty;
+                stages.Add(new Stage(name, parts[0], platform, []));
                 continue;
             }
 
@@ -202,7 +267,7 @@ public sealed partial class DockerfileTests
 
     private sealed record Instruction(string Keyword, string Text, IReadOnlyList<string> Arguments);
 
-    private sealed record Stage(string Name, string Image, List<Instruction> Instructions)
+    private sealed record Stage(string Name, string Image, string? Platform, List<Instruction> Instructions)
     {
         /// <summary>An exec-form (JSON array) ENTRYPOINT or CMD; the shell form would need a shell the chiseled image lacks.</summary>
         public IReadOnlyList<string> Exec(string keyword)
@@ -218,4 +283,10 @@ public sealed partial class DockerfileTests
 
     [GeneratedRegex(@"case ""(?<role>[a-z-]+)"":")]
     private static partial Regex SampleCase();
+
+    [GeneratedRegex(@"^\s+(?<rid>linux-[a-z0-9]+)\)", RegexOptions.Multiline)]
+    private static partial Regex RuntimeCase();
+
+    [GeneratedRegex(@"\$(?:\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(?:/(?<pattern>[^/}]*)/(?<replacement>[^}]*))?\}|(?<name>[A-Za-z_][A-Za-z0-9_]*))")]
+    private static partial Regex Reference();
 }

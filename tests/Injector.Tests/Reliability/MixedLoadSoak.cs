@@ -3,10 +3,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Grpc.Core;
+using k8s.Models;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Serving;
 using TokenInjector.Tests.Support;
 using TokenInjector.Tokens;
+using TokenInjector.Webhook;
 
 namespace TokenInjector.Tests.Reliability;
 
@@ -16,11 +18,15 @@ namespace TokenInjector.Tests.Reliability;
 /// streams through a route to the in-process emulators. It passes with no failed call, resident memory flat after
 /// warm-up (the largest sample of the last tenth, at least 10 s, at most 10% above the sample at the end of the
 /// first fifth, at least 30 s: minute 2 and the last minute of a 10-minute run), open descriptors stable, and no
-/// token in the sidecar's debug log, its metrics or any error.
+/// token in the sidecar's debug log, its metrics or any error. The sidecar is the JIT build next to the tests, or the
+/// NativeAOT executable the image ships (<see cref="SidecarBuild.NativeAot"/>).
 /// </summary>
 internal static class MixedLoadSoak
 {
     public const string MinutesVariable = "TOKEN_INJECTOR_SOAK_MINUTES";
+
+    /// <summary>The published NativeAOT <c>injector</c> to soak; scripts/reliability --soak publishes it and sets this.</summary>
+    public const string NativeAotVariable = "TOKEN_INJECTOR_SOAK_NATIVE_SIDECAR";
     private const double MaxMemoryGrowth = 0.10;
     private const int DescriptorSlack = 5;
     private const int MessagesPerStream = 20;
@@ -33,10 +39,11 @@ internal static class MixedLoadSoak
     public static TimeSpan ConfiguredDuration() =>
         TimeSpan.FromMinutes(double.TryParse(Environment.GetEnvironmentVariable(MinutesVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) && minutes > 0 ? minutes : 10);
 
-    public static async Task RunAsync(string scenario, TimeSpan duration)
+    public static async Task RunAsync(string scenario, TimeSpan duration, SidecarBuild? build = null)
     {
+        build ??= SidecarBuild.Jit;
         await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(20));
-        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-level", "debug"]);
+        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-level", "debug"], build.Executable, build.Environment);
         string adminLine;
         try
         {
@@ -108,7 +115,7 @@ internal static class MixedLoadSoak
             ],
             passed)
         {
-            Note = load.Failed == 0 ? "sidecar as a child process, 20 s tokens, in-process emulators" : "first failure: " + load.FirstFailure,
+            Note = load.Failed == 0 ? build.Note + ", 20 s tokens, in-process emulators" : "first failure: " + load.FirstFailure,
         });
 
         Assert.True(leaks == 0, TokenLeakScanner.Describe(leakText, "the sidecar's output, metrics and errors"));
@@ -120,6 +127,30 @@ internal static class MixedLoadSoak
     }
 
     private static TimeSpan Longer(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Which build of the sidecar the soak runs, and how.</summary>
+    internal sealed record SidecarBuild(string? Executable, IReadOnlyDictionary<string, string> Environment, string Note)
+    {
+        /// <summary>The JIT build next to the tests (<c>dotnet injector.dll</c>).</summary>
+        public static SidecarBuild Jit { get; } = new(null, new Dictionary<string, string>(), "sidecar as a child process");
+
+        /// <summary>
+        /// The NativeAOT executable named by <see cref="NativeAotVariable"/>, with the heap limit the runtime sets
+        /// itself in a container with a memory limit, 75 % of it, here of the injected sidecar's default limit: the
+        /// footprint users get.
+        /// </summary>
+        public static SidecarBuild NativeAot()
+        {
+            var executable = System.Environment.GetEnvironmentVariable(NativeAotVariable);
+            Assert.True(File.Exists(executable), $"{NativeAotVariable} must name a published injector (scripts/reliability --soak publishes one), not '{executable}'");
+            var memoryLimit = new SidecarDefaults { Image = string.Empty }.MemoryLimit;
+            var heapLimit = new ResourceQuantity(memoryLimit).ToInt64() / 4 * 3;
+            return new SidecarBuild(
+                executable,
+                new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = heapLimit.ToString("X", CultureInfo.InvariantCulture) },
+                string.Create(CultureInfo.InvariantCulture, $"the image's NativeAOT sidecar (scripts/publish) as a child process, heap limit {heapLimit / (1024 * 1024)} MiB as in its default {memoryLimit} pod"));
+        }
+    }
 
     /// <summary>The callers: each kind of call, counted, with every failure's text kept for the leak scan.</summary>
     private sealed class Load(Echo.EchoClient client, HttpClient tokenApi)

@@ -125,10 +125,15 @@ internal sealed class CloudRunStack : IAsyncDisposable
     /// <see cref="SidecarProcessSocket"/> and its admin listener on a free loopback port (the process logs which).
     /// It runs on the real clock, so only for stacks on the real clock too.
     /// </summary>
-    public ChildProcess StartSidecarProcess(IEnumerable<string> args) => ChildProcess.StartAssembly(
-        "injector.dll",
-        ["sidecar", "--socket", SidecarProcessSocket, "--admin-address", "127.0.0.1:0", .. args],
-        new Dictionary<string, string> { ["GCE_METADATA_HOST"] = Metadata.HostAndPort });
+    /// <param name="args">Arguments after those.</param>
+    /// <param name="executable">A published <c>injector</c> executable; the JIT build next to the tests when null.</param>
+    /// <param name="environment">Variables to set on top of GCE_METADATA_HOST.</param>
+    public ChildProcess StartSidecarProcess(IEnumerable<string> args, string? executable = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        string[] arguments = ["sidecar", "--socket", SidecarProcessSocket, "--admin-address", "127.0.0.1:0", .. args];
+        var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["GCE_METADATA_HOST"] = Metadata.HostAndPort };
+        return executable is null ? ChildProcess.StartAssembly("injector.dll", arguments, variables) : ChildProcess.Start(executable, arguments, variables);
+    }
 
     public GrpcChannel RouteChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{RoutePort}", new GrpcChannelOptions
     {

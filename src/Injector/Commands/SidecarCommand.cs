@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net.Sockets;
 using TokenInjector.Configuration;
 using TokenInjector.Hosting;
@@ -8,23 +9,16 @@ namespace TokenInjector.Commands;
 /// <summary><c>injector sidecar</c>: runs until SIGTERM, then drains and exits 0.</summary>
 internal static class SidecarCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(ParseResult commandLine)
     {
-        var parsed = SidecarSettings.Command.Parse(args, Environment.GetEnvironmentVariable);
-        if (parsed.HelpRequested)
-        {
-            Console.Out.Write(SidecarSettings.Command.HelpText());
-            return 0;
-        }
-
         SidecarSettings settings;
         try
         {
-            settings = SidecarSettings.From(parsed);
+            settings = SidecarSettings.From(SidecarSettings.Command.Read(commandLine, Environment.GetEnvironmentVariable));
         }
         catch (ConfigurationErrorException ex)
         {
-            return ConfigurationErrors.Report("sidecar", ex.Errors, Console.Error);
+            return ConfigurationErrors.Report(SidecarSettings.Command.Command, ex.Errors, Console.Error);
         }
 
         using var host = SidecarHost.Build(settings);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net.Sockets;
 using TokenInjector.Configuration;
 using TokenInjector.Serving;
@@ -7,37 +8,32 @@ namespace TokenInjector.Commands;
 /// <summary><c>injector token --audience A</c>: prints a token fetched through the sidecar's socket.</summary>
 internal static class TokenCommand
 {
+    public static readonly OptionSpec Audience = new("audience", "AUDIENCE", "audience of the token");
+
+    public static readonly OptionSpec Timeout = new("timeout", "DURATION", "how long to wait for the sidecar", defaultValue: "30s");
+
+    /// <summary>The socket option is the sidecar's own, so that both read TOKEN_INJECTOR_SOCKET, which injected app containers get.</summary>
     public static readonly CommandOptions Command = new(
         "token",
         "Prints an ID token for AUDIENCE, fetched through the sidecar's token API socket.",
-        [
-            new("audience", "AUDIENCE", "audience of the token"),
-            new("socket", "PATH", "token API Unix socket", Default: "/var/run/token-injector/token.sock"),
-            new("timeout", "DURATION", "how long to wait for the sidecar", Default: "30s"),
-        ]);
+        [Audience, SidecarSettings.Options.Socket, Timeout]);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(ParseResult commandLine)
     {
-        var parsed = Command.Parse(args, Environment.GetEnvironmentVariable);
-        if (parsed.HelpRequested)
-        {
-            Console.Out.Write(Command.HelpText());
-            return 0;
-        }
-
-        var audience = parsed.String("audience");
+        var parsed = Command.Read(commandLine, Environment.GetEnvironmentVariable);
+        var audience = parsed.String(Audience);
         if (audience is null)
         {
-            parsed.AddError("audience", "is required");
+            parsed.AddError(Audience, "is required");
         }
 
-        var timeout = parsed.Duration("timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        var timeout = parsed.Duration(Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         if (parsed.Errors.Count > 0)
         {
-            return ConfigurationErrors.Report("token", parsed.Errors, Console.Error);
+            return ConfigurationErrors.Report(Command.Command, parsed.Errors, Console.Error);
         }
 
-        var socket = parsed.String("socket")!;
+        var socket = parsed.String(SidecarSettings.Options.Socket)!;
         using var client = UnixSocketHttpClient.Create(socket, timeout);
         try
         {

@@ -58,7 +58,7 @@ internal static class ConfigFileReader
             var key = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
             var option = options.Find(key);
             var source = $"{path}: {key}";
-            if (option is null || option.Name == CommandOptions.ConfigOption)
+            if (option is null || option == CommonOptions.Config)
             {
                 errors.Add($"--config: '{ErrorText.Shown(path)}' has unknown key '{ErrorText.Shown(key)}' (keys are the option names, e.g. 'audience')");
                 continue;

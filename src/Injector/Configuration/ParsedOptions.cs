@@ -16,19 +16,19 @@ internal sealed class ParsedOptions(
 
     public IReadOnlyList<string> Errors => errors;
 
-    public void AddError(RawValue value, string option, string problem) =>
-        errors.Add($"--{option}: '{ErrorText.Shown(value.Text)}' {problem}{SourceSuffix(value, option)}");
+    public void AddError(RawValue value, OptionSpec option, string problem) =>
+        errors.Add($"{option.Flag}: '{ErrorText.Shown(value.Text)}' {problem}{SourceSuffix(value, option)}");
 
-    public void AddError(string option, string problem) => errors.Add($"--{option}: {problem}");
+    public void AddError(OptionSpec option, string problem) => errors.Add($"{option.Flag}: {problem}");
 
-    public IReadOnlyList<RawValue> All(string option) =>
+    public IReadOnlyList<RawValue> All(OptionSpec option) =>
         values.TryGetValue(Known(option).Name, out var list) ? list : [];
 
-    public RawValue? Single(string option) => All(option) is [var first, ..] ? first : null;
+    public RawValue? Single(OptionSpec option) => All(option) is [var first, ..] ? first : null;
 
-    public string? String(string option) => Single(option)?.Text;
+    public string? String(OptionSpec option) => Single(option)?.Text;
 
-    public bool Bool(string option)
+    public bool Bool(OptionSpec option)
     {
         var value = Single(option);
         if (value is null)
@@ -48,7 +48,7 @@ internal sealed class ParsedOptions(
         }
     }
 
-    public int Int(string option, int min, int max)
+    public int Int(OptionSpec option, int min, int max)
     {
         var value = Single(option);
         if (value is null)
@@ -66,7 +66,7 @@ internal sealed class ParsedOptions(
     }
 
     /// <summary>Durations are written as a number with a unit: <c>250ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>.</summary>
-    public TimeSpan Duration(string option, TimeSpan min, TimeSpan max)
+    public TimeSpan Duration(OptionSpec option, TimeSpan min, TimeSpan max)
     {
         var value = Single(option);
         if (value is null)
@@ -83,7 +83,7 @@ internal sealed class ParsedOptions(
         return min;
     }
 
-    public T Choice<T>(string option, IReadOnlyDictionary<string, T> choices)
+    public T Choice<T>(OptionSpec option, IReadOnlyDictionary<string, T> choices)
     {
         var value = Single(option);
         if (value is not null && choices.TryGetValue(value.Text.Trim().ToLowerInvariant(), out var choice))
@@ -132,9 +132,9 @@ internal sealed class ParsedOptions(
         ? duration.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s"
         : duration.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms";
 
-    private static string SourceSuffix(RawValue value, string option) =>
-        value.Source == "--" + option ? string.Empty : $" (from {ErrorText.Shown(value.Source)})";
+    private static string SourceSuffix(RawValue value, OptionSpec option) =>
+        value.Source == option.Flag ? string.Empty : $" (from {ErrorText.Shown(value.Source)})";
 
-    private OptionSpec Known(string option) =>
-        command.Find(option) ?? throw new InvalidOperationException($"option '{option}' is not declared by '{command.Command}'");
+    private OptionSpec Known(OptionSpec option) =>
+        command.Find(option.Name) == option ? option : throw new InvalidOperationException($"option '{option.Flag}' is not declared by '{command.Command}'");
 }

@@ -1,5 +1,6 @@
+using System.Globalization;
 using System.Net;
-using TokenInjector.Hosting;
+using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 
 namespace TokenInjector.Configuration;
@@ -31,26 +32,10 @@ internal sealed record SidecarSettings
         "sidecar",
         "Keeps ID tokens fresh, serves them on a Unix socket and proxies local routes to Cloud Run with a token on every request.",
         [
-            new("audience", "AUDIENCE", "audience to keep fresh", Repeatable: true),
-            new("route", RouteSpec.Syntax, "local 127.0.0.1:PORT -> upstream; audience defaults to https://HOST", Repeatable: true),
-            new("resolve", ResolveSpec.Syntax, "connect to ADDRESS for HOST:PORT (as curl's --resolve)", Repeatable: true),
-            new("route-listen-address", "ADDRESS", "address the route listeners bind; anything but loopback needs --allow-non-loopback-routes", Default: "127.0.0.1"),
-            new("allow-non-loopback-routes", "BOOL", "let --route-listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", Default: "false"),
-            new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots"),
-            new("auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes", Default: "authorization"),
-            new("socket", "PATH", "token API Unix socket", Default: "/var/run/token-injector/token.sock"),
-            new("socket-mode", "MODE", "file mode of the token API socket (octal)", Default: "0660"),
-            new("token-dir", "DIR", "also write one token file per configured audience into DIR"),
-            new("admin-address", "HOST:PORT", "listener for /metrics /healthz /readyz", Default: "0.0.0.0:9464"),
-            new("token-source", "metadata|adc", "where tokens come from (metadata honours GCE_METADATA_HOST=host:port)", Default: "metadata"),
-            new("allow-dynamic-audiences", "BOOL", "serve audiences that are not configured, fetched on demand", Default: "true"),
-            new("max-dynamic-audiences", "N", "how many dynamic audiences are cached (least recently used dropped)", Default: "64"),
-            new("dynamic-audience-idle", "DURATION", "a dynamic audience unused this long stops being refreshed", Default: "10m"),
-            new("fetch-timeout", "DURATION", "time limit of one metadata server request", Default: "10s"),
-            new("drain-timeout", "DURATION", "on SIGTERM, how long in-flight requests and streams may take to finish", Default: "25s"),
-            new("log-format", "text|json", "log format; json prints one object per line with severity and message", Default: "text"),
-            new("log-level", "LEVEL", "least severe level logged: debug, information, warning, error", Default: "information"),
-            new(CommandOptions.ConfigOption, "FILE", "read these settings from a YAML or JSON file (keys are the option names)"),
+            Options.Audience, Options.Route, Options.Resolve, Options.RouteListenAddress, Options.AllowNonLoopbackRoutes,
+            Options.UpstreamCaFile, Options.AuthHeader, Options.Socket, Options.SocketMode, Options.TokenDir, Options.AdminAddress,
+            Options.TokenSource, Options.AllowDynamicAudiences, Options.MaxDynamicAudiences, Options.DynamicAudienceIdle,
+            Options.FetchTimeout, Options.DrainTimeout, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
         ]);
 
     public required IReadOnlyList<string> Audiences { get; init; }
@@ -94,11 +79,11 @@ internal sealed record SidecarSettings
     public static SidecarSettings From(ParsedOptions options)
     {
         var audiences = new List<string>();
-        foreach (var value in options.All("audience"))
+        foreach (var value in options.All(Options.Audience))
         {
             if (AudienceRules.Problem(value.Text) is { } problem)
             {
-                options.AddError(value, "audience", problem);
+                options.AddError(value, Options.Audience, problem);
             }
             else if (!audiences.Contains(value.Text, StringComparer.Ordinal))
             {
@@ -107,15 +92,15 @@ internal sealed record SidecarSettings
         }
 
         var routes = new List<RouteSpec>();
-        foreach (var value in options.All("route"))
+        foreach (var value in options.All(Options.Route))
         {
             if (!RouteSpec.TryParse(value.Text, out var route, out var problem))
             {
-                options.AddError(value, "route", problem);
+                options.AddError(value, Options.Route, problem);
             }
             else if (routes.Any(r => r.ListenPort == route!.ListenPort))
             {
-                options.AddError(value, "route", $"uses local port {route!.ListenPort} again; each route needs its own port");
+                options.AddError(value, Options.Route, $"uses local port {route!.ListenPort} again; each route needs its own port");
             }
             else
             {
@@ -128,7 +113,7 @@ internal sealed record SidecarSettings
         }
 
         var resolves = new List<ResolveSpec>();
-        foreach (var value in options.All("resolve"))
+        foreach (var value in options.All(Options.Resolve))
         {
             if (ResolveSpec.TryParse(value.Text, out var resolve))
             {
@@ -136,51 +121,51 @@ internal sealed record SidecarSettings
             }
             else
             {
-                options.AddError(value, "resolve", $"is not {ResolveSpec.Syntax} with a numeric ADDRESS");
+                options.AddError(value, Options.Resolve, $"is not {ResolveSpec.Syntax} with a numeric ADDRESS");
             }
         }
 
-        var caFile = options.Single("upstream-ca-file");
+        var caFile = options.Single(Options.UpstreamCaFile);
         if (caFile is not null && !File.Exists(caFile.Text))
         {
-            options.AddError(caFile, "upstream-ca-file", "does not exist");
+            options.AddError(caFile, Options.UpstreamCaFile, "does not exist");
         }
 
-        var routeAddress = options.Single("route-listen-address")!;
+        var routeAddress = options.Single(Options.RouteListenAddress)!;
         if (!IPAddress.TryParse(routeAddress.Text, out var routeListenAddress))
         {
-            options.AddError(routeAddress, "route-listen-address", "is not a numeric IP address such as 127.0.0.1");
+            options.AddError(routeAddress, Options.RouteListenAddress, "is not a numeric IP address such as 127.0.0.1");
             routeListenAddress = IPAddress.Loopback;
         }
-        else if (!IPAddress.IsLoopback(routeListenAddress) && !options.Bool("allow-non-loopback-routes"))
+        else if (!IPAddress.IsLoopback(routeListenAddress) && !options.Bool(Options.AllowNonLoopbackRoutes))
         {
-            // DESIGN.md: listeners bind to loopback unless explicitly told otherwise. Anything that reaches a route
-            // calls the service as the pod's identity, so exposing routes takes a second, deliberate flag.
+            // Listeners bind to loopback unless explicitly told otherwise: anything that reaches a route calls the
+            // service as the pod's identity, so exposing routes takes a second, deliberate flag.
             options.AddError(
                 routeAddress,
-                "route-listen-address",
+                Options.RouteListenAddress,
                 "is not a loopback address; anything that reaches it could call the services as the pod's identity (add --allow-non-loopback-routes true if that is really wanted)");
         }
 
-        var socket = options.Single("socket")!;
+        var socket = options.Single(Options.Socket)!;
         var socketPath = socket.Text;
         if ((!Path.IsPathRooted(socketPath) && !socketPath.StartsWith('.')) || socketPath.Contains('\0', StringComparison.Ordinal))
         {
-            options.AddError(socket, "socket", "is not a file path");
+            options.AddError(socket, Options.Socket, "is not a file path");
             socketPath = "/";
         }
 
-        var admin = options.Single("admin-address")!;
+        var admin = options.Single(Options.AdminAddress)!;
         if (!IPEndPoint.TryParse(admin.Text, out var adminEndpoint) || !admin.Text.Contains(':', StringComparison.Ordinal))
         {
-            options.AddError(admin, "admin-address", "is not HOST:PORT with a numeric host, e.g. 0.0.0.0:9464");
+            options.AddError(admin, Options.AdminAddress, "is not HOST:PORT with a numeric host, e.g. 0.0.0.0:9464");
             adminEndpoint = new IPEndPoint(IPAddress.Any, 0);
         }
 
-        var tokenDir = options.Single("token-dir");
+        var tokenDir = options.Single(Options.TokenDir);
         if (tokenDir is not null && (!Path.IsPathRooted(tokenDir.Text) || tokenDir.Text.Contains('\0', StringComparison.Ordinal)))
         {
-            options.AddError(tokenDir, "token-dir", "is not an absolute directory path");
+            options.AddError(tokenDir, Options.TokenDir, "is not an absolute directory path");
         }
 
         var settings = new SidecarSettings
@@ -190,7 +175,7 @@ internal sealed record SidecarSettings
             Resolves = resolves,
             RouteListenAddress = routeListenAddress,
             UpstreamCaFile = caFile?.Text,
-            AuthHeader = options.Choice("auth-header", new Dictionary<string, AuthHeaderMode>
+            AuthHeader = options.Choice(Options.AuthHeader, new Dictionary<string, AuthHeaderMode>
             {
                 ["authorization"] = AuthHeaderMode.Authorization,
                 ["x-serverless-authorization"] = AuthHeaderMode.XServerlessAuthorization,
@@ -199,17 +184,17 @@ internal sealed record SidecarSettings
             SocketMode = ParseMode(options),
             TokenDirectory = tokenDir?.Text,
             AdminEndpoint = adminEndpoint,
-            TokenSource = options.Choice("token-source", new Dictionary<string, TokenSourceKind>
+            TokenSource = options.Choice(Options.TokenSource, new Dictionary<string, TokenSourceKind>
             {
                 ["metadata"] = TokenSourceKind.Metadata,
                 ["adc"] = TokenSourceKind.Adc,
             }),
-            AllowDynamicAudiences = options.Bool("allow-dynamic-audiences"),
-            MaxDynamicAudiences = options.Int("max-dynamic-audiences", 0, 10_000),
-            DynamicAudienceIdle = options.Duration("dynamic-audience-idle", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
-            FetchTimeout = options.Duration("fetch-timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)),
-            DrainTimeout = options.Duration("drain-timeout", TimeSpan.Zero, TimeSpan.FromHours(1)),
-            Logging = LoggingSettings.From(options),
+            AllowDynamicAudiences = options.Bool(Options.AllowDynamicAudiences),
+            MaxDynamicAudiences = options.Int(Options.MaxDynamicAudiences, 0, 10_000),
+            DynamicAudienceIdle = options.Duration(Options.DynamicAudienceIdle, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+            FetchTimeout = options.Duration(Options.FetchTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)),
+            DrainTimeout = options.Duration(Options.DrainTimeout, TimeSpan.Zero, TimeSpan.FromHours(1)),
+            Logging = CommonOptions.Logging(options),
         };
 
         if (settings.TokenSource == TokenSourceKind.Adc)
@@ -217,13 +202,13 @@ internal sealed record SidecarSettings
             settings = settings with { AdcCredentials = AdcCredentials.Load(Environment.GetEnvironmentVariable, out var adcProblem) };
             if (adcProblem is not null)
             {
-                options.AddError("token-source", adcProblem);
+                options.AddError(Options.TokenSource, adcProblem);
             }
         }
 
         if (settings.Audiences.Count == 0 && !settings.AllowDynamicAudiences)
         {
-            options.AddError("audience", "no audience or route is configured and dynamic audiences are off, so no token could ever be served");
+            options.AddError(Options.Audience, "no audience or route is configured and dynamic audiences are off, so no token could ever be served");
         }
 
         if (options.Errors.Count > 0)
@@ -236,7 +221,7 @@ internal sealed record SidecarSettings
 
     private static UnixFileMode ParseMode(ParsedOptions options)
     {
-        var value = options.Single("socket-mode")!;
+        var value = options.Single(Options.SocketMode)!;
         try
         {
             var mode = Convert.ToInt32(value.Text, 8);
@@ -250,7 +235,59 @@ internal sealed record SidecarSettings
             // Reported below.
         }
 
-        options.AddError(value, "socket-mode", "is not an octal file mode such as 0660");
+        options.AddError(value, Options.SocketMode, "is not an octal file mode such as 0660");
         return UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+    }
+
+    /// <summary>
+    /// The sidecar's options. They are its contract with the webhook, which writes them into every injected pod
+    /// (<c>PodMutator.SidecarArgs</c>), and with <c>injector token</c>, which shares <see cref="Socket"/>.
+    /// </summary>
+    public static class Options
+    {
+        public static readonly OptionSpec Audience = new("audience", "AUDIENCE", "audience to keep fresh", OptionKind.Repeatable);
+
+        public static readonly OptionSpec Route = new(
+            "route", RouteSpec.Syntax, "local 127.0.0.1:PORT -> upstream; audience defaults to https://HOST", OptionKind.Repeatable);
+
+        public static readonly OptionSpec Resolve = new(
+            "resolve", ResolveSpec.Syntax, "connect to ADDRESS for HOST:PORT (as curl's --resolve)", OptionKind.Repeatable);
+
+        public static readonly OptionSpec RouteListenAddress = new(
+            "route-listen-address", "ADDRESS", "address the route listeners bind; anything but loopback needs --allow-non-loopback-routes", defaultValue: "127.0.0.1");
+
+        public static readonly OptionSpec AllowNonLoopbackRoutes = OptionSpec.Switch(
+            "allow-non-loopback-routes", "let --route-listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", false);
+
+        public static readonly OptionSpec UpstreamCaFile = new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots");
+
+        public static readonly OptionSpec AuthHeader = new(
+            "auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes", defaultValue: "authorization");
+
+        public static readonly OptionSpec Socket = new("socket", "PATH", "token API Unix socket", defaultValue: SidecarContract.SocketPath);
+
+        public static readonly OptionSpec SocketMode = new("socket-mode", "MODE", "file mode of the token API socket (octal)", defaultValue: "0660");
+
+        public static readonly OptionSpec TokenDir = new("token-dir", "DIR", "also write one token file per configured audience into DIR");
+
+        public static readonly OptionSpec AdminAddress = new(
+            "admin-address", "HOST:PORT", "listener for /metrics /healthz /readyz", defaultValue: "0.0.0.0:" + SidecarContract.AdminPort.ToString(CultureInfo.InvariantCulture));
+
+        public static readonly OptionSpec TokenSource = new(
+            "token-source", "metadata|adc", "where tokens come from (metadata honours GCE_METADATA_HOST=host:port)", defaultValue: "metadata");
+
+        public static readonly OptionSpec AllowDynamicAudiences = OptionSpec.Switch(
+            "allow-dynamic-audiences", "serve audiences that are not configured, fetched on demand", true);
+
+        public static readonly OptionSpec MaxDynamicAudiences = new(
+            "max-dynamic-audiences", "N", "how many dynamic audiences are cached (least recently used dropped)", defaultValue: "64");
+
+        public static readonly OptionSpec DynamicAudienceIdle = new(
+            "dynamic-audience-idle", "DURATION", "a dynamic audience unused this long stops being refreshed", defaultValue: "10m");
+
+        public static readonly OptionSpec FetchTimeout = new("fetch-timeout", "DURATION", "time limit of one metadata server request", defaultValue: "10s");
+
+        public static readonly OptionSpec DrainTimeout = new(
+            "drain-timeout", "DURATION", "on SIGTERM, how long in-flight requests and streams may take to finish", defaultValue: "25s");
     }
 }

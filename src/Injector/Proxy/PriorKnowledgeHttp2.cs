@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
-using TokenInjector.Hosting;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Proxy;
 

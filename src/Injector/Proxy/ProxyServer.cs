@@ -1,6 +1,6 @@
 using System.Net;
 using TokenInjector.Configuration;
-using TokenInjector.Hosting;
+using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 using Yarp.ReverseProxy.Forwarder;
 

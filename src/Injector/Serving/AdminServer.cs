@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 using TokenInjector.Configuration;
-using TokenInjector.Hosting;
+using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 
 namespace TokenInjector.Serving;

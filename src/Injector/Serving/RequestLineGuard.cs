@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
-using TokenInjector.Hosting;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Serving;
 

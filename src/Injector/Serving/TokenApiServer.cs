@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using TokenInjector.Configuration;
-using TokenInjector.Hosting;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Serving;
 

@@ -1,3 +1,5 @@
+using TokenInjector.Configuration;
+
 namespace TokenInjector.Webhook;
 
 /// <summary>What the webhook puts into every injected sidecar unless a pod's annotations say otherwise.</summary>
@@ -13,7 +15,7 @@ internal sealed record SidecarDefaults
 
     public string MemoryLimit { get; init; } = "128Mi";
 
-    public int AdminPort { get; init; } = 9464;
+    public int AdminPort { get; init; } = SidecarContract.AdminPort;
 
     public string LogFormat { get; init; } = "json";
 

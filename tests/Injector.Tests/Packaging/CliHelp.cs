@@ -1,17 +1,17 @@
 using System.Text.RegularExpressions;
+using TokenInjector.Commands;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Packaging;
 
 /// <summary>
-/// The real <c>injector</c> executable (injector.dll next to the test assembly, run with dotnet): its roles as
-/// dispatched by Program.cs, and each role's <c>--help</c>.
+/// The real <c>injector</c> executable (injector.dll next to the test assembly, run with dotnet): its roles (the
+/// commands of its System.CommandLine root command), and each role's <c>--help</c>.
 /// </summary>
 internal static partial class CliHelp
 {
-    /// <summary>The roles of <c>src/Injector/Program.cs</c>'s dispatch (<c>["sidecar", .. var rest] =&gt; ...</c>).</summary>
-    public static IReadOnlyList<string> Roles(string program = "src/Injector/Program.cs") =>
-        [.. RoleCase().Matches(File.ReadAllText(RepositoryFiles.PathOf(program.Split('/')))).Select(m => m.Groups["role"].Value)];
+    /// <summary>The commands <c>injector</c> dispatches to.</summary>
+    public static IReadOnlyList<string> Roles() => [.. InjectorCommandLine.Root.Subcommands.Select(command => command.Name)];
 
     /// <summary>The options the help text lists, by flag name, with their default when it shows one.</summary>
     public static async Task<IReadOnlyDictionary<string, string?>> OptionsAsync(string role)
@@ -36,9 +36,6 @@ internal static partial class CliHelp
     /// <summary><c>injector ARGS</c> to its end; settings from the environment must not change what help prints.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
         ChildProcess.RunAssemblyAsync("injector.dll", args, unset: name => name.StartsWith("TOKEN_INJECTOR_", StringComparison.Ordinal));
-
-    [GeneratedRegex(@"\[""(?<role>[a-z][a-z-]*)"", \.\. var \w+\](?: when [\w.]+)?\s*=>")]
-    private static partial Regex RoleCase();
 
     [GeneratedRegex(@"^  --(?<name>[a-z0-9][a-z0-9-]*)\b(?:.*\[default: (?<default>.*)\]\s*|.*)$")]
     private static partial Regex HelpLine();

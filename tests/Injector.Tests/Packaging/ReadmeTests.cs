@@ -4,7 +4,7 @@ using TokenInjector.Tests.Support;
 namespace TokenInjector.Tests.Packaging;
 
 /// <summary>
-/// README.md's configuration reference against the real executable: for every role in Program.cs's dispatch, the
+/// README.md's configuration reference against the real executable: for every command of <c>injector</c>, the
 /// options its table lists are exactly those <c>injector ROLE --help</c> prints, with the same defaults.
 /// </summary>
 public sealed partial class ReadmeTests

@@ -149,8 +149,8 @@ public sealed class ConfigurationFuzzTests
         }
 
         // The token command validates as TokenCommand.RunAsync does.
-        _ = parsed.String("audience");
-        _ = parsed.Duration("timeout", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        _ = parsed.String(TokenCommand.Audience);
+        _ = parsed.Duration(TokenCommand.Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         return parsed.Errors.Count == 0;
     }
 
@@ -169,7 +169,7 @@ public sealed class ConfigurationFuzzTests
                 case 1:
                     args.Add(fuzz.Garbage(24));
                     break;
-                case 2 when option.Name == CommandOptions.ConfigOption:
+                case 2 when option == CommonOptions.Config:
                     args.AddRange([option.Flag, file]);
                     break;
                 case 3:
@@ -181,7 +181,7 @@ public sealed class ConfigurationFuzzTests
             }
         }
 
-        if (role.Find(CommandOptions.ConfigOption) is not null && fuzz.Chance(0.5))
+        if (role.Options.Contains(CommonOptions.Config) && fuzz.Chance(0.5))
         {
             args.AddRange(["--config", file]);
         }
@@ -196,7 +196,7 @@ public sealed class ConfigurationFuzzTests
         for (var i = 0; i < count; i++)
         {
             var option = fuzz.Pick(role.Options);
-            environment[option.EnvironmentVariable] = option.Name == CommandOptions.ConfigOption && fuzz.Chance(0.5)
+            environment[option.EnvironmentVariable] = option == CommonOptions.Config && fuzz.Chance(0.5)
                 ? file
                 : string.Join(",", Enumerable.Range(0, 1 + fuzz.Next(3)).Select(_ => Value(fuzz, option)));
         }

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using TokenInjector.Commands;
 using TokenInjector.Configuration;
 using TokenInjector.Webhook;
 
@@ -71,7 +73,7 @@ public sealed class WebhookSettingsTests : IDisposable
     public async Task RunAsync_BadArguments_ExitsWithTwo()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var code = await WebhookCommand.RunAsync(["--listen", "nowhere", "--unknown-flag"], timeout.Token).WaitAsync(timeout.Token);
+        var code = await InjectorCommandLine.RunAsync(["webhook", "--listen", "nowhere", "--unknown-flag"], timeout.Token).WaitAsync(timeout.Token);
 
         Assert.Equal(2, code);
     }
@@ -81,13 +83,15 @@ public sealed class WebhookSettingsTests : IDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(0, await WebhookCommand.RunAsync(["--help"], timeout.Token).WaitAsync(timeout.Token));
+        Assert.Equal(0, await InjectorCommandLine.RunAsync(["webhook", "--help"], timeout.Token).WaitAsync(timeout.Token));
     }
 
     [Fact]
     public void HelpText_ListsEveryOption()
     {
-        var help = WebhookSettings.Command.HelpText();
+        using var output = new StringWriter();
+        WebhookSettings.Command.Definition.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = output });
+        var help = output.ToString();
 
         foreach (var option in WebhookSettings.Command.Options)
         {

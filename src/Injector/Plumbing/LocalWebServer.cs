@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace TokenInjector.Hosting;
+namespace TokenInjector.Plumbing;
 
 /// <summary>
 /// A minimal Kestrel application for one listener role. Each role (token API, admin, proxy) gets its own server

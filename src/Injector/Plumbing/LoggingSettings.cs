@@ -1,22 +1,10 @@
 using Microsoft.Extensions.Logging.Console;
-using TokenInjector.Configuration;
 
-namespace TokenInjector.Hosting;
+namespace TokenInjector.Plumbing;
 
 /// <summary>How a command logs: plain text for people, or one JSON object per line for Cloud Logging.</summary>
 internal sealed record LoggingSettings(bool Json, LogLevel MinimumLevel)
 {
-    public static LoggingSettings From(ParsedOptions options) => new(
-        options.Choice("log-format", new Dictionary<string, bool> { ["text"] = false, ["json"] = true }),
-        options.Choice("log-level", new Dictionary<string, LogLevel>
-        {
-            ["information"] = LogLevel.Information,
-            ["info"] = LogLevel.Information,
-            ["debug"] = LogLevel.Debug,
-            ["warning"] = LogLevel.Warning,
-            ["error"] = LogLevel.Error,
-        }));
-
     public void Apply(ILoggingBuilder logging)
     {
         logging.ClearProviders();

@@ -1,4 +1,4 @@
-namespace TokenInjector.Hosting;
+namespace TokenInjector.Plumbing;
 
 /// <summary>
 /// The lifetime of a server nested in another host: it starts and stops when its owner says, and does not

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 
-namespace TokenInjector.Hosting;
+namespace TokenInjector.Plumbing;
 
 /// <summary>
 /// Looks at a new connection's first bytes without consuming them, so that Kestrel later reads the same bytes.

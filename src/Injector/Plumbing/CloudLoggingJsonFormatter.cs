@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 
-namespace TokenInjector.Hosting;
+namespace TokenInjector.Plumbing;
 
 /// <summary>
 /// One JSON object per line with the field names Cloud Logging reads from a container's stdout

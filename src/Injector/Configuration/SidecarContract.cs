@@ -1,0 +1,23 @@
+using System.Globalization;
+
+namespace TokenInjector.Configuration;
+
+/// <summary>
+/// What the sidecar, the webhook that injects it and the <c>injector token</c> command agree on, besides the
+/// sidecar's options themselves (<see cref="SidecarSettings"/>): where the socket is in an injected pod, the admin
+/// port, and the environment an app container gets.
+/// </summary>
+internal static class SidecarContract
+{
+    /// <summary>The directory the socket volume is mounted at, in the sidecar and in the app containers.</summary>
+    public const string SocketDirectory = "/var/run/token-injector";
+
+    public const string SocketPath = SocketDirectory + "/token.sock";
+
+    /// <summary>The admin listener's port (<c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c>).</summary>
+    public const int AdminPort = 9464;
+
+    /// <summary>The environment variable that gives an app container a route's local URL.</summary>
+    public static string RouteEnvironmentVariable(int port) =>
+        OptionSpec.EnvironmentPrefix + "ROUTE_" + port.ToString(CultureInfo.InvariantCulture);
+}

@@ -16,7 +16,10 @@ internal sealed record SidecarHostOverrides
     public Action<ILoggingBuilder>? Logging { get; init; }
 }
 
-/// <summary>Wires the sidecar's parts into one generic host.</summary>
+/// <summary>
+/// Wires the sidecar's parts into one generic host: the one place that knows every part, and that hands each the
+/// narrow options it takes rather than the whole <see cref="SidecarSettings"/>.
+/// </summary>
 internal static class SidecarHost
 {
     public static IHost Build(SidecarSettings settings, SidecarHostOverrides? overrides = null)
@@ -32,7 +35,6 @@ internal static class SidecarHost
             options.ShutdownTimeout = settings.DrainTimeout;
             options.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
         });
-        services.AddSingleton(settings);
         services.AddSingleton(overrides.Time ?? TimeProvider.System);
         services.AddSingleton(Metrics.NewCustomRegistry());
         services.AddSingleton<TokenMetrics>();
@@ -53,13 +55,17 @@ internal static class SidecarHost
         services.AddSingleton<ITokenCache>(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService<StartupMemoryRelease>();
+        services.AddSingleton(new TokenApiOptions(settings.SocketPath, settings.SocketMode));
         services.AddSingleton<TokenApiHandler>();
         services.AddSingleton<TokenApiServer>();
         services.AddHostedService(provider => provider.GetRequiredService<TokenApiServer>());
+        services.AddSingleton(new AdminOptions(settings.AdminEndpoint));
         services.AddSingleton<AdminServer>();
         services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
 
         // Registered last so that it stops first: routes drain while tokens and the admin listener still serve.
+        services.AddSingleton(new ProxyOptions(
+            settings.Routes, settings.Resolves, settings.RouteListenAddress, settings.UpstreamCaFile, settings.AuthHeader));
         services.AddSingleton<ProxyMetrics>();
         services.AddSingleton<ProxyServer>();
         services.AddHostedService(provider => provider.GetRequiredService<ProxyServer>());

@@ -1,5 +1,4 @@
 using System.Net;
-using TokenInjector.Configuration;
 using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 using Yarp.ReverseProxy.Forwarder;
@@ -11,7 +10,7 @@ namespace TokenInjector.Proxy;
 /// Stopping it closes the listeners at once and lets in-flight calls and streams finish within the drain time.
 /// </summary>
 internal sealed partial class ProxyServer(
-    SidecarSettings settings,
+    ProxyOptions options,
     ITokenCache cache,
     ProxyMetrics metrics,
     ILoggerFactory loggerFactory) : IHostedService, IDisposable
@@ -22,7 +21,7 @@ internal sealed partial class ProxyServer(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (settings.Routes.Count == 0)
+        if (options.Routes.Count == 0)
         {
             return;
         }
@@ -37,28 +36,28 @@ internal sealed partial class ProxyServer(
                 kestrel.Limits.MinResponseDataRate = null;
                 kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
                 kestrel.AllowAlternateSchemes = true;
-                foreach (var route in settings.Routes)
+                foreach (var route in options.Routes)
                 {
                     // Kestrel's default protocols, HTTP/1.1 and HTTP/2 (HTTP/3 is never on without TLS). Set
                     // explicitly, they make Kestrel warn at start that HTTP/2 is off without TLS, which
                     // PriorKnowledgeHttp2 makes untrue.
-                    kestrel.Listen(new IPEndPoint(settings.RouteListenAddress, route.ListenPort), listen => listen.Use(PriorKnowledgeHttp2.Detect));
+                    kestrel.Listen(new IPEndPoint(options.ListenAddress, route.ListenPort), listen => listen.Use(PriorKnowledgeHttp2.Detect));
                 }
             },
             services => services.AddHttpForwarder());
 
-        var trust = UpstreamTrust.Load(settings.UpstreamCaFile);
-        _upstream = UpstreamClient.Create(trust, settings.Resolves);
+        var trust = UpstreamTrust.Load(options.UpstreamCaFile);
+        _upstream = UpstreamClient.Create(trust, options.Resolves);
         var forwarder = _app.Services.GetRequiredService<IHttpForwarder>();
-        var transformer = new TokenInjectingTransformer(settings.AuthHeader);
-        var routes = settings.Routes.ToDictionary(
+        var transformer = new TokenInjectingTransformer(options.AuthHeader);
+        var routes = options.Routes.ToDictionary(
             route => route.ListenPort,
             route => new RouteProxy(route, cache, forwarder, _upstream, transformer, metrics, _logger));
         _app.Run(context => routes[context.Connection.LocalPort].HandleAsync(context));
         await _app.StartAsync(cancellationToken);
-        foreach (var route in settings.Routes)
+        foreach (var route in options.Routes)
         {
-            Listening(settings.RouteListenAddress, route.ListenPort, route.Authority, route.Audience);
+            Listening(options.ListenAddress, route.ListenPort, route.Authority, route.Audience);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
-using TokenInjector.Configuration;
 using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 
@@ -12,7 +11,7 @@ namespace TokenInjector.Serving;
 /// <c>/readyz</c> (every configured audience has a usable token). It has no route to tokens.
 /// </summary>
 internal sealed partial class AdminServer(
-    SidecarSettings settings,
+    AdminOptions options,
     ITokenCache cache,
     CollectorRegistry registry,
     ILoggerFactory loggerFactory) : IHostedService
@@ -26,11 +25,11 @@ internal sealed partial class AdminServer(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _app = LocalWebServer.Create(loggerFactory, kestrel =>
-            kestrel.Listen(settings.AdminEndpoint, listen => listen.Protocols = HttpProtocols.Http1));
+            kestrel.Listen(options.Endpoint, listen => listen.Protocols = HttpProtocols.Http1));
         _app.Run(HandleAsync);
         await _app.StartAsync(cancellationToken);
         var address = new Uri(LocalWebServer.BoundAddresses(_app).First());
-        BoundEndpoint = new IPEndPoint(settings.AdminEndpoint.Address, address.Port);
+        BoundEndpoint = new IPEndPoint(options.Endpoint.Address, address.Port);
         Listening(BoundEndpoint);
     }
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using TokenInjector.Configuration;
 using TokenInjector.Plumbing;
 
 namespace TokenInjector.Serving;
@@ -8,14 +7,14 @@ namespace TokenInjector.Serving;
 /// Serves the token API over HTTP/1.1 on a Unix socket only, never TCP. The socket file gets the configured mode
 /// (0660 by default) so that only the pod's own containers sharing the volume and group can read tokens.
 /// </summary>
-internal sealed partial class TokenApiServer(SidecarSettings settings, TokenApiHandler handler, ILoggerFactory loggerFactory) : IHostedService
+internal sealed partial class TokenApiServer(TokenApiOptions options, TokenApiHandler handler, ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<TokenApiServer>();
     private WebApplication? _app;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var path = settings.SocketPath;
+        var path = options.SocketPath;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         if (File.Exists(path))
         {
@@ -36,7 +35,7 @@ internal sealed partial class TokenApiServer(SidecarSettings settings, TokenApiH
         });
         _app.Run(handler.HandleAsync);
         await _app.StartAsync(cancellationToken);
-        File.SetUnixFileMode(path, settings.SocketMode);
+        File.SetUnixFileMode(path, options.SocketMode);
         Listening(path);
     }
 
@@ -48,7 +47,7 @@ internal sealed partial class TokenApiServer(SidecarSettings settings, TokenApiH
             await _app.DisposeAsync();
         }
 
-        File.Delete(settings.SocketPath);
+        File.Delete(options.SocketPath);
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Token API listening on unix:{Path}")]

@@ -1,0 +1,55 @@
+using TokenInjector.Tests.Support;
+
+namespace TokenInjector.Tests.Architecture;
+
+/// <summary>
+/// The layers of <c>src/Injector</c> flow one way (docs/ARCHITECTURE.md "Layers"): no namespace uses, directly or
+/// through others, a namespace that uses it.
+/// </summary>
+public sealed class LayeringTests
+{
+    [Fact]
+    public void InjectorNamespaces_FormNoCycle()
+    {
+        var graph = NamespaceGraph.ReadInjector();
+
+        Assert.True(graph.Count >= 8, "expected the folders of src/Injector, found: " + string.Join(", ", graph.Keys));
+        var cycle = NamespaceGraph.FindCycle(graph);
+        Assert.True(cycle is null, "namespace cycle in src/Injector: " + string.Join(" -> ", cycle ?? []));
+    }
+
+    [Fact]
+    public void FindCycle_ReportsTheCycle_AndNothingForALayeredGraph()
+    {
+        var layered = Graph(("Commands", ["Hosting", "Configuration"]), ("Hosting", ["Tokens"]), ("Tokens", ["Configuration"]), ("Configuration", []));
+        var cyclic = Graph(("Commands", ["Hosting"]), ("Hosting", ["Tokens"]), ("Tokens", ["Configuration"]), ("Configuration", ["Hosting"]));
+
+        Assert.Null(NamespaceGraph.FindCycle(layered));
+        Assert.Equal(["Hosting", "Tokens", "Configuration", "Hosting"], NamespaceGraph.FindCycle(cyclic));
+    }
+
+    [Fact]
+    public void Read_CountsUsingsAndQualifiedNames_NotStringsOrComments()
+    {
+        using var directory = new TempDirectory();
+        File.WriteAllText(directory.File("A.cs"), """
+            using TokenInjector.Beta;
+            namespace TokenInjector.Alpha;
+            // TokenInjector.Delta.Thing is only mentioned here.
+            internal sealed class A(TokenInjector.Gamma.G g) { private const string Name = "TokenInjector.Delta.Thing"; }
+            """);
+        File.WriteAllText(directory.File("B.cs"), "namespace TokenInjector.Beta;\ninternal sealed class B;\n");
+        File.WriteAllText(directory.File("G.cs"), "namespace TokenInjector.Gamma;\ninternal sealed class G;\n");
+        File.WriteAllText(directory.File("D.cs"), "namespace TokenInjector.Delta;\ninternal sealed class Thing;\n");
+        File.WriteAllText(directory.File("Program.cs"), "using TokenInjector.Alpha;\nreturn 0;\n");
+
+        var graph = NamespaceGraph.Read(directory.Path);
+
+        Assert.Equal(["Beta", "Gamma"], graph["Alpha"].Order(StringComparer.Ordinal));
+        Assert.Equal(["Alpha"], graph["Program"]);
+        Assert.Empty(graph["Delta"]);
+    }
+
+    private static Dictionary<string, IReadOnlySet<string>> Graph(params (string Name, string[] Uses)[] nodes) =>
+        nodes.ToDictionary(n => n.Name, n => (IReadOnlySet<string>)n.Uses.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+}

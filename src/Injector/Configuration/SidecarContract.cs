@@ -17,6 +17,9 @@ internal static class SidecarContract
     /// <summary>The admin listener's port (<c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c>).</summary>
     public const int AdminPort = 9464;
 
+    /// <summary>The environment variable that tells an app container where its token files are.</summary>
+    public static readonly string TokenDirEnvironmentVariable = SidecarSettings.Options.TokenDir.EnvironmentVariable;
+
     /// <summary>The environment variable that gives an app container a route's local URL.</summary>
     public static string RouteEnvironmentVariable(int port) =>
         OptionSpec.EnvironmentPrefix + "ROUTE_" + port.ToString(CultureInfo.InvariantCulture);

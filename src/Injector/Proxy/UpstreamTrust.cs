@@ -21,8 +21,6 @@ internal sealed class UpstreamTrust(X509Certificate2Collection extraRoots)
         return new UpstreamTrust(roots);
     }
 
-    public int ExtraRootCount => extraRoots.Count;
-
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (errors == SslPolicyErrors.None)

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace TokenInjector.Webhook;
 
 /// <summary>
-/// <c>POST /mutate</c>: reads an AdmissionReview, lets <see cref="PodAdmission"/> decide, adds the Workload
+/// <c>POST /mutate</c>: reads an AdmissionReview, lets <see cref="PodAdmission"/> decide (a pure function), adds the Workload
 /// Identity warning and writes the AdmissionReview back. A body that is not a usable AdmissionReview gets a 400 with
 /// the reason; nothing a client sends can take the server down.
 /// </summary>
@@ -111,31 +111,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         var @namespace = request.Namespace ?? string.Empty;
         var pod = PodName(request);
 
-        string? skip = null;
-        if (request.Kind is not { Group: "" or null, Kind: "Pod" })
-        {
-            skip = $"not a Pod ({request.Kind?.Kind})";
-        }
-        else if (request.Operation != "CREATE")
-        {
-            skip = $"operation {request.Operation} (only CREATE is handled)";
-        }
-        else if (@namespace == "kube-system" || (settings.Namespace is not null && @namespace == settings.Namespace))
-        {
-            skip = $"namespace {@namespace} is never injected";
-        }
-
-        if (skip is not null)
-        {
-            return Skipped(uid, @namespace, pod, skip);
-        }
-
-        if (request.Object is not { ValueKind: JsonValueKind.Object } podObject)
-        {
-            throw new InvalidAdmissionReviewException("request.object is missing or not an object");
-        }
-
-        var decision = PodAdmission.Decide(podObject, settings.Sidecar);
+        var decision = PodAdmission.Decide(request, settings.Namespace, settings.Sidecar);
         switch (decision.Outcome)
         {
             case AdmissionOutcome.Denied:
@@ -152,7 +128,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         }
 
         var warnings = decision.Warnings.ToList();
-        var serviceAccount = ServiceAccountName(podObject);
+        var serviceAccount = ServiceAccountName(request.Object!.Value);
         if (await identityCheck.WarningAsync(@namespace, serviceAccount, cancellationToken) is { } warning)
         {
             warnings.Add(warning);

@@ -21,9 +21,6 @@ internal sealed record AdmissionRequest
     [JsonPropertyName("name")]
     public string? Name { get; init; }
 
-    [JsonPropertyName("dryRun")]
-    public bool? DryRun { get; init; }
-
     [JsonPropertyName("object")]
     public JsonElement? Object { get; init; }
 }

@@ -189,9 +189,9 @@ internal static class InjectionAnnotations
             return null;
         }
 
-        if (Overlaps(path, PodMutator.SocketDirectory))
+        if (Overlaps(path, SidecarContract.SocketDirectory))
         {
-            errors.Add($"annotation {TokenDir}: '{text}' overlaps the socket directory {PodMutator.SocketDirectory}; expected {Expected}");
+            errors.Add($"annotation {TokenDir}: '{text}' overlaps the socket directory {SidecarContract.SocketDirectory}; expected {Expected}");
             return null;
         }
 

@@ -6,11 +6,46 @@ using k8s.Models;
 namespace TokenInjector.Webhook;
 
 /// <summary>
-/// From the pod as the API server sent it to a decision with its JSON patch: parse, validate the annotations, run
-/// <see cref="PodMutator"/>, and diff the original and mutated pods as serialized by the KubernetesClient models.
+/// The webhook's decision on one admission request, as a pure function: which requests it acts on (pods being
+/// created, outside kube-system and its own namespace), then, from the pod as the API server sent it, a decision with
+/// its JSON patch: parse, validate the annotations, run <see cref="PodMutator"/>, and diff the original and mutated
+/// pods as serialized by the KubernetesClient models.
 /// </summary>
 internal static class PodAdmission
 {
+    /// <summary>Namespaces never injected, whatever their pods ask: the cluster's own.</summary>
+    public const string SystemNamespace = "kube-system";
+
+    /// <param name="request">The request as the API server sent it.</param>
+    /// <param name="ownNamespace">The webhook's own namespace, never injected either (its pods must start without it); null when unknown.</param>
+    /// <param name="defaults">The sidecar's defaults.</param>
+    public static AdmissionDecision Decide(AdmissionRequest request, string? ownNamespace, SidecarDefaults defaults)
+    {
+        var @namespace = request.Namespace ?? string.Empty;
+        if (request.Kind is not { Group: "" or null, Kind: "Pod" })
+        {
+            return AdmissionDecision.Skip($"not a Pod ({request.Kind?.Kind})");
+        }
+
+        if (request.Operation != "CREATE")
+        {
+            return AdmissionDecision.Skip($"operation {request.Operation} (only CREATE is handled)");
+        }
+
+        if (@namespace == SystemNamespace || (ownNamespace is not null && @namespace == ownNamespace))
+        {
+            return AdmissionDecision.Skip($"namespace {@namespace} is never injected");
+        }
+
+        if (request.Object is not { ValueKind: JsonValueKind.Object } podObject)
+        {
+            throw new InvalidAdmissionReviewException("request.object is missing or not an object");
+        }
+
+        return Decide(podObject, defaults);
+    }
+
+    /// <summary>The decision on a pod the webhook acts on.</summary>
     public static AdmissionDecision Decide(JsonElement podObject, SidecarDefaults defaults)
     {
         V1Pod pod;

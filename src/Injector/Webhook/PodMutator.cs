@@ -1,6 +1,7 @@
 using System.Globalization;
 using k8s;
 using k8s.Models;
+using TokenInjector.Configuration;
 
 namespace TokenInjector.Webhook;
 
@@ -13,8 +14,6 @@ internal static class PodMutator
     public const string SidecarName = "token-injector";
     public const string SocketVolume = "token-injector-socket";
     public const string TokensVolume = "token-injector-tokens";
-    public const string SocketDirectory = "/var/run/token-injector";
-    public const string SocketPath = SocketDirectory + "/token.sock";
 
     /// <summary>Where the sidecar writes token files; app containers see the same volume at the pod's token-dir.</summary>
     public const string SidecarTokenDirectory = "/var/run/token-injector-tokens";
@@ -39,9 +38,9 @@ internal static class PodMutator
 
         foreach (var container in pod.Spec?.Containers ?? [])
         {
-            if ((container.VolumeMounts ?? []).Any(m => m.MountPath.TrimEnd('/') == SocketDirectory))
+            if ((container.VolumeMounts ?? []).Any(m => m.MountPath.TrimEnd('/') == SidecarContract.SocketDirectory))
             {
-                yield return $"container {container.Name} already mounts {SocketDirectory}, where token-injector puts its socket";
+                yield return $"container {container.Name} already mounts {SidecarContract.SocketDirectory}, where token-injector puts its socket";
             }
         }
     }
@@ -97,29 +96,29 @@ internal static class PodMutator
         return new MutationResult(pod, warnings);
     }
 
-    /// <summary>The sidecar's command line: the same flags <c>injector sidecar</c> parses.</summary>
+    /// <summary>The sidecar's command line, written with the option definitions <c>injector sidecar</c> parses.</summary>
     public static List<string> SidecarArgs(InjectionRequest request, SidecarDefaults defaults, long? fsGroup)
     {
         var args = new List<string>
         {
-            "sidecar",
-            "--socket=" + SocketPath,
-            "--admin-address=0.0.0.0:" + defaults.AdminPort.ToString(CultureInfo.InvariantCulture),
-            "--log-format=" + defaults.LogFormat,
+            SidecarSettings.Command.Command,
+            SidecarSettings.Options.Socket.Argument(SidecarContract.SocketPath),
+            SidecarSettings.Options.AdminAddress.Argument("0.0.0.0:" + defaults.AdminPort.ToString(CultureInfo.InvariantCulture)),
+            CommonOptions.LogFormat.Argument(defaults.LogFormat),
         };
 
         // Without a shared fsGroup the app's user is in no group the socket's owner is, so the socket must be
         // world-writable to be usable. Only containers that mount the volume can reach it at all.
         if (fsGroup is null)
         {
-            args.Add("--socket-mode=0666");
+            args.Add(SidecarSettings.Options.SocketMode.Argument("0666"));
         }
 
-        args.AddRange(request.Audiences.Select(a => "--audience=" + a));
-        args.AddRange(request.Routes.Select(r => "--route=" + r.Text));
+        args.AddRange(request.Audiences.Select(SidecarSettings.Options.Audience.Argument));
+        args.AddRange(request.Routes.Select(r => SidecarSettings.Options.Route.Argument(r.Text)));
         if (request.TokenDirectory is not null)
         {
-            args.Add("--token-dir=" + SidecarTokenDirectory);
+            args.Add(SidecarSettings.Options.TokenDir.Argument(SidecarTokenDirectory));
         }
 
         return args;
@@ -127,7 +126,7 @@ internal static class PodMutator
 
     private static V1Container Sidecar(InjectionRequest request, SidecarDefaults defaults, long? fsGroup)
     {
-        var mounts = new List<V1VolumeMount> { new() { Name = SocketVolume, MountPath = SocketDirectory } };
+        var mounts = new List<V1VolumeMount> { new() { Name = SocketVolume, MountPath = SidecarContract.SocketDirectory } };
         if (request.TokenDirectory is not null)
         {
             mounts.Add(new V1VolumeMount { Name = TokensVolume, MountPath = SidecarTokenDirectory });
@@ -197,23 +196,23 @@ internal static class PodMutator
     private static void AddToAppContainer(V1Container container, InjectionRequest request)
     {
         container.VolumeMounts ??= [];
-        container.VolumeMounts.Add(new V1VolumeMount { Name = SocketVolume, MountPath = SocketDirectory });
+        container.VolumeMounts.Add(new V1VolumeMount { Name = SocketVolume, MountPath = SidecarContract.SocketDirectory });
         if (request.TokenDirectory is not null)
         {
             container.VolumeMounts.Add(new V1VolumeMount { Name = TokensVolume, MountPath = request.TokenDirectory, ReadOnlyProperty = true });
         }
 
         container.Env ??= [];
-        AddEnv(container, "TOKEN_INJECTOR_SOCKET", SocketPath);
+        // The socket's variable is the one `injector token` reads its --socket from, so it works in the app container as is.
+        AddEnv(container, SidecarSettings.Options.Socket.EnvironmentVariable, SidecarContract.SocketPath);
         foreach (var (route, _) in request.Routes)
         {
-            var port = route.ListenPort.ToString(CultureInfo.InvariantCulture);
-            AddEnv(container, "TOKEN_INJECTOR_ROUTE_" + port, "http://127.0.0.1:" + port);
+            AddEnv(container, SidecarContract.RouteEnvironmentVariable(route.ListenPort), "http://127.0.0.1:" + route.ListenPort.ToString(CultureInfo.InvariantCulture));
         }
 
         if (request.TokenDirectory is not null)
         {
-            AddEnv(container, "TOKEN_INJECTOR_TOKEN_DIR", request.TokenDirectory);
+            AddEnv(container, SidecarContract.TokenDirEnvironmentVariable, request.TokenDirectory);
         }
     }
 

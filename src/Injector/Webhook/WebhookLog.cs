@@ -29,7 +29,4 @@ internal static partial class WebhookLog
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "No Kubernetes API access ({Reason}); service accounts are not checked for Workload Identity")]
     public static partial void ServiceAccountChecksDisabled(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 2009, Level = LogLevel.Error, Message = "Admission request failed")]
-    public static partial void AdmissionFailed(ILogger logger, Exception exception);
 }

@@ -32,7 +32,7 @@ public sealed class InjectedSidecarTests
 
         var settings = Accept(sidecar);
 
-        Assert.Equal(PodMutator.SocketPath, settings.SocketPath);
+        Assert.Equal(SidecarContract.SocketPath, settings.SocketPath);
         Assert.Equal(PodMutatorGoldenTests.Defaults.AdminPort, settings.AdminEndpoint.Port);
         Assert.Equal(request!.Routes.Select(r => r.Route), settings.Routes);
         foreach (var audience in request.Audiences)

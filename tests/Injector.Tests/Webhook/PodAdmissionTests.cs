@@ -1,0 +1,66 @@
+using TokenInjector.Webhook;
+
+namespace TokenInjector.Tests.Webhook;
+
+/// <summary>
+/// Which admission requests the webhook acts on, decided by the pure <see cref="PodAdmission"/> (the HTTP handler only
+/// reads and writes the envelope; <see cref="WebhookServerTests"/> checks the same rules over HTTPS).
+/// </summary>
+public sealed class PodAdmissionTests
+{
+    private const string OwnNamespace = "token-injector";
+
+    public static TheoryData<string, string, string, string, string> Skipped() => new()
+    {
+        { "own namespace", OwnNamespace, "CREATE", "Pod", "namespace token-injector is never injected" },
+        { "kube-system", "kube-system", "CREATE", "Pod", "namespace kube-system is never injected" },
+        { "update", "apps", "UPDATE", "Pod", "operation UPDATE (only CREATE is handled)" },
+        { "delete", "apps", "DELETE", "Pod", "operation DELETE (only CREATE is handled)" },
+        { "not a pod", "apps", "CREATE", "Deployment", "not a Pod (Deployment)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Skipped))]
+    public void Decide_RequestItMustNotTouch_IsSkippedWithTheReason(string name, string @namespace, string operation, string kind, string reason)
+    {
+        var decision = PodAdmission.Decide(Request(@namespace, operation, kind), OwnNamespace, PodMutatorGoldenTests.Defaults);
+
+        Assert.True(decision.Outcome == AdmissionOutcome.Skipped, name);
+        Assert.Equal(reason, decision.Message);
+        Assert.Null(decision.Patch);
+    }
+
+    [Fact]
+    public void Decide_PodCreatedInAnotherNamespace_IsMutated()
+    {
+        var decision = PodAdmission.Decide(Request("apps", "CREATE", "Pod"), OwnNamespace, PodMutatorGoldenTests.Defaults);
+
+        Assert.Equal(AdmissionOutcome.Mutated, decision.Outcome);
+        Assert.NotEmpty(decision.Patch!);
+    }
+
+    [Fact]
+    public void Decide_OwnNamespaceUnknown_OnlyKubeSystemIsSkipped()
+    {
+        Assert.Equal(AdmissionOutcome.Mutated, PodAdmission.Decide(Request(OwnNamespace, "CREATE", "Pod"), null, PodMutatorGoldenTests.Defaults).Outcome);
+        Assert.Equal(AdmissionOutcome.Skipped, PodAdmission.Decide(Request("kube-system", "CREATE", "Pod"), null, PodMutatorGoldenTests.Defaults).Outcome);
+    }
+
+    [Fact]
+    public void Decide_PodCreateWithoutObject_IsAnInvalidReview()
+    {
+        var request = Request("apps", "CREATE", "Pod") with { Object = null };
+
+        var error = Assert.Throws<InvalidAdmissionReviewException>(() => PodAdmission.Decide(request, OwnNamespace, PodMutatorGoldenTests.Defaults));
+        Assert.Contains("request.object", error.Message, StringComparison.Ordinal);
+    }
+
+    private static AdmissionRequest Request(string @namespace, string operation, string kind) => new()
+    {
+        Uid = "uid-1",
+        Kind = new GroupVersionKind(kind == "Pod" ? string.Empty : "apps", "v1", kind),
+        Operation = operation,
+        Namespace = @namespace,
+        Object = InjectionAnnotationsTests.Pod(new() { ["token-injector.dev/routes"] = "8080=https://svc-abc123-uc.a.run.app" }),
+    };
+}

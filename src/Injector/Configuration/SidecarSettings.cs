@@ -131,13 +131,14 @@ internal sealed record SidecarSettings
             options.AddError(caFile, Options.UpstreamCaFile, "does not exist");
         }
 
+        var allowNonLoopbackRoutes = options.Bool(Options.AllowNonLoopbackRoutes);
         var routeAddress = options.Single(Options.RouteListenAddress)!;
         if (!IPAddress.TryParse(routeAddress.Text, out var routeListenAddress))
         {
             options.AddError(routeAddress, Options.RouteListenAddress, "is not a numeric IP address such as 127.0.0.1");
             routeListenAddress = IPAddress.Loopback;
         }
-        else if (!IPAddress.IsLoopback(routeListenAddress) && !options.Bool(Options.AllowNonLoopbackRoutes))
+        else if (!IPAddress.IsLoopback(routeListenAddress) && !allowNonLoopbackRoutes)
         {
             // Listeners bind to loopback unless explicitly told otherwise: anything that reaches a route calls the
             // service as the pod's identity, so exposing routes takes a second, deliberate flag.

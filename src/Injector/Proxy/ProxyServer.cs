@@ -9,7 +9,7 @@ namespace TokenInjector.Proxy;
 /// The route listeners: one loopback port per route, each speaking gRPC (HTTP/2 prior knowledge) and HTTP/1.1.
 /// Stopping it closes the listeners at once and lets in-flight calls and streams finish within the drain time.
 /// </summary>
-internal sealed partial class ProxyServer(
+internal sealed class ProxyServer(
     ProxyOptions options,
     ITokenCache cache,
     ProxyMetrics metrics,
@@ -57,7 +57,7 @@ internal sealed partial class ProxyServer(
         await _app.StartAsync(cancellationToken);
         foreach (var route in options.Routes)
         {
-            Listening(options.ListenAddress, route.ListenPort, route.Authority, route.Audience);
+            _logger.RouteListening(options.ListenAddress, route.ListenPort, route.Authority, route.Audience);
         }
     }
 
@@ -65,17 +65,11 @@ internal sealed partial class ProxyServer(
     {
         if (_app is not null)
         {
-            Draining();
+            _logger.Draining();
             await _app.StopAsync(cancellationToken);
             await _app.DisposeAsync();
         }
     }
 
     public void Dispose() => _upstream?.Dispose();
-
-    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Route {Address}:{Port} -> https://{Upstream} with tokens for {Audience}")]
-    private partial void Listening(IPAddress address, int port, string upstream, string audience);
-
-    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Stopping routes: no new connections; letting in-flight calls finish")]
-    private partial void Draining();
 }

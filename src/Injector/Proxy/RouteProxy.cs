@@ -12,7 +12,7 @@ namespace TokenInjector.Proxy;
 /// response started ends with UNAVAILABLE in its trailers. An upstream 401 asks the cache for one early refresh of
 /// the token that was refused.
 /// </summary>
-internal sealed partial class RouteProxy(
+internal sealed class RouteProxy(
     RouteSpec route,
     ITokenCache cache,
     IHttpForwarder forwarder,
@@ -39,7 +39,7 @@ internal sealed partial class RouteProxy(
         var lookup = await cache.GetTokenAsync(route.Audience, context.RequestAborted);
         if (lookup.Status != TokenLookupStatus.Ok)
         {
-            NoToken(route.ListenPort, route.Audience);
+            logger.NoToken(route.ListenPort, route.Audience);
             await FailAsync(context, isGrpc, StatusCodes.Status503ServiceUnavailable,
                 $"token-injector: no ID token for {route.Audience} ({lookup.Problem ?? "not available yet"}); the request was not forwarded");
             Record(context, isGrpc, started);
@@ -70,7 +70,7 @@ internal sealed partial class RouteProxy(
             if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
             {
                 metrics.UpstreamRejections.WithLabels(_label).Inc();
-                UpstreamRejected(route.ListenPort, route.Audience);
+                logger.UpstreamRejected(route.ListenPort, route.Audience);
                 cache.ReportRejected(route.Audience, lookup.Token!);
             }
         }
@@ -81,7 +81,7 @@ internal sealed partial class RouteProxy(
     private string ReportUpstreamFailure(HttpContext context, ForwarderError error)
     {
         var reason = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
-        UpstreamFailed(route.ListenPort, route.Authority, error, reason);
+        logger.UpstreamFailed(route.ListenPort, route.Authority, error, reason);
         return reason;
     }
 
@@ -121,13 +121,4 @@ internal sealed partial class RouteProxy(
         metrics.Requests.WithLabels(_label, code).Inc();
         metrics.Duration.WithLabels(_label).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
-
-    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Route {Port}: no usable token for {Audience}; answered without forwarding")]
-    private partial void NoToken(int port, string audience);
-
-    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Route {Port}: upstream {Upstream} failed ({Error}): {Reason}")]
-    private partial void UpstreamFailed(int port, string upstream, ForwarderError error, string reason);
-
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Route {Port}: upstream answered 401 to a token for {Audience}; asking for an early refresh")]
-    private partial void UpstreamRejected(int port, string audience);
 }

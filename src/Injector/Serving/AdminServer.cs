@@ -10,7 +10,7 @@ namespace TokenInjector.Serving;
 /// The admin listener: <c>/metrics</c> (Prometheus text), <c>/healthz</c> (the process is alive) and
 /// <c>/readyz</c> (every configured audience has a usable token). It has no route to tokens.
 /// </summary>
-internal sealed partial class AdminServer(
+internal sealed class AdminServer(
     AdminOptions options,
     ITokenCache cache,
     CollectorRegistry registry,
@@ -30,7 +30,7 @@ internal sealed partial class AdminServer(
         await _app.StartAsync(cancellationToken);
         var address = new Uri(LocalWebServer.BoundAddresses(_app).First());
         BoundEndpoint = new IPEndPoint(options.Endpoint.Address, address.Port);
-        Listening(BoundEndpoint);
+        _logger.AdminListening(BoundEndpoint);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -72,7 +72,4 @@ internal sealed partial class AdminServer(
         response.ContentType = "text/plain; charset=utf-8";
         return response.WriteAsync(message + "\n");
     }
-
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Admin listener (/metrics /healthz /readyz) on {Endpoint}")]
-    private partial void Listening(IPEndPoint endpoint);
 }

@@ -7,7 +7,7 @@ namespace TokenInjector.Serving;
 /// Serves the token API over HTTP/1.1 on a Unix socket only, never TCP. The socket file gets the configured mode
 /// (0660 by default) so that only the pod's own containers sharing the volume and group can read tokens.
 /// </summary>
-internal sealed partial class TokenApiServer(TokenApiOptions options, TokenApiHandler handler, ILoggerFactory loggerFactory) : IHostedService
+internal sealed class TokenApiServer(TokenApiOptions options, TokenApiHandler handler, ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<TokenApiServer>();
     private WebApplication? _app;
@@ -36,7 +36,7 @@ internal sealed partial class TokenApiServer(TokenApiOptions options, TokenApiHa
         _app.Run(handler.HandleAsync);
         await _app.StartAsync(cancellationToken);
         File.SetUnixFileMode(path, options.SocketMode);
-        Listening(path);
+        _logger.TokenApiListening(path);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -49,7 +49,4 @@ internal sealed partial class TokenApiServer(TokenApiOptions options, TokenApiHa
 
         File.Delete(options.SocketPath);
     }
-
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Token API listening on unix:{Path}")]
-    private partial void Listening(string path);
 }

@@ -9,7 +9,7 @@ namespace TokenInjector.Serving;
 /// The file name is the audience without its <c>https://</c> and with every character other than letters, digits,
 /// '.', '-' and '_' replaced by '_' (<c>https://svc-abc.a.run.app</c> → <c>svc-abc.a.run.app</c>).
 /// </summary>
-internal sealed partial class TokenFileWriter(string directory, ILogger<TokenFileWriter> logger) : ITokenObserver
+internal sealed class TokenFileWriter(string directory, ILogger<TokenFileWriter> logger) : ITokenObserver
 {
     private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
 
@@ -46,11 +46,8 @@ internal sealed partial class TokenFileWriter(string directory, ILogger<TokenFil
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            WriteFailed(path, ex.Message);
+            logger.TokenFileWriteFailed(path, ex.Message);
             File.Delete(temporary);
         }
     }
-
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Could not write token file {Path}: {Problem}")]
-    private partial void WriteFailed(string path, string problem);
 }

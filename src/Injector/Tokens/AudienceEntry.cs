@@ -38,7 +38,7 @@ internal sealed class AudienceEntry
     private readonly IIdTokenSource _source;
     private readonly TimeProvider _time;
     private readonly TokenMetrics _metrics;
-    private readonly TokenCacheLog _log;
+    private readonly ILogger _log;
     private readonly Action<string, IdToken> _onRenewed;
     private readonly RetryBackoff _failureBackoff = new(RetryBackoff.DefaultInitial, RetryBackoff.DefaultCap);
     private readonly RetryBackoff _staleBackoff = new(TimeSpan.FromSeconds(1), RetryBackoff.DefaultCap);
@@ -60,7 +60,7 @@ internal sealed class AudienceEntry
         IIdTokenSource source,
         TimeProvider time,
         TokenMetrics metrics,
-        TokenCacheLog log,
+        ILogger log,
         Action<string, IdToken> onRenewed)
     {
         Audience = audience;

@@ -18,7 +18,7 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
     private readonly IIdTokenSource _source;
     private readonly TimeProvider _time;
     private readonly TokenMetrics _metrics;
-    private readonly TokenCacheLog _log;
+    private readonly ILogger _log;
     private readonly IReadOnlyList<ITokenObserver> _observers;
     private int _dynamicCount;
 
@@ -34,7 +34,7 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
         _source = source;
         _time = time;
         _metrics = metrics;
-        _log = new TokenCacheLog(logger);
+        _log = logger;
         _observers = [.. observers];
         foreach (var audience in options.ConfiguredAudiences)
         {

@@ -116,7 +116,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         {
             case AdmissionOutcome.Denied:
                 metrics.Admissions.WithLabels("denied").Inc();
-                WebhookLog.PodDenied(logger, @namespace, pod, decision.Message!);
+                logger.PodDenied(@namespace, pod, decision.Message!);
                 return new AdmissionResponse
                 {
                     Uid = uid,
@@ -135,7 +135,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         }
 
         metrics.Admissions.WithLabels("mutated").Inc();
-        WebhookLog.PodMutated(logger, @namespace, pod, decision.Patch!.Count);
+        logger.PodMutated(@namespace, pod, decision.Patch!.Count);
         return new AdmissionResponse
         {
             Uid = uid,
@@ -149,14 +149,14 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
     private AdmissionResponse Skipped(string uid, string @namespace, string pod, string reason)
     {
         metrics.Admissions.WithLabels("skipped").Inc();
-        WebhookLog.PodSkipped(logger, @namespace, pod, reason);
+        logger.PodSkipped(@namespace, pod, reason);
         return new AdmissionResponse { Uid = uid, Allowed = true };
     }
 
     private async Task BadRequestAsync(HttpContext context, string reason)
     {
         metrics.Admissions.WithLabels("invalid").Inc();
-        WebhookLog.BadRequest(logger, reason);
+        logger.BadRequest(reason);
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync("bad admission request: " + reason + "\n", context.RequestAborted);

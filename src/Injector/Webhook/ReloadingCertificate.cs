@@ -73,7 +73,7 @@ internal sealed class ReloadingCertificate
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            WebhookLog.CertificateReloadFailed(_logger, _certFile, ex.Message);
+            _logger.CertificateReloadFailed(_certFile, ex.Message);
             return;
         }
 
@@ -88,12 +88,12 @@ internal sealed class ReloadingCertificate
             _certBytes = cert;
             _keyBytes = key;
             _current = loaded;
-            WebhookLog.CertificateReloaded(_logger, loaded.Subject, loaded.Thumbprint, loaded.NotAfter);
+            _logger.CertificateReloaded(loaded.Subject, loaded.Thumbprint, loaded.NotAfter);
         }
         catch (CryptographicException ex)
         {
             // Most likely the pair is being replaced and only one file is new yet: keep serving the old one.
-            WebhookLog.CertificateReloadFailed(_logger, _certFile, ex.Message);
+            _logger.CertificateReloadFailed(_certFile, ex.Message);
         }
     }
 }

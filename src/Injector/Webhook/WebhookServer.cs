@@ -69,7 +69,7 @@ internal static class WebhookServer
         var logger = app.Services.GetRequiredService<ILogger<AdmissionHandler>>();
         foreach (var address in BoundAddresses(app))
         {
-            WebhookLog.Listening(logger, address);
+            logger.Listening(address);
         }
 
         return app;
@@ -88,7 +88,7 @@ internal static class WebhookServer
         }
         catch (Exception ex)
         {
-            WebhookLog.ServiceAccountChecksDisabled(logger, ex.Message);
+            logger.ServiceAccountChecksDisabled(ex.Message);
             return null;
         }
     }

@@ -42,7 +42,7 @@ internal sealed class WorkloadIdentityCheck(IServiceAccountLookup? lookup, TimeS
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             var reason = ex is OperationCanceledException or TimeoutException ? $"no answer within {timeout.TotalMilliseconds:0} ms" : ex.Message;
-            WebhookLog.ServiceAccountLookupFailed(logger, @namespace, name, reason);
+            logger.ServiceAccountLookupFailed(@namespace, name, reason);
             return null;
         }
 

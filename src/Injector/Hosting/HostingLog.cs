@@ -1,0 +1,8 @@
+namespace TokenInjector.Hosting;
+
+/// <summary>The composition root's log events (event ids 500–599).</summary>
+internal static partial class HostingLog
+{
+    [LoggerMessage(EventId = 500, Level = LogLevel.Debug, Message = "Start-up garbage released: managed heap {BeforeKiB} KiB -> {AfterKiB} KiB")]
+    public static partial void StartupGarbageReleased(this ILogger logger, long beforeKiB, long afterKiB);
+}

@@ -1,6 +1,4 @@
-using System.Net;
 using TokenInjector.Configuration;
-using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Configuration;
 
@@ -46,65 +44,34 @@ public sealed class SidecarSettingsTests
         Assert.True(error.Errors.Any(e => e.Contains(expected, StringComparison.Ordinal)), $"{name}: {string.Join(" | ", error.Errors)}");
     }
 
-    [Fact]
-    public void From_NoOptions_TakesTheDefaults()
+    /// <summary>Each setting: its value with no options, and the options that set it to another.</summary>
+    public static TheoryData<string, string, string[], string> Accepted() => new()
     {
-        var settings = From([]);
+        { nameof(SidecarSettings.Audiences), "", ["--audience", "https://a", "--audience", "https://a", "--route", "8080=https://s.example=custom"], "https://a,custom" },
+        { nameof(SidecarSettings.Routes), "", ["--route", "8080=https://s.example:8443=custom"], "8080->s.example:8443 for custom" },
+        { nameof(SidecarSettings.Resolves), "", ["--resolve", "s.example:8443:127.0.0.2"], "s.example:8443->127.0.0.2" },
+        { nameof(SidecarSettings.RouteListenAddress), "127.0.0.1", ["--route-listen-address", "0.0.0.0", "--allow-non-loopback-routes"], "0.0.0.0" },
+        { nameof(SidecarSettings.UpstreamCaFile), "", ["--upstream-ca-file", "/etc/hostname"], "/etc/hostname" },
+        { nameof(SidecarSettings.AuthHeader), "Authorization", ["--auth-header", "x-serverless-authorization"], "XServerlessAuthorization" },
+        { nameof(SidecarSettings.SocketPath), SidecarContract.SocketPath, ["--socket", "/tmp/t.sock"], "/tmp/t.sock" },
+        { nameof(SidecarSettings.SocketMode), "432", ["--socket-mode", "0600"], "384" },
+        { nameof(SidecarSettings.TokenDirectory), "", ["--token-dir", "/tokens"], "/tokens" },
+        { nameof(SidecarSettings.AdminEndpoint), "0.0.0.0:9464", ["--admin-address", "127.0.0.1:0"], "127.0.0.1:0" },
+        { nameof(SidecarSettings.TokenSource), "Metadata", ["--token-source", "adc"], "Adc" },
+        { nameof(SidecarSettings.AllowDynamicAudiences), "True", ["--allow-dynamic-audiences", "false", "--audience", "a"], "False" },
+        { nameof(SidecarSettings.MaxDynamicAudiences), "64", ["--max-dynamic-audiences", "3"], "3" },
+        { nameof(SidecarSettings.DynamicAudienceIdle), "00:10:00", ["--dynamic-audience-idle", "90s"], "00:01:30" },
+        { nameof(SidecarSettings.FetchTimeout), "00:00:10", ["--fetch-timeout", "500ms"], "00:00:00.5000000" },
+        { nameof(SidecarSettings.DrainTimeout), "00:00:25", ["--drain-timeout", "1m"], "00:01:00" },
+        { nameof(SidecarSettings.Logging), "LoggingSettings { Json = False, MinimumLevel = Information }", ["--log-format", "json", "--log-level", "debug"], "LoggingSettings { Json = True, MinimumLevel = Debug }" },
+    };
 
-        Assert.Empty(settings.Audiences);
-        Assert.Empty(settings.Routes);
-        Assert.Equal(IPAddress.Loopback, settings.RouteListenAddress);
-        Assert.Equal(AuthHeaderMode.Authorization, settings.AuthHeader);
-        Assert.Equal(SidecarContract.SocketPath, settings.SocketPath);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, settings.SocketMode);
-        Assert.Null(settings.TokenDirectory);
-        Assert.Equal(new IPEndPoint(IPAddress.Any, SidecarContract.AdminPort), settings.AdminEndpoint);
-        Assert.Equal(TokenSourceKind.Metadata, settings.TokenSource);
-        Assert.True(settings.AllowDynamicAudiences);
-        Assert.Equal(64, settings.MaxDynamicAudiences);
-        Assert.Equal(TimeSpan.FromMinutes(10), settings.DynamicAudienceIdle);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.FetchTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(25), settings.DrainTimeout);
-        Assert.False(settings.Logging.Json);
-        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, settings.Logging.MinimumLevel);
-    }
-
-    [Fact]
-    public void From_EveryOptionGiven_IsRead()
+    [Theory]
+    [MemberData(nameof(Accepted))]
+    public void From_EachSetting_HasItsDefault_AndTakesAGivenValue(string setting, string byDefault, string[] args, string given)
     {
-        using var directory = new TempDirectory();
-        var ca = directory.File("ca.pem");
-        File.WriteAllText(ca, string.Empty);
-
-        var settings = From(
-        [
-            "--audience", "https://a.example", "--audience", "https://a.example", "--route", "8080=https://svc.a.run.app:8443=custom",
-            "--resolve", "svc.a.run.app:8443:127.0.0.2", "--route-listen-address", "0.0.0.0", "--allow-non-loopback-routes",
-            "--upstream-ca-file", ca, "--auth-header", "x-serverless-authorization", "--socket", directory.File("t.sock"),
-            "--socket-mode", "0600", "--token-dir", "/tokens", "--admin-address", "127.0.0.1:0", "--token-source", "adc",
-            "--allow-dynamic-audiences", "false", "--max-dynamic-audiences", "3", "--dynamic-audience-idle", "90s",
-            "--fetch-timeout", "500ms", "--drain-timeout", "1m", "--log-format", "json", "--log-level", "debug",
-        ]);
-
-        Assert.Equal(["https://a.example", "custom"], settings.Audiences);
-        var route = Assert.Single(settings.Routes);
-        Assert.Equal((8080, "svc.a.run.app", 8443, "custom"), (route.ListenPort, route.Host, route.UpstreamPort, route.Audience));
-        Assert.Equal(IPAddress.Parse("127.0.0.2"), Assert.Single(settings.Resolves).Address);
-        Assert.Equal(IPAddress.Any, settings.RouteListenAddress);
-        Assert.Equal(ca, settings.UpstreamCaFile);
-        Assert.Equal(AuthHeaderMode.XServerlessAuthorization, settings.AuthHeader);
-        Assert.Equal(directory.File("t.sock"), settings.SocketPath);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, settings.SocketMode);
-        Assert.Equal("/tokens", settings.TokenDirectory);
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 0), settings.AdminEndpoint);
-        Assert.Equal(TokenSourceKind.Adc, settings.TokenSource);
-        Assert.False(settings.AllowDynamicAudiences);
-        Assert.Equal(3, settings.MaxDynamicAudiences);
-        Assert.Equal(TimeSpan.FromSeconds(90), settings.DynamicAudienceIdle);
-        Assert.Equal(TimeSpan.FromMilliseconds(500), settings.FetchTimeout);
-        Assert.Equal(TimeSpan.FromMinutes(1), settings.DrainTimeout);
-        Assert.True(settings.Logging.Json);
-        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, settings.Logging.MinimumLevel);
+        Assert.Equal(byDefault, Describe(From([]), setting));
+        Assert.Equal(given, Describe(From(args), setting));
     }
 
     [Fact]
@@ -118,4 +85,14 @@ public sealed class SidecarSettingsTests
     }
 
     private static SidecarSettings From(string[] args) => SidecarSettings.From(SidecarSettings.Command.Parse(args, _ => null));
+
+    private static string Describe(SidecarSettings settings, string setting) => typeof(SidecarSettings).GetProperty(setting)!.GetValue(settings) switch
+    {
+        null => string.Empty,
+        IEnumerable<RouteSpec> routes => string.Join(",", routes.Select(r => $"{r.ListenPort}->{r.Host}:{r.UpstreamPort} for {r.Audience}")),
+        IEnumerable<ResolveSpec> resolves => string.Join(",", resolves.Select(r => $"{r.Host}:{r.Port}->{r.Address}")),
+        IEnumerable<string> texts => string.Join(",", texts),
+        UnixFileMode mode => ((int)mode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
+    };
 }

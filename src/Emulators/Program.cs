@@ -1,7 +1,7 @@
 using TokenInjector.Emulators.CloudRun;
 using TokenInjector.Emulators.Metadata;
 
-// Local emulators of the GKE metadata server and of Cloud Run's front end (see EMULATORS.md).
+// Local emulators of the GKE metadata server and of Cloud Run's front end (docs/ARCHITECTURE.md "The emulators").
 // Only dispatch lives here; each emulator owns its arguments.
 return args switch
 {

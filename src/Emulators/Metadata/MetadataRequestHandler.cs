@@ -6,7 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace TokenInjector.Emulators.Metadata;
 
 /// <summary>
-/// Answers HTTP requests the way the GKE metadata server does (EMULATORS.md), including its unfriendly parts:
+/// Answers HTTP requests the way the GKE metadata server does (docs/ARCHITECTURE.md "The emulators"), including its unfriendly parts:
 /// the flavor-header check, 301s for directories without a slash, raw-JWT identity bodies, startup failures and
 /// injected faults. Google's OAuth2 token endpoint and generateIdToken (<see cref="GoogleTokenEndpoint"/>) are served
 /// beside it. The state it serves (keys, cache, counters, faults) outlives any one listener.

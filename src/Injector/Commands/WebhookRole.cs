@@ -8,7 +8,7 @@ namespace TokenInjector.Commands;
 /// <c>injector</c>, built without the webhook role so that the sidecar in every pod neither carries nor loads the
 /// Kubernetes client and its models (about 20 MB of resident memory), and <c>injector-webhook</c> next to it, the
 /// build with every role. The sidecar build replaces itself with the other one (exec, same arguments, same process),
-/// so the command line stays the one DESIGN.md gives. Builds on the JIT (tests, <c>dotnet injector.dll</c>) have the
+/// so the command line stays the documented one (docs/ARCHITECTURE.md "The parts"). Builds on the JIT (tests, <c>dotnet injector.dll</c>) have the
 /// role built in.
 /// </summary>
 internal static partial class WebhookRole

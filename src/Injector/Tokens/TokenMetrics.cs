@@ -3,7 +3,7 @@ using Prometheus;
 namespace TokenInjector.Tokens;
 
 /// <summary>
-/// The token metrics of DESIGN.md. Audience labels are only ever configured audiences; dynamic ones are folded
+/// The token metrics (README.md "Metrics"). Audience labels are only ever configured audiences; dynamic ones are folded
 /// into <see cref="OtherAudience"/> so that a caller cannot grow the label set.
 /// </summary>
 internal sealed class TokenMetrics

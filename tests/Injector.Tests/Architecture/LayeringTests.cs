@@ -19,6 +19,20 @@ public sealed class LayeringTests
     }
 
     [Fact]
+    public void EachFolder_UsesOnlyTheFoldersArchitectureMdAllows()
+    {
+        var allowed = ArchitectureDoc.AllowedUses();
+        var graph = NamespaceGraph.ReadInjector();
+
+        Assert.Equal(graph.Keys.Where(ns => ns != "Program").Order(StringComparer.Ordinal), allowed.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Commands"], graph["Program"]);
+        var forbidden = graph.Where(e => e.Key != "Program")
+            .SelectMany(e => e.Value.Except(allowed[e.Key]).Select(used => $"{e.Key} uses {used}"))
+            .ToList();
+        Assert.True(forbidden.Count == 0, "not allowed by docs/ARCHITECTURE.md \"Layers\": " + string.Join("; ", forbidden));
+    }
+
+    [Fact]
     public void FindCycle_ReportsTheCycle_AndNothingForALayeredGraph()
     {
         var layered = Graph(("Commands", ["Hosting", "Configuration"]), ("Hosting", ["Tokens"]), ("Tokens", ["Configuration"]), ("Configuration", []));

@@ -5,7 +5,7 @@ using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 
-/// <summary>EMULATORS.md, metadata point 9: injected statuses, latency and hangs, switched at run time.</summary>
+/// <summary>docs/ARCHITECTURE.md "The emulators", metadata point 9: injected statuses, latency and hangs, switched at run time.</summary>
 public sealed class FaultTests
 {
     private const string Audience = "https://a.run.app";

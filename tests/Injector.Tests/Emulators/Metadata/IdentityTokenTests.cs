@@ -5,7 +5,7 @@ using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 
-/// <summary>EMULATORS.md, metadata points 7-9: the JWT, its keys, the GKE cache and the request counters.</summary>
+/// <summary>docs/ARCHITECTURE.md "The emulators", metadata points 7-9: the JWT, its keys, the GKE cache and the request counters.</summary>
 public sealed class IdentityTokenTests
 {
     private const string Audience = "https://svc-abc.a.run.app";

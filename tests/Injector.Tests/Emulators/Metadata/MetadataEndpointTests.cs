@@ -4,7 +4,7 @@ using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 
-/// <summary>EMULATORS.md, metadata points 1-6: what each path answers.</summary>
+/// <summary>docs/ARCHITECTURE.md "The emulators", metadata points 1-6: what each path answers.</summary>
 public sealed class MetadataEndpointTests
 {
     private const string Email = "app@demo-project.iam.gserviceaccount.com";

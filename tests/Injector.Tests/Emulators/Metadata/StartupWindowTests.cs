@@ -7,7 +7,7 @@ using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
 
-/// <summary>EMULATORS.md, metadata point 9: the metadata server that is not ready when the pod starts.</summary>
+/// <summary>docs/ARCHITECTURE.md "The emulators", metadata point 9: the metadata server that is not ready when the pod starts.</summary>
 public sealed class StartupWindowTests
 {
     private const string IdentityPath = AccountsPath + "/default/identity?audience=https://a.run.app";

@@ -140,7 +140,7 @@ public sealed class WebhookArgsAgreementTests
 
             var (started, output) = await StartWebhookAsync(defaults, args);
             Assert.False(started, $"the webhook started with {row}, which the chart refuses: is the schema stricter than it needs to be?");
-            Assert.Contains("injector webhook: --", output, StringComparison.Ordinal);
+            Assert.Contains("injector webhook: error: --", output, StringComparison.Ordinal);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using TokenInjector.Plumbing;
-using TokenInjector.Tokens;
 
 namespace TokenInjector.Configuration;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Google.Apis.Http;
+using TokenInjector.Configuration;
 
 namespace TokenInjector.Tokens;
 

@@ -7,7 +7,7 @@ public sealed class SidecarSettingsTests
 {
     public static TheoryData<string, string[], string> Rejected() => new()
     {
-        { "audience with a space", ["--audience", "a b"], "--audience: 'a b' has a character that is not printable ASCII" },
+        { "audience with a space", ["--audience", "a b"], "--audience: 'a b' has ' ' (a space) at position 2, which is not printable ASCII" },
         { "audience too long", ["--audience", new string('a', 1025)], "an audience has at most 1024" },
         { "route without https", ["--route", "8080=http://svc.a.run.app"], "--route: '8080=http://svc.a.run.app' has upstream 'http://svc.a.run.app'" },
         { "route port", ["--route", "99999=https://svc.a.run.app"], "--route: '99999=https://svc.a.run.app' does not start with a local port from 1 to 65535" },

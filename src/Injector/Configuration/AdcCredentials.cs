@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Google.Apis.Auth.OAuth2;
 
-namespace TokenInjector.Tokens;
+namespace TokenInjector.Configuration;
 
 /// <summary>
 /// The Application Default Credentials file (<c>GOOGLE_APPLICATION_CREDENTIALS</c>, else gcloud's well-known file),

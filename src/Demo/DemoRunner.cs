@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using TokenInjector.Demo.Certificates;
 using TokenInjector.Demo.Observing;
-using TokenInjector.Demo.Processes;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevStack.Processes;
+using TokenInjector.DevStack.Stack;
 
 namespace TokenInjector.Demo;
 
@@ -14,80 +13,58 @@ namespace TokenInjector.Demo;
 /// throwaway CA, ID token check), <c>injector sidecar</c> with one route, and the sample client, which has no auth
 /// code and dials the route. Watches them once a second, then stops everything and removes its files.
 /// </summary>
-internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, TextWriter output)
+internal sealed class DemoRunner(DemoOptions options, DevPrograms programs, TextWriter output)
 {
     public const string ServiceHost = "demo-service-abc123-uc.a.run.app";
     public const string ServiceAccount = "demo-app@demo-project.iam.gserviceaccount.com";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ClientSummaryGrace = TimeSpan.FromSeconds(4);
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly List<ChildProcess> _children = [];
     private volatile ClientStatus? _clientStatus;
     private volatile ClientSummary? _clientSummary;
-
-    private static string ServiceUrl => "https://" + ServiceHost;
 
     /// <summary>0 when the client saw no failed call and the sidecar refreshed its token at least once.</summary>
     public async Task<int> RunAsync(CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
-        var directory = CreateWorkDirectory();
         SidecarReading? lastReading = null;
         long? issuedByMetadata = null;
         string? problem = null;
         ChildProcess? client = null;
+        LocalStack? stack = null;
         try
         {
-            var ports = FreePort.Take(5);
-            var (metadataPort, servicePort, cloudRunPort, adminPort, routePort) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
-            var socketPath = Path.Combine(directory, "token.sock");
-            var certificates = DemoCertificates.Write(directory, ServiceHost);
-            output.WriteLine($"work directory {directory} (removed at the end); test CA and a certificate for {ServiceHost} made");
+            var stackOptions = new StackOptions
+            {
+                ServiceHost = ServiceHost,
+                ServiceAccount = ServiceAccount,
+                TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
+                Invokers = [ServiceAccount],
+                DirectoryPrefix = "token-injector-demo-",
+            };
+            stack = await LocalStack.StartProcessesAsync(stackOptions, programs, stop);
+            var serviceUrl = stackOptions.ServiceUrl;
+            output.WriteLine($"work directory {stack.Directory.Path} (removed at the end); test CA and a certificate for {ServiceHost} made");
+            output.WriteLine($"started  metadata emulator   http://{stack.MetadataHostAndPort}  (stands in for the GKE metadata server; ID tokens live {options.TokenLifetimeSeconds} s, for {ServiceAccount})");
+            output.WriteLine($"started  sample service      h2c on port {stack.Upstream.Port}  (the gRPC echo service you would deploy on Cloud Run)");
+            output.WriteLine($"started  cloud-run emulator  {serviceUrl} at 127.0.0.1:{stack.CloudRunPort}  (TLS; 401 without a valid ID token for {serviceUrl})");
 
-            var metadata = Start("metadata emulator", programs.Emulators,
-                ["metadata", "--listen", $"127.0.0.1:{metadataPort}", "--token-lifetime", Invariant(options.TokenLifetimeSeconds), "--email", ServiceAccount]);
-            var service = Start("sample service", programs.SampleWorkload, ["server"], new() { ["PORT"] = Invariant(servicePort) });
-            var banner = await metadata.WaitForLineAsync(line => line.StartsWith("metadata emulator listening", StringComparison.Ordinal), StartTimeout, stop);
-            var jwksUrl = JwksUrl(banner) ?? $"http://127.0.0.1:{metadataPort}/oauth2/v3/certs";
-            output.WriteLine($"started  metadata emulator   http://127.0.0.1:{metadataPort}  (stands in for the GKE metadata server; ID tokens live {options.TokenLifetimeSeconds} s, for {ServiceAccount})");
-
-            await WaitUntilAsync(service, () => CanConnectAsync(servicePort, stop), stop);
-            output.WriteLine($"started  sample service      h2c on port {servicePort}  (the gRPC echo service you would deploy on Cloud Run)");
-
-            var cloudRun = Start("cloud-run emulator", programs.Emulators,
-            [
-                "cloud-run", "--listen", $"127.0.0.1:{cloudRunPort}", "--service-url", ServiceUrl, "--upstream", $"http://127.0.0.1:{servicePort}",
-                "--cert", certificates.CertificateFile, "--key", certificates.KeyFile, "--jwks-url", jwksUrl, "--invoker", ServiceAccount,
-            ]);
-            await cloudRun.WaitForLineAsync(line => line.StartsWith("cloud-run emulator listening", StringComparison.Ordinal), StartTimeout, stop);
-            output.WriteLine($"started  cloud-run emulator  {ServiceUrl} at 127.0.0.1:{cloudRunPort}  (TLS; 401 without a valid ID token for {ServiceUrl})");
-
-            var sidecar = Start("injector sidecar", programs.Injector,
-            [
-                "sidecar",
-                "--route", $"{routePort}=https://{ServiceHost}:{cloudRunPort}",
-                "--resolve", $"{ServiceHost}:{cloudRunPort}:127.0.0.1",
-                "--upstream-ca-file", certificates.CaFile,
-                "--socket", socketPath,
-                "--admin-address", $"127.0.0.1:{adminPort}",
-                "--drain-timeout", "5s",
-            ],
-            new() { ["GCE_METADATA_HOST"] = $"127.0.0.1:{metadataPort}" });
-            using var probe = new SidecarProbe(new IPEndPoint(IPAddress.Loopback, adminPort), socketPath, new Uri($"http://127.0.0.1:{metadataPort}/"), ServiceUrl);
-            await WaitUntilAsync(sidecar, () => probe.IsReadyAsync(stop), stop);
-            output.WriteLine($"started  injector sidecar    route 127.0.0.1:{routePort} -> {ServiceUrl}, token socket {socketPath}, admin http://127.0.0.1:{adminPort}  (ready: /readyz is 200)");
+            var routePort = FreePort.Next();
+            var sidecar = await stack.StartSidecarAsync(programs.Injector, [.. stack.RouteArgs(routePort), "--drain-timeout", "5s"], "token.sock", stop);
+            using var probe = new SidecarProbe(sidecar.Admin, sidecar.SocketPath, stack.MetadataAddress, serviceUrl);
+            output.WriteLine($"started  injector sidecar    route 127.0.0.1:{routePort} -> {serviceUrl}, token socket {sidecar.SocketPath}, admin http://{sidecar.Admin}  (ready: /readyz is 200)");
             if (await probe.ReadSocketTokenAsync(stop) is { } first)
             {
                 output.WriteLine($"token from the socket (claims only; a token is never printed): {first.Describe()}");
             }
 
-            client = Start("sample client", programs.SampleWorkload,
+            client = stack.Track(ChildProcess.Start(
+                programs.SampleWorkload,
                 ["client", "--duration", Invariant(options.Duration.TotalSeconds), "--rate", Invariant(options.Rate)],
-                new() { [$"TOKEN_INJECTOR_ROUTE_{routePort}"] = $"http://127.0.0.1:{routePort}" },
-                OnClientLine);
+                new Dictionary<string, string> { [$"TOKEN_INJECTOR_ROUTE_{routePort}"] = $"http://127.0.0.1:{routePort}" },
+                "sample client",
+                OnClientLine));
             output.WriteLine($"started  sample client       TOKEN_INJECTOR_ROUTE_{routePort}=http://127.0.0.1:{routePort}, {Invariant(options.Rate)} calls/s and a server stream for {options.Duration.TotalSeconds:0} s; no auth code in it");
             output.WriteLine();
             output.WriteLine(LiveView.Header);
@@ -116,23 +93,20 @@ internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, Tex
             problem = ex.Message;
             ShowRecentLines(ex.Child);
         }
-        catch (TimeoutException)
+        catch (TimeoutException ex)
         {
-            problem = $"a program was not ready within {StartTimeout.TotalSeconds:0} s";
-            foreach (var child in _children.Where(c => !c.HasExited))
+            problem = ex.Message;
+            foreach (var child in stack?.Processes.Where(c => !c.HasExited) ?? [])
             {
                 ShowRecentLines(child);
             }
         }
         finally
         {
-            await Task.WhenAll(_children.Select(child => child.StopAsync(StopGrace)));
-            foreach (var child in _children)
+            if (stack is not null)
             {
-                await child.DisposeAsync();
+                await stack.DisposeAsync();
             }
-
-            DeleteWorkDirectory(directory);
         }
 
         return Summarize(clock.Elapsed, lastReading, issuedByMetadata, client, problem);
@@ -250,90 +224,12 @@ internal sealed class DemoRunner(DemoOptions options, BuildOutputs programs, Tex
         }
     }
 
-    private ChildProcess Start(string name, string dll, string[] args, Dictionary<string, string>? environment = null, Action<string>? onLine = null)
-    {
-        var child = ChildProcess.Start(name, dll, args, environment ?? [], onLine);
-        _children.Add(child);
-        return child;
-    }
-
     private void ShowRecentLines(ChildProcess child)
     {
         output.WriteLine($"last lines of {child.Name}:");
         foreach (var line in child.RecentLines())
         {
             output.WriteLine("  | " + line);
-        }
-    }
-
-    /// <summary>Polls <paramref name="ready"/> (a port, <c>/readyz</c>) until true; fails when the process exits.</summary>
-    private static async Task WaitUntilAsync(ChildProcess child, Func<Task<bool>> ready, CancellationToken stop)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        timeout.CancelAfter(StartTimeout);
-        using var timer = new PeriodicTimer(PollInterval);
-        while (!await ready())
-        {
-            if (child.HasExited)
-            {
-                throw new ChildProcessException($"{child.Name} exited with code {child.ExitCode} before it was ready", child);
-            }
-
-            try
-            {
-                await timer.WaitForNextTickAsync(timeout.Token);
-            }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-            {
-                throw new TimeoutException($"{child.Name} was not ready in time");
-            }
-        }
-    }
-
-    private static async Task<bool> CanConnectAsync(int port, CancellationToken stop)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), stop);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static string? JwksUrl(string banner)
-    {
-        // "metadata emulator listening on http://127.0.0.1:P (jwks http://127.0.0.1:P/oauth2/v3/certs)"
-        var start = banner.IndexOf("(jwks ", StringComparison.Ordinal);
-        return start < 0 ? null : banner[(start + "(jwks ".Length)..].TrimEnd(')', ' ');
-    }
-
-    private static string CreateWorkDirectory()
-    {
-        // Unix socket paths are limited to 107 bytes: fall back to /tmp when TMPDIR is deep.
-        var directory = Directory.CreateTempSubdirectory("token-injector-demo-").FullName;
-        if (directory.Length > 70)
-        {
-            Directory.Delete(directory);
-            directory = Path.Combine("/tmp", "token-injector-demo-" + Guid.NewGuid().ToString("N")[..8]);
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return directory;
-    }
-
-    private void DeleteWorkDirectory(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            output.WriteLine($"could not remove {directory}: {ex.Message}");
         }
     }
 

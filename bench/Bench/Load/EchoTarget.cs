@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
+using TokenInjector.DevStack.Network;
 using TokenInjector.SampleWorkload.Protos;
 
 namespace TokenInjector.Bench.Load;
@@ -38,33 +37,8 @@ internal sealed record EchoTarget(Uri Address, IPEndPoint? ConnectTo = null, X50
 
     private SocketsHttpHandler Handler()
     {
-        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
-        if (ConnectTo is { } endpoint)
-        {
-            handler.ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(endpoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
-        }
-
-        if (TrustedCa is { } ca)
-        {
-            // The throwaway CA publishes no revocation list; checking would fail every handshake.
-            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-            policy.CustomTrustStore.Add(ca);
-            handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
-        }
-
+        var handler = LoopbackHttp.Handler(ConnectTo, TrustedCa);
+        handler.PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan;
         return handler;
     }
 

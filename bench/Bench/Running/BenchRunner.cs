@@ -9,8 +9,11 @@ using TokenInjector.Bench.Load;
 using TokenInjector.Bench.Measuring;
 using TokenInjector.Bench.Reporting;
 using TokenInjector.Bench.Upstream;
-using TokenInjector.Demo.Certificates;
-using TokenInjector.Demo.Processes;
+using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Files;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevStack.Processes;
+using TokenInjector.DevStack.Stack;
 
 namespace TokenInjector.Bench.Running;
 
@@ -36,23 +39,25 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private readonly List<ChildProcess> _children = [];
     private string _directory = "";
-    private DemoCertificateFiles _certificates = null!;
-    private int _metadataPort;
+    private string _caFile = "";
+    private string _metadataHostAndPort = "";
     private int _upstreamPort;
 
     public async Task<BenchResults> RunAsync(MachineFacts machine, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        _directory = Path.Combine("/tmp", "token-injector-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var directory = new TempDirectory("token-injector-bench-");
+        using var authority = DevCertificateAuthority.Create();
+        _directory = directory.Path;
         try
         {
-            _certificates = DemoCertificates.Write(_directory, ServiceHost);
-            var ports = FreePort.Take(2);
-            (_metadataPort, _upstreamPort) = (ports[0], ports[1]);
-            await StartMetadataEmulatorAsync(_metadataPort, tokenLifetimeSeconds: 3600, cancellationToken);
-            var upstream = Track(ChildProcess.Start("upstream", Path.Combine(AppContext.BaseDirectory, "bench.dll"),
-                ["upstream", Invariant(_upstreamPort), _certificates.CertificateFile, _certificates.KeyFile], new Dictionary<string, string>()));
+            _caFile = authority.WriteCaPem(_directory);
+            using var certificate = authority.IssueServerCertificate(ServiceHost);
+            var (certificateFile, keyFile) = DevCertificateAuthority.WritePem(certificate, _directory, "server");
+            _metadataHostAndPort = (await StartMetadataEmulatorAsync(TimeSpan.FromHours(1), cancellationToken)).HostAndPort;
+            _upstreamPort = FreePort.Next();
+            var upstream = Track(ChildProcess.Start(Path.Combine(AppContext.BaseDirectory, "bench.dll"),
+                ["upstream", Invariant(_upstreamPort), certificateFile, keyFile], name: "upstream"));
             await upstream.WaitForLineAsync(line => line == UpstreamCommand.ListeningLine, StartTimeout, cancellationToken);
 
             log.WriteLine("(b) start-up: sidecar to /readyz 200, bare Kestrel to its first answer");
@@ -69,7 +74,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             var proxy = new List<ProxyRun>();
             proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
             proxy.AddRange(sidecarProxy);
-            var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _certificates.CaFile, token);
+            var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
             proxy.AddRange(await MeasureReferenceProxyAsync("nginx", "nginx",
                 port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken));
             proxy.AddRange(await MeasureReferenceProxyAsync("haproxy", "haproxy",
@@ -95,18 +100,16 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             await Task.WhenAll(_children.Select(child => child.StopAsync(StopGrace)));
             foreach (var child in _children)
             {
-                await child.DisposeAsync();
+                child.Dispose();
             }
-
-            Directory.Delete(_directory, recursive: true);
         }
     }
 
-    private async Task StartMetadataEmulatorAsync(int port, int tokenLifetimeSeconds, CancellationToken cancellationToken)
+    private async Task<MetadataEmulatorProcess> StartMetadataEmulatorAsync(TimeSpan tokenLifetime, CancellationToken cancellationToken)
     {
-        var metadata = Start("metadata emulator", programs.Emulators,
-            ["metadata", "--listen", $"127.0.0.1:{port}", "--token-lifetime", Invariant(tokenLifetimeSeconds)]);
-        await metadata.WaitForLineAsync(line => line.StartsWith("metadata emulator listening", StringComparison.Ordinal), StartTimeout, cancellationToken);
+        var metadata = await MetadataEmulatorProcess.StartAsync(programs.Emulators, tokenLifetime, serviceAccount: null, StartTimeout, cancellationToken);
+        Track(metadata.Process);
+        return metadata;
     }
 
     private async Task<TimeSpan> MedianStartAsync(Func<int, (ChildProcess Child, EndPoint Endpoint, string Path)> start, CancellationToken cancellationToken)
@@ -153,12 +156,12 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
             "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
             "--resolve", $"{ServiceHost}:{_upstreamPort}:127.0.0.1",
-            "--upstream-ca-file", _certificates.CaFile,
+            "--upstream-ca-file", _caFile,
             "--socket", Path.Combine(_directory, socketName),
             "--admin-address", $"127.0.0.1:{adminPort}",
             "--drain-timeout", "1s",
         ],
-        new() { ["GCE_METADATA_HOST"] = $"127.0.0.1:{_metadataPort}" });
+        new() { ["GCE_METADATA_HOST"] = _metadataHostAndPort });
 
     private ChildProcess StartBare(string socketName, int port) =>
         Start("bare kestrel", "taskset", ["-c", MeasuredCore, programs.BareKestrel, "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
@@ -206,7 +209,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private Task<IReadOnlyList<ProxyRun>> MeasureDirectAsync(string token, CancellationToken cancellationToken)
     {
-        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(_certificates.CaFile));
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(_caFile));
         var target = new EchoTarget(new Uri($"{ServiceUrl}:{_upstreamPort}"), new IPEndPoint(IPAddress.Loopback, _upstreamPort),
             X509CertificateLoader.LoadCertificate(ca.RawData), token);
         return LoadEchoAsync("direct (TLS, client adds the token)", target, proxyProcessId: null, cancellationToken);
@@ -217,7 +220,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     {
         var port = FreePort.Next();
         var proxy = Start(variant, "taskset", ["-c", MeasuredCore, program, .. arguments(port)]);
-        await WaitForPortAsync(proxy, port, cancellationToken);
+        await proxy.WaitForPortAsync(port, StartTimeout, cancellationToken);
         var runs = await LoadEchoAsync(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id, cancellationToken);
         await StopAsync(proxy);
         return runs;
@@ -284,16 +287,15 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private async Task<IReadOnlyList<RefreshRun>> MeasureRefreshAsync(CancellationToken cancellationToken)
     {
-        var ports = FreePort.Take(2);
-        var (metadataPort, adminPort) = (ports[0], ports[1]);
-        await StartMetadataEmulatorAsync(metadataPort, settings.RefreshTokenLifetimeSeconds, cancellationToken);
+        var adminPort = FreePort.Next();
+        var metadata = await StartMetadataEmulatorAsync(TimeSpan.FromSeconds(settings.RefreshTokenLifetimeSeconds), cancellationToken);
         var socket = Path.Combine(_directory, "refresh.sock");
         var sidecar = Start("injector sidecar (refresh)", "taskset",
         [
             "-c", MeasuredCore, programs.Injector, "sidecar", "--audience", Audiences[0], "--audience", Audiences[1],
             "--socket", socket, "--admin-address", $"127.0.0.1:{adminPort}", "--drain-timeout", "1s",
         ],
-        new() { ["GCE_METADATA_HOST"] = $"127.0.0.1:{metadataPort}" });
+        new() { ["GCE_METADATA_HOST"] = metadata.HostAndPort });
         await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
 
         // Two configured audiences (refreshed ahead by the sidecar) and one dynamic one (first asked for by 1000 callers at once).
@@ -330,7 +332,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         start.Release(callers.Count);
         stop.CancelAfter(settings.RefreshDuration);
         await Task.WhenAll(callers);
-        var fetches = await ReadIdentityRequestsAsync(metadataPort, cancellationToken);
+        var fetches = await ReadIdentityRequestsAsync(metadata.Address, cancellationToken);
         foreach (var connection in connections)
         {
             connection.Dispose();
@@ -341,10 +343,10 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             audience.Audience, audience.Kind, fetches.GetValueOrDefault(audience.Audience), tokens[i].Count, requests[i], failures[i]))];
     }
 
-    private static async Task<Dictionary<string, int>> ReadIdentityRequestsAsync(int metadataPort, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, int>> ReadIdentityRequestsAsync(Uri metadata, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
-        await using var body = await http.GetStreamAsync(new Uri($"http://127.0.0.1:{metadataPort}/emulator/stats"), cancellationToken);
+        await using var body = await http.GetStreamAsync(new Uri(metadata, "emulator/stats"), cancellationToken);
         using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
         return json.RootElement.GetProperty("identityRequests").EnumerateObject().ToDictionary(entry => entry.Name, entry => entry.Value.GetInt32());
     }
@@ -356,30 +358,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return (result, ProcessStats.TreeCpuTime(processId) - before);
     }
 
-    private static async Task WaitForPortAsync(ChildProcess child, int port, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
-                return;
-            }
-            catch (SocketException) when (!child.HasExited && clock.Elapsed < StartTimeout)
-            {
-                await Task.Delay(10, cancellationToken);
-            }
-            catch (SocketException)
-            {
-                throw new ChildProcessException($"{child.Name} is not listening on port {port}", child);
-            }
-        }
-    }
-
     private ChildProcess Start(string name, string program, string[] args, Dictionary<string, string>? environment = null) =>
-        Track(ChildProcess.StartProgram(name, program, args, environment ?? []));
+        Track(ChildProcess.Start(program, args, environment, name));
 
     private ChildProcess Track(ChildProcess child)
     {
@@ -390,7 +370,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private async Task StopAsync(ChildProcess child)
     {
         await child.StopAsync(StopGrace);
-        await child.DisposeAsync();
+        child.Dispose();
         _children.Remove(child);
     }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using TokenInjector.Demo.Certificates;
+using TokenInjector.DevStack.Files;
 
 namespace TokenInjector.Bench.Running;
 
@@ -67,8 +67,6 @@ internal sealed record ProxyConfigs(string Directory, string ServiceHost, int Up
 
     private string Write(string name, string content)
     {
-        var path = Path.Combine(Directory, name);
-        DemoCertificates.WritePrivate(path, content);
-        return path;
+        return PrivateFile.Write(Path.Combine(Directory, name), content);
     }
 }

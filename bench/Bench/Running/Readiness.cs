@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using TokenInjector.Bench.Load;
-using TokenInjector.Demo.Processes;
+using TokenInjector.DevStack.Processes;
 
 namespace TokenInjector.Bench.Running;
 

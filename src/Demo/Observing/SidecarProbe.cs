@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
+using TokenInjector.DevStack.Network;
 
 namespace TokenInjector.Demo.Observing;
 
@@ -9,7 +10,7 @@ namespace TokenInjector.Demo.Observing;
 internal sealed record SidecarReading(double? TokenExpiry, double SuccessfulFetches, double FailedFetches, double ProxyRequests);
 
 /// <summary>
-/// Reads the running sidecar from outside, as an operator or an app would: <c>/readyz</c> and <c>/metrics</c> on the
+/// Reads the running sidecar from outside, as an operator or an app would: <c>/metrics</c> on the
 /// admin listener, and a token from the Unix-socket token API (of which only the claims are kept).
 /// </summary>
 internal sealed class SidecarProbe : IDisposable
@@ -26,41 +27,7 @@ internal sealed class SidecarProbe : IDisposable
         _audience = audience;
         _admin = new HttpClient { BaseAddress = new Uri($"http://{adminEndpoint}/"), Timeout = RequestTimeout };
         _metadata = new HttpClient { BaseAddress = metadataBase, Timeout = RequestTimeout };
-        _socket = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        {
-            BaseAddress = new Uri("http://localhost/"),
-            Timeout = RequestTimeout,
-        };
-    }
-
-    /// <summary>True once <c>/readyz</c> answers 200 (every configured audience has a usable token).</summary>
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await _admin.GetAsync(new Uri("readyz", UriKind.Relative), cancellationToken);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
+        _socket = LoopbackHttp.UnixSocketClient(socketPath, RequestTimeout);
     }
 
     /// <summary>The token metrics of the route's audience; null when the admin listener does not answer.</summary>

@@ -1,198 +1,91 @@
+using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TokenInjector.DevCommandLine;
 
 namespace TokenInjector.Emulators.CloudRun;
 
 /// <summary>
-/// <c>emulators cloud-run</c>: parses the command line into <see cref="CloudRunEmulatorOptions"/>, starts the
-/// emulator, prints one "listening" line (scripts wait for it) and runs until SIGTERM or Ctrl-C.
+/// <c>emulators cloud-run</c>: reads the command line into <see cref="CloudRunEmulatorOptions"/>, starts the
+/// emulator, prints one "listening" line (scripts wait for it) and runs until asked to stop (SIGTERM, Ctrl-C).
 /// </summary>
-internal static class CloudRunCommand
+internal sealed class CloudRunCommand
 {
-    public const string Usage =
-        "usage: emulators cloud-run --listen HOST:PORT --service-url https://HOST --upstream http://HOST:PORT "
-        + "--cert FILE --key FILE --jwks-url URL [--custom-audience A]... [--invoker EMAIL]... "
-        + "[--wrong-audience-forbidden] [--request-timeout SECONDS]";
+    private readonly Option<string> _listen = new("--listen") { Description = "where to listen (TLS); port 0 picks a free one", HelpName = "HOST:PORT", Required = true };
+    private readonly Option<string> _serviceUrl = new("--service-url") { Description = "the service's URL, the audience tokens must carry", HelpName = "https://HOST", Required = true };
+    private readonly Option<Uri> _upstream = Required(DevOptions.Url("--upstream", "the container, spoken to over h2c", "http"));
+    private readonly Option<string> _cert = new("--cert") { Description = "the service's certificate (PEM)", HelpName = "FILE", Required = true };
+    private readonly Option<string> _key = new("--key") { Description = "its private key (PEM)", HelpName = "FILE", Required = true };
+    private readonly Option<Uri> _jwksUrl = Required(DevOptions.Url("--jwks-url", "the JWKS that signs valid ID tokens (the metadata emulator's)", "http", "https"));
+    private readonly Option<string[]> _customAudiences = new("--custom-audience") { Description = "another accepted audience (repeatable)", HelpName = "A" };
+    private readonly Option<string[]> _invokers = new("--invoker") { Description = "an email allowed to call (repeatable; none: every valid token)", HelpName = "EMAIL" };
+    private readonly Option<bool> _wrongAudienceForbidden = new("--wrong-audience-forbidden") { Description = "answer 403 rather than 401 to a valid token for another audience" };
+    private readonly Option<double> _requestTimeout = DevOptions.Number("--request-timeout", "seconds a request may run before it ends with 504", min: 0.001, max: 86_400, defaultValue: 300, helpName: "SECONDS");
 
-    /// <summary>Runs the emulator until the process is asked to stop; exit code 2 on a bad command line.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    private CloudRunCommand()
     {
-        using var stopping = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        return await RunAsync(args, Console.Out, Console.Error, stopping.Token);
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        }
     }
 
-    /// <summary>The testable core: output and the stop signal come from the caller.</summary>
-    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken stopping)
+    public static Command Create()
     {
-        var errors = new List<string>();
-        var options = Parse(args, errors);
-        if (options is null || errors.Count > 0)
+        var parts = new CloudRunCommand();
+        var command = new Command("cloud-run", "Cloud Run's front end: TLS, ID token checks, then h2c to the container.")
         {
-            foreach (var message in errors)
-            {
-                await error.WriteLineAsync(message);
-            }
+            parts._listen, parts._serviceUrl, parts._upstream, parts._cert, parts._key, parts._jwksUrl,
+            parts._customAudiences, parts._invokers, parts._wrongAudienceForbidden, parts._requestTimeout,
+        };
+        DevCommand.SetAction(command, parts.Bind, RunAsync);
+        return command;
+    }
 
-            await error.WriteLineAsync(Usage);
-            return 2;
-        }
-
-        await using var emulator = await CloudRunEmulator.StartAsync(options, stopping);
+    private static async Task<int> RunAsync(CloudRunEmulatorOptions options, DevInvocation invocation)
+    {
+        await using var emulator = await CloudRunEmulator.StartAsync(options, invocation.Stop);
         var host = ListenEndpoint.TryParse(options.ListenAddress, out var endpoint) && endpoint.Address is { } address
             ? (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())
             : "localhost";
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+        await invocation.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"cloud-run emulator listening on https://{host}:{emulator.Port} for {options.ServiceUrl.TrimEnd('/')}"));
-        await output.FlushAsync(CancellationToken.None);
-
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stopping);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
+        await invocation.Output.FlushAsync(CancellationToken.None);
+        await invocation.WhenStopped();
         return 0;
     }
 
-    /// <summary>Reads the arguments, collecting every error rather than stopping at the first.</summary>
-    internal static CloudRunEmulatorOptions? Parse(string[] args, List<string> errors)
+    private static Option<Uri> Required(Option<Uri> option)
     {
-        string? listen = null, serviceUrl = null, upstream = null, certFile = null, keyFile = null, jwksUrl = null;
-        var customAudiences = new List<string>();
-        var invokers = new List<string>();
-        var wrongAudienceForbidden = false;
-        var requestTimeout = TimeSpan.FromSeconds(300);
+        option.Required = true;
+        return option;
+    }
 
-        for (var i = 0; i < args.Length; i++)
-        {
-            var name = args[i];
-            string? inlineValue = null;
-            if (name.StartsWith("--", StringComparison.Ordinal) && name.IndexOf('=', StringComparison.Ordinal) is var eq and > 0)
-            {
-                inlineValue = name[(eq + 1)..];
-                name = name[..eq];
-            }
-
-            if (name == "--wrong-audience-forbidden")
-            {
-                wrongAudienceForbidden = true;
-                continue;
-            }
-
-            if (name is not ("--listen" or "--service-url" or "--upstream" or "--cert" or "--key" or "--jwks-url"
-                or "--custom-audience" or "--invoker" or "--request-timeout"))
-            {
-                errors.Add($"unknown option '{name}'");
-                continue;
-            }
-
-            var value = inlineValue;
-            if (value is null)
-            {
-                if (i + 1 >= args.Length)
-                {
-                    errors.Add($"option {name} needs a value");
-                    continue;
-                }
-
-                value = args[++i];
-            }
-
-            switch (name)
-            {
-                case "--listen": listen = value; break;
-                case "--service-url": serviceUrl = value; break;
-                case "--upstream": upstream = value; break;
-                case "--cert": certFile = value; break;
-                case "--key": keyFile = value; break;
-                case "--jwks-url": jwksUrl = value; break;
-                case "--custom-audience": customAudiences.Add(value); break;
-                case "--invoker": invokers.Add(value); break;
-                default:
-                    if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
-                    {
-                        requestTimeout = TimeSpan.FromSeconds(seconds);
-                    }
-                    else
-                    {
-                        errors.Add($"--request-timeout must be a positive number of seconds, got '{value}'");
-                    }
-
-                    break;
-            }
-        }
-
-        Require(listen, "--listen", errors);
-        Require(serviceUrl, "--service-url", errors);
-        Require(certFile, "--cert", errors);
-        Require(keyFile, "--key", errors);
-        var upstreamUri = ParseUri(upstream, "--upstream", errors);
-        var jwksUri = ParseUri(jwksUrl, "--jwks-url", errors);
-        var certificate = certFile is not null && keyFile is not null ? LoadCertificate(certFile, keyFile, errors) : null;
-        if (errors.Count > 0 || upstreamUri is null || jwksUri is null || certificate is null)
-        {
-            return null;
-        }
-
+    private CloudRunEmulatorOptions Bind(ParseResult parsed, List<string> errors)
+    {
         var options = new CloudRunEmulatorOptions
         {
-            ListenAddress = listen!,
-            ServiceUrl = serviceUrl!,
-            Upstream = upstreamUri,
-            Certificate = certificate,
-            JwksUri = jwksUri,
-            WrongAudienceIsForbidden = wrongAudienceForbidden,
-            RequestTimeout = requestTimeout,
+            ListenAddress = parsed.GetRequiredValue(_listen),
+            ServiceUrl = parsed.GetRequiredValue(_serviceUrl),
+            Upstream = parsed.GetRequiredValue(_upstream),
+            Certificate = LoadCertificate(parsed.GetRequiredValue(_cert), parsed.GetRequiredValue(_key), errors)!,
+            JwksUri = parsed.GetRequiredValue(_jwksUrl),
+            WrongAudienceIsForbidden = parsed.GetValue(_wrongAudienceForbidden),
+            RequestTimeout = TimeSpan.FromSeconds(parsed.GetValue(_requestTimeout)),
         };
-        foreach (var audience in customAudiences)
+        foreach (var audience in parsed.GetValue(_customAudiences) ?? [])
         {
             options.CustomAudiences.Add(audience);
         }
 
-        foreach (var invoker in invokers)
+        foreach (var invoker in parsed.GetValue(_invokers) ?? [])
         {
             options.Invokers.Add(invoker);
         }
 
-        errors.AddRange(options.Validate());
+        if (options.Certificate is not null)
+        {
+            errors.AddRange(options.Validate());
+        }
+
         return options;
-    }
-
-    private static void Require(string? value, string name, List<string> errors)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            errors.Add($"option {name} is required");
-        }
-    }
-
-    private static Uri? ParseUri(string? value, string name, List<string> errors)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            errors.Add($"option {name} is required");
-            return null;
-        }
-
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
-        {
-            errors.Add($"option {name} must be an absolute URL, got '{value}'");
-            return null;
-        }
-
-        return uri;
     }
 
     private static X509Certificate2? LoadCertificate(string certFile, string keyFile, List<string> errors)

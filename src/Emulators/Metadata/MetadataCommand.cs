@@ -1,68 +1,54 @@
-using System.Runtime.InteropServices;
+using System.CommandLine;
+using TokenInjector.DevCommandLine;
 
 namespace TokenInjector.Emulators.Metadata;
 
-/// <summary><c>emulators metadata ...</c>: runs a <see cref="MetadataEmulator"/> until SIGTERM or Ctrl-C.</summary>
+/// <summary><c>emulators metadata ...</c>: runs a <see cref="MetadataEmulator"/> until asked to stop (SIGTERM, Ctrl-C).</summary>
 internal static class MetadataCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Create()
     {
-        var commandLine = MetadataCommandLine.Parse(args);
-        if (commandLine.Errors.Count > 0)
-        {
-            foreach (var error in commandLine.Errors)
-            {
-                await Console.Error.WriteLineAsync($"metadata: {error}");
-            }
+        var commandLine = new MetadataCommandLine();
+        DevCommand.SetAction(commandLine.Command, commandLine.Bind, RunAsync);
+        return commandLine.Command;
+    }
 
-            await Console.Error.WriteLineAsync(MetadataCommandLine.Usage);
-            return 2;
-        }
-
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        // Cancel the default termination so the emulator closes its port cleanly and the process exits 0,
-        // which is what Kubernetes and the tests expect after SIGTERM.
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.TrySetResult();
-        }
-
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-
+    private static async Task<int> RunAsync(MetadataSettings settings, DevInvocation invocation)
+    {
         MetadataEmulator emulator;
         try
         {
-            emulator = await MetadataEmulator.StartAsync(commandLine.Options);
+            emulator = await MetadataEmulator.StartAsync(settings.Options);
         }
         catch (IOException ex)
         {
             // Typically the port is taken: one line, not a stack trace.
-            await Console.Error.WriteLineAsync($"metadata: cannot listen on {commandLine.Options.ListenAddress}: {ex.Message}");
+            await invocation.Error.WriteLineAsync($"metadata: cannot listen on {settings.Options.ListenAddress}: {ex.Message}");
             return 1;
         }
 
         await using var running = emulator;
-        emulator.Faults.Latency = commandLine.Latency;
-        emulator.Faults.Status = commandLine.InjectStatus;
+        emulator.Faults.Latency = settings.Latency;
+        emulator.Faults.Status = settings.InjectStatus;
 
         // With --fail-first in refuse mode the port only opens after the window; announce it when it does.
-        await Task.WhenAny(emulator.WhenListening, stop.Task);
+        var stopped = invocation.WhenStopped();
+        await Task.WhenAny(emulator.WhenListening, stopped);
         if (emulator.WhenListening.IsFaulted)
         {
-            await Console.Error.WriteLineAsync($"metadata: cannot listen on {emulator.HostAndPort}: {emulator.WhenListening.Exception.GetBaseException().Message}");
+            await invocation.Error.WriteLineAsync($"metadata: cannot listen on {emulator.HostAndPort}: {emulator.WhenListening.Exception.GetBaseException().Message}");
             return 1;
         }
 
         if (emulator.WhenListening.IsCompletedSuccessfully)
         {
-            Console.Out.WriteLine($"metadata emulator listening on {emulator.BaseAddress.AbsoluteUri.TrimEnd('/')} (jwks {emulator.JwksUri.AbsoluteUri})");
-            await Console.Out.FlushAsync();
+            await invocation.Output.WriteLineAsync($"metadata emulator listening on {emulator.BaseAddress.AbsoluteUri.TrimEnd('/')} (jwks {emulator.JwksUri.AbsoluteUri})");
+            await invocation.Output.FlushAsync(CancellationToken.None);
         }
 
-        await stop.Task;
+        // Asked to stop: the emulator closes its port cleanly and the process exits 0, which is what Kubernetes and
+        // the tests expect after SIGTERM.
+        await stopped;
         return 0;
     }
 }

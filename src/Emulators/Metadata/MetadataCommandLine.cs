@@ -1,144 +1,84 @@
-using System.Globalization;
+using System.CommandLine;
+using TokenInjector.DevCommandLine;
 
 namespace TokenInjector.Emulators.Metadata;
 
-/// <summary>
-/// Arguments of <c>emulators metadata</c>, parsed by hand: a dozen flags do not justify a parser dependency.
-/// Accepts "--name value" and "--name=value"; collects every error instead of stopping at the first.
-/// </summary>
+/// <summary>What <c>emulators metadata</c> runs with: the emulator's options and the faults switched on from the start.</summary>
+internal sealed record MetadataSettings(MetadataEmulatorOptions Options, TimeSpan Latency, int? InjectStatus);
+
+/// <summary>The options of <c>emulators metadata</c> (EMULATORS.md), read into <see cref="MetadataSettings"/>.</summary>
 internal sealed class MetadataCommandLine
 {
-    internal const string Usage =
-        "usage: emulators metadata --listen HOST:PORT [--token-lifetime SECONDS] [--gke-cache] [--gke-cache-window SECONDS]"
-        + " [--fail-first SECONDS] [--fail-first-mode refuse|404|503] [--email EMAIL] [--latency-ms N] [--inject-status CODE]";
-
-    public MetadataEmulatorOptions Options { get; } = new();
-
-    public TimeSpan Latency { get; private set; }
-
-    public int? InjectStatus { get; private set; }
-
-    public List<string> Errors { get; } = [];
-
-    public static MetadataCommandLine Parse(IReadOnlyList<string> args)
+    private static readonly Dictionary<string, StartupFailure> FailureModes = new(StringComparer.Ordinal)
     {
-        var result = new MetadataCommandLine();
-        for (var i = 0; i < args.Count; i++)
+        ["refuse"] = StartupFailure.Refuse,
+        ["404"] = StartupFailure.NotFound,
+        ["503"] = StartupFailure.Unavailable,
+    };
+
+    private readonly Option<string> _listen = new("--listen")
+    {
+        Description = "where to listen, as GCE_METADATA_HOST names it; port 0 picks a free one",
+        HelpName = "HOST:PORT",
+        DefaultValueFactory = _ => "127.0.0.1:0",
+    };
+
+    private readonly Option<int> _tokenLifetime = DevOptions.WholeNumber(
+        "--token-lifetime", "seconds an ID token lives (real ones: 3600)", min: 1, defaultValue: 3600, helpName: "SECONDS");
+
+    private readonly Option<bool> _gkeCache = new("--gke-cache") { Description = "hand back the same token until its last --gke-cache-window seconds, as GKE does" };
+
+    private readonly Option<int> _gkeCacheWindow = DevOptions.WholeNumber(
+        "--gke-cache-window", "seconds before expiry the GKE cache stops handing a token out", min: 0, defaultValue: 60, helpName: "SECONDS");
+
+    private readonly Option<int> _failFirst = DevOptions.WholeNumber("--fail-first", "fail for this many seconds after start", min: 0, defaultValue: 0, helpName: "SECONDS");
+
+    private readonly Option<string> _failFirstMode = DevOptions.OneOf(
+        "--fail-first-mode", "how to fail during --fail-first: refuse connections, or answer 404 or 503", "refuse", [.. FailureModes.Keys]);
+
+    private readonly Option<string> _email = new("--email")
+    {
+        Description = "the service account's email",
+        HelpName = "EMAIL",
+        DefaultValueFactory = _ => new MetadataEmulatorOptions().ServiceAccountEmail,
+    };
+
+    private readonly Option<int> _latencyMs = DevOptions.WholeNumber("--latency-ms", "delay every metadata answer by this many milliseconds", min: 0, defaultValue: 0, helpName: "MS");
+
+    private readonly Option<int> _injectStatus = DevOptions.WholeNumber("--inject-status", "answer every metadata request with this HTTP status", min: 100, max: 599, helpName: "CODE");
+
+    public MetadataCommandLine()
+    {
+        Command = new Command("metadata", "The GKE metadata server (Workload Identity): ID tokens, JWKS, faults for tests.")
         {
-            var arg = args[i];
-            string name;
-            string? inlineValue = null;
-            var equals = arg.IndexOf('=', StringComparison.Ordinal);
-            if (arg.StartsWith("--", StringComparison.Ordinal) && equals > 0)
-            {
-                name = arg[..equals];
-                inlineValue = arg[(equals + 1)..];
-            }
-            else
-            {
-                name = arg;
-            }
-
-            if (name == "--gke-cache")
-            {
-                if (inlineValue is not null)
-                {
-                    result.Errors.Add("--gke-cache takes no value");
-                }
-
-                result.Options.GkeCache = true;
-                continue;
-            }
-
-            if (name is not ("--listen" or "--token-lifetime" or "--gke-cache-window" or "--fail-first" or "--fail-first-mode"
-                or "--email" or "--latency-ms" or "--inject-status"))
-            {
-                result.Errors.Add($"unknown argument '{arg}'");
-                continue;
-            }
-
-            var value = inlineValue;
-            if (value is null)
-            {
-                if (i + 1 >= args.Count)
-                {
-                    result.Errors.Add($"{name} needs a value");
-                    continue;
-                }
-
-                value = args[++i];
-            }
-
-            result.Apply(name, value);
-        }
-
-        if (result.Errors.Count == 0)
-        {
-            // Cross-field and format checks shared with in-process use (e.g. the listen address).
-            result.Errors.AddRange(result.Options.Validate());
-        }
-
-        return result;
+            _listen, _tokenLifetime, _gkeCache, _gkeCacheWindow, _failFirst, _failFirstMode, _email, _latencyMs, _injectStatus,
+        };
     }
 
-    private void Apply(string name, string value)
-    {
-        switch (name)
-        {
-            case "--listen":
-                Options.ListenAddress = value;
-                break;
-            case "--token-lifetime":
-                Options.TokenLifetime = TimeSpan.FromSeconds(ParseInt(name, value, min: 1));
-                break;
-            case "--gke-cache-window":
-                Options.GkeCacheWindow = TimeSpan.FromSeconds(ParseInt(name, value, min: 0));
-                break;
-            case "--fail-first":
-                Options.StartupWindow = TimeSpan.FromSeconds(ParseInt(name, value, min: 0));
-                break;
-            case "--fail-first-mode":
-                switch (value)
-                {
-                    case "refuse":
-                        Options.StartupFailure = StartupFailure.Refuse;
-                        break;
-                    case "404":
-                        Options.StartupFailure = StartupFailure.NotFound;
-                        break;
-                    case "503":
-                        Options.StartupFailure = StartupFailure.Unavailable;
-                        break;
-                    default:
-                        Errors.Add($"--fail-first-mode must be refuse, 404 or 503, not '{value}'");
-                        break;
-                }
+    public Command Command { get; }
 
-                break;
-            case "--email":
-                Options.ServiceAccountEmail = value;
-                break;
-            case "--latency-ms":
-                Latency = TimeSpan.FromMilliseconds(ParseInt(name, value, min: 0));
-                break;
-            case "--inject-status":
-                InjectStatus = ParseInt(name, value, min: 100, max: 599);
-                break;
-            default:
-                throw new InvalidOperationException($"no handler for {name}");
-        }
+    /// <summary>The settings <paramref name="args"/> give, or every error in them.</summary>
+    public static (MetadataSettings? Settings, IReadOnlyList<string> Errors) Parse(IReadOnlyList<string> args)
+    {
+        var commandLine = new MetadataCommandLine();
+        return DevCommand.Bind(commandLine.Command.Parse(args), commandLine.Bind);
     }
 
-    private int ParseInt(string name, string value, int min, int max = int.MaxValue)
+    public MetadataSettings Bind(ParseResult parsed, List<string> errors)
     {
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
+        ArgumentNullException.ThrowIfNull(parsed);
+        ArgumentNullException.ThrowIfNull(errors);
+        var options = new MetadataEmulatorOptions
         {
-            return number;
-        }
-
-        Errors.Add(max == int.MaxValue
-            ? $"{name} must be a whole number >= {min}, not '{value}'"
-            : $"{name} must be a whole number from {min} to {max}, not '{value}'");
-        return min;
+            ListenAddress = parsed.GetRequiredValue(_listen),
+            TokenLifetime = TimeSpan.FromSeconds(parsed.GetValue(_tokenLifetime)),
+            GkeCache = parsed.GetValue(_gkeCache),
+            GkeCacheWindow = TimeSpan.FromSeconds(parsed.GetValue(_gkeCacheWindow)),
+            StartupWindow = TimeSpan.FromSeconds(parsed.GetValue(_failFirst)),
+            StartupFailure = FailureModes[parsed.GetRequiredValue(_failFirstMode)],
+            ServiceAccountEmail = parsed.GetRequiredValue(_email),
+        };
+        errors.AddRange(options.Validate());
+        return new MetadataSettings(options, TimeSpan.FromMilliseconds(parsed.GetValue(_latencyMs)), parsed.GetResult(_injectStatus) is null ? null : parsed.GetValue(_injectStatus));
     }
 }

@@ -1,27 +1,32 @@
+using System.CommandLine;
+using TokenInjector.DevCommandLine;
+
 namespace TokenInjector.SampleWorkload.Server;
 
-/// <summary>Entry of <c>sample-workload server</c>: listen on <c>0.0.0.0:$PORT</c> until SIGTERM.</summary>
+/// <summary><c>sample-workload server</c>: listens on <c>0.0.0.0:$PORT</c> (Cloud Run's contract) until asked to stop.</summary>
 internal static class ServerCommand
 {
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter error)
+    public static Command Create(IReadOnlyDictionary<string, string> environment)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(error);
-        if (args.Count > 0)
-        {
-            await error.WriteLineAsync("usage: sample-workload server   (listens on 0.0.0.0:$PORT, default 8080, h2c only)");
-            return args[0] is "--help" or "-h" ? 0 : 2;
-        }
+        var command = new Command("server", "The gRPC echo service to deploy on Cloud Run: h2c on 0.0.0.0:$PORT (default 8080).");
+        DevCommand.SetAction(
+            command,
+            (_, errors) =>
+            {
+                var options = EchoServerOptions.FromEnvironment(name => environment.GetValueOrDefault(name), out var problem);
+                if (problem is not null)
+                {
+                    errors.Add(problem);
+                }
 
-        var options = EchoServerOptions.FromEnvironment(Environment.GetEnvironmentVariable, out var problem);
-        if (options is null)
-        {
-            await error.WriteLineAsync($"sample-workload server: {problem}");
-            return 2;
-        }
-
-        await using var app = EchoServer.Build(options);
-        await app.RunAsync();
-        return 0;
+                return options;
+            },
+            async (options, invocation) =>
+            {
+                await using var app = EchoServer.Build(options!);
+                await app.RunAsync(invocation.Stop);
+                return 0;
+            });
+        return command;
     }
 }

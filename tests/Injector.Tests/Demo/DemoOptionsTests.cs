@@ -1,6 +1,5 @@
 using TokenInjector.Demo;
 using TokenInjector.Demo.Observing;
-using TokenInjector.Demo.Processes;
 
 namespace TokenInjector.Tests.Demo;
 
@@ -9,7 +8,7 @@ public sealed class DemoOptionsTests
     [Fact]
     public void Parse_NoArguments_RunsAMinuteWithTwentySecondTokens()
     {
-        var options = DemoOptions.Parse([], out var errors);
+        var (options, errors) = DemoCommand.Parse([]);
 
         Assert.Empty(errors);
         Assert.Equal(TimeSpan.FromSeconds(60), options!.Duration);
@@ -19,7 +18,7 @@ public sealed class DemoOptionsTests
     [Fact]
     public void Parse_BothFlagForms_AreRead()
     {
-        var options = DemoOptions.Parse(["--duration", "25", "--rate=2.5", "--token-lifetime", "30"], out var errors);
+        var (options, errors) = DemoCommand.Parse(["--duration", "25", "--rate=2.5", "--token-lifetime", "30"]);
 
         Assert.Empty(errors);
         Assert.Equal(TimeSpan.FromSeconds(25), options!.Duration);
@@ -30,17 +29,12 @@ public sealed class DemoOptionsTests
     [Fact]
     public void Parse_EveryProblem_IsReportedAtOnce()
     {
-        var options = DemoOptions.Parse(["--duration", "0", "--token-lifetime", "5", "--bogus", "1"], out var errors);
+        var (options, errors) = DemoCommand.Parse(["--duration", "0", "--token-lifetime", "5", "--bogus", "1"]);
 
         Assert.Null(options);
-        Assert.Equal(3, errors.Count);
-    }
-
-    [Fact]
-    public void Parse_Help_IsNullWithoutErrors()
-    {
-        Assert.Null(DemoOptions.Parse(["--help"], out var errors));
-        Assert.Empty(errors);
+        Assert.Equal(
+            ["unknown option '--bogus'", "unexpected argument '1'", "--duration: '0' is not a number from 1 to 3600", "--token-lifetime: '5' is not a whole number from 10 to 3600"],
+            errors);
     }
 
     [Theory]
@@ -62,15 +56,5 @@ public sealed class DemoOptionsTests
         var row = LiveView.Row(TimeSpan.FromSeconds(12), client, sidecar, now);
 
         Assert.Equal("   12s |            58 / 2 |          22 |      21:56:49Z (in 9 s) |         2 | app@p.iam.gserviceaccount.com", row);
-    }
-
-    [Fact]
-    public void BuildOutputs_MirrorTheDemosOwnOutputPath()
-    {
-        var outputs = BuildOutputs.Locate("/repo/src/Demo/bin/Release/net10.0/");
-
-        Assert.Equal("/repo/src/Injector/bin/Release/net10.0/injector.dll", outputs.Injector);
-        Assert.Equal("/repo/src/Emulators/bin/Release/net10.0/emulators.dll", outputs.Emulators);
-        Assert.Equal("/repo/src/SampleWorkload/bin/Release/net10.0/sample-workload.dll", outputs.SampleWorkload);
     }
 }

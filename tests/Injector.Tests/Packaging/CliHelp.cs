@@ -35,7 +35,7 @@ internal static partial class CliHelp
 
     /// <summary><c>injector ARGS</c> to its end; settings from the environment must not change what help prints.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) =>
-        ChildProcess.RunAssemblyAsync("injector.dll", args, unset: name => name.StartsWith("TOKEN_INJECTOR_", StringComparison.Ordinal));
+        ChildProcess.RunAssemblyAsync("injector.dll", args);
 
     [GeneratedRegex(@"^  --(?<name>[a-z0-9][a-z0-9-]*)\b(?:.*\[default: (?<default>.*)\]\s*|.*)$")]
     private static partial Regex HelpLine();

@@ -3,6 +3,8 @@ using System.Net;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
+using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Network;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
 
@@ -226,7 +228,7 @@ public sealed class RouteProxyTests
     public async Task UpstreamPortClosed_UnavailableWithinASecond()
     {
         await using var stack = await CloudRunStack.StartAsync();
-        var closedPort = CloudRunStack.FreePort();
+        var closedPort = FreePort.Next();
         await stack.StartSidecarAsync(
         [
             "--route", $"{stack.RoutePort}=https://{CloudRunStack.ServiceHost}:{closedPort}",
@@ -249,7 +251,7 @@ public sealed class RouteProxyTests
     public async Task UntrustedUpstreamCertificate_FailsTheCall_AndTheServiceReceivesNothing()
     {
         await using var stack = await CloudRunStack.StartAsync();
-        using var otherAuthority = TestCertificateAuthority.Create("some other CA");
+        using var otherAuthority = DevCertificateAuthority.Create("some other CA");
         var otherCa = otherAuthority.WriteCaPem(stack.Directory.Path, "other-ca.pem");
         await stack.StartSidecarAsync(
         [

@@ -1,4 +1,3 @@
-using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Reliability;
 

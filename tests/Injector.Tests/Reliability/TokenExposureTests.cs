@@ -1,4 +1,5 @@
 using System.Net;
+using TokenInjector.DevStack.Network;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 
@@ -25,14 +26,14 @@ public sealed class TokenExposureTests
         await using var metadata = await MetadataEmulator.StartAsync(new MetadataEmulatorOptions()).Bounded();
         using var directory = new TempDirectory();
         using var upstreamDirectory = new TempDirectory();
-        var routePort = CloudRunStack.FreePort();
-        var deadUpstream = CloudRunStack.FreePort();
-        using var sidecar = await SidecarChildProcess.StartAsync(directory, metadata.HostAndPort,
+        var routePort = FreePort.Next();
+        var deadUpstream = FreePort.Next();
+        using var sidecar = await TestPrograms.StartSidecarAsync(directory, metadata.HostAndPort,
         [
             "--audience", Audience, "--route", $"{routePort}=https://svc-abc123-uc.a.run.app:{deadUpstream}",
             "--resolve", $"svc-abc123-uc.a.run.app:{deadUpstream}:127.0.0.1",
         ]);
-        using var strict = await SidecarChildProcess.StartAsync(upstreamDirectory, metadata.HostAndPort, ["--audience", Audience, "--socket-mode", "0600"]);
+        using var strict = await TestPrograms.StartSidecarAsync(upstreamDirectory, metadata.HostAndPort, ["--audience", Audience, "--socket-mode", "0600"]);
         using (var proof = await sidecar.GetTokenAsync(Audience))
         {
             Assert.Equal(HttpStatusCode.OK, proof.StatusCode);

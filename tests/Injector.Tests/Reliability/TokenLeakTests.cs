@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Reliability;
@@ -20,14 +22,14 @@ public sealed class TokenLeakTests
     {
         await using var stack = await CloudRunStack.StartAsync();
         var port = stack.CloudRun.Port;
-        var wrongAudiencePort = CloudRunStack.FreePort();
-        var wrongHostPort = CloudRunStack.FreePort();
-        var deadPort = CloudRunStack.FreePort();
-        var dead = CloudRunStack.FreePort();
+        var wrongAudiencePort = FreePort.Next();
+        var wrongHostPort = FreePort.Next();
+        var deadPort = FreePort.Next();
+        var dead = FreePort.Next();
         using var directory = new TempDirectory();
         using var strictDirectory = new TempDirectory();
         string[] common = ["--log-level", "debug", "--log-format", format, "--upstream-ca-file", stack.CaFile];
-        using var sidecar = await SidecarChildProcess.StartAsync(directory, stack.Metadata.HostAndPort,
+        using var sidecar = await TestPrograms.StartSidecarAsync(directory, stack.Metadata.HostAndPort,
         [
             .. common,
             "--route", $"{stack.RoutePort}=https://{CloudRunStack.ServiceHost}:{port}",
@@ -36,12 +38,12 @@ public sealed class TokenLeakTests
             "--route", $"{deadPort}=https://dead.example:{dead}",
             "--resolve", $"{CloudRunStack.ServiceHost}:{port}:127.0.0.1", "--resolve", $"other-host.example:{port}:127.0.0.1", "--resolve", $"dead.example:{dead}:127.0.0.1",
         ]);
-        using var strict = await SidecarChildProcess.StartAsync(strictDirectory, stack.Metadata.HostAndPort, [.. common, "--audience", CloudRunStack.ServiceUrl, "--allow-dynamic-audiences", "false"]);
+        using var strict = await TestPrograms.StartSidecarAsync(strictDirectory, stack.Metadata.HostAndPort, [.. common, "--audience", CloudRunStack.ServiceUrl, "--allow-dynamic-audiences", "false"]);
 
         var errorBodies = new StringBuilder();
         var codes = new List<int>();
         var successes = new StringBuilder();
-        async Task SocketAsync(SidecarChildProcess target, HttpMethod method, string pathAndQuery)
+        async Task SocketAsync(SidecarProcess target, HttpMethod method, string pathAndQuery)
         {
             using var request = new HttpRequestMessage(method, pathAndQuery);
             using var response = await target.Socket.SendAsync(request).Bounded();

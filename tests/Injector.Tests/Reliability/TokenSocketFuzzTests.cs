@@ -49,7 +49,7 @@ public sealed class TokenSocketFuzzTests
         var started = Stopwatch.GetTimestamp();
         await using var metadata = await MetadataEmulator.StartAsync(new MetadataEmulatorOptions()).Bounded();
         using var directory = new TempDirectory();
-        using var sidecar = await SidecarChildProcess.StartAsync(directory, metadata.HostAndPort, ["--audience", Audience, "--allow-dynamic-audiences", "false"]);
+        using var sidecar = await TestPrograms.StartSidecarAsync(directory, metadata.HostAndPort, ["--audience", Audience, "--allow-dynamic-audiences", "false"]);
         using (var warmUp = await sidecar.GetTokenAsync(Audience))
         {
             Assert.Equal(HttpStatusCode.OK, warmUp.StatusCode);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Grpc.Core;
+using TokenInjector.DevStack.Certificates;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
 
@@ -178,7 +179,7 @@ public sealed partial class UpstreamFaultTests
     [InlineData("wrong host name")]
     public async Task TlsFailure_CallsFailUnavailable_NothingReachesTheService(string failure)
     {
-        using var otherAuthority = TestCertificateAuthority.Create("some other CA");
+        using var otherAuthority = DevCertificateAuthority.Create("some other CA");
         await using var run = await SidecarUnderFault.StartAsync(TimeProvider.System, TimeSpan.FromHours(1), route: stack => failure == "wrong host name"
             ? stack.RouteArgs(host: "other-svc-abc123-uc.a.run.app")
             : [.. stack.RouteArgs().SkipLast(2), "--upstream-ca-file", otherAuthority.WriteCaPem(stack.Directory.Path, "other-ca.pem")]);

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using TokenInjector.Commands;
 using TokenInjector.Configuration;
+using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Network;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
@@ -35,8 +37,8 @@ public sealed class UpstreamVerificationTests
             .ToList();
 
         using var directory = new TempDirectory();
-        using var untrusted = TestCertificateAuthority.Create("untrusted CA");
-        using var other = TestCertificateAuthority.Create("another CA");
+        using var untrusted = DevCertificateAuthority.Create("untrusted CA");
+        using var other = DevCertificateAuthority.Create("another CA");
         var otherCa = other.WriteCaPem(directory.Path, "other-ca.pem");
         var untrustedCa = untrusted.WriteCaPem(directory.Path, "untrusted-ca.pem");
         await using var metadata = await MetadataEmulator.StartAsync(new MetadataEmulatorOptions()).Bounded();
@@ -54,8 +56,8 @@ public sealed class UpstreamVerificationTests
         foreach (var (name, flags) in combinations)
         {
             using var sidecarDirectory = new TempDirectory();
-            var routePort = CloudRunStack.FreePort();
-            using var sidecar = await SidecarChildProcess.StartAsync(sidecarDirectory, metadata.HostAndPort,
+            var routePort = FreePort.Next();
+            using var sidecar = await TestPrograms.StartSidecarAsync(sidecarDirectory, metadata.HostAndPort,
             [
                 "--route", $"{routePort}=https://{Host}:{upstream.Port}", "--resolve", $"{Host}:{upstream.Port}:127.0.0.1", .. flags,
             ]);
@@ -96,9 +98,9 @@ public sealed class UpstreamVerificationTests
 
         public int Requests => Volatile.Read(ref _requests);
 
-        public static async Task<CountingUpstream> StartAsync(TestCertificateAuthority authority, string certificateHost)
+        public static async Task<CountingUpstream> StartAsync(DevCertificateAuthority authority, string certificateHost)
         {
-            var port = CloudRunStack.FreePort();
+            var port = FreePort.Next();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             var certificate = authority.IssueServerCertificate(certificateHost);

@@ -1,7 +1,7 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using TokenInjector.SampleWorkload.Client;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevCommandLine;
+using TokenInjector.SampleWorkload;
 using TokenInjector.SampleWorkload.Protos;
 
 namespace TokenInjector.Tests.SampleWorkload;
@@ -20,7 +20,7 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await ClientCommand.RunAsync(
+        var exitCode = await RunAsync(
             ["--rate", "20", "--duration", "2", "--stream-messages", "3", "--stream-interval-ms", "50"],
             environment, output, error, TimeProvider.System, CancellationToken.None).WaitAsync(EchoServerFixture.Timeout);
 
@@ -41,7 +41,7 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var output = new LineSignallingWriter(line => StreamCompleted().IsMatch(line));
         using var error = new StringWriter();
 
-        var run = ClientCommand.RunAsync(
+        var run = RunAsync(
             ["--target", server.Address.ToString(), "--rate", "20", "--duration", "600", "--stream-messages", "2", "--stream-interval-ms", "10"],
             NoEnvironment, output, error, TimeProvider.System, stop.Token);
         await output.Matched.WaitAsync(EchoServerFixture.Timeout);
@@ -60,8 +60,8 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await ClientCommand.RunAsync(
-            ["--target", $"http://127.0.0.1:{UnusedPort()}", "--rate", "10", "--duration", "1"],
+        var exitCode = await RunAsync(
+            ["--target", $"http://127.0.0.1:{FreePort.Next()}", "--rate", "10", "--duration", "1"],
             NoEnvironment, output, error, TimeProvider.System, CancellationToken.None).WaitAsync(EchoServerFixture.Timeout);
 
         var text = output.ToString();
@@ -76,19 +76,17 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await ClientCommand.RunAsync([], NoEnvironment, output, error, TimeProvider.System, CancellationToken.None)
+        var exitCode = await RunAsync([], NoEnvironment, output, error, TimeProvider.System, CancellationToken.None)
             .WaitAsync(EchoServerFixture.Timeout);
 
         Assert.Equal(2, exitCode);
         Assert.Contains("TOKEN_INJECTOR_ROUTE_<PORT>", error.ToString(), StringComparison.Ordinal);
     }
 
-    private static int UnusedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+
+    private static Task<int> RunAsync(
+        string[] args, IReadOnlyDictionary<string, string> environment, TextWriter output, TextWriter error, TimeProvider time, CancellationToken stop) =>
+        DevCommand.InvokeAsync(SampleWorkloadCommand.Create(environment, time), ["client", .. args], output, error, stop);
 
     [GeneratedRegex(@"streams ok=[1-9]")]
     private static partial Regex StreamCompleted();

@@ -1,3 +1,5 @@
+using TokenInjector.DevCommandLine;
+using TokenInjector.SampleWorkload;
 using TokenInjector.SampleWorkload.Client;
 
 namespace TokenInjector.Tests.SampleWorkload;
@@ -17,7 +19,7 @@ public sealed class ClientOptionsTests
             ["TOKEN_INJECTOR_SOCKET"] = "/var/run/token-injector/token.sock",
         };
 
-        var options = ClientOptions.Parse([], environment, out var errors);
+        var (options, errors) = ClientCommand.Parse([], environment);
 
         Assert.Empty(errors);
         Assert.Equal(new Uri("http://127.0.0.1:8080"), options!.Target);
@@ -30,8 +32,8 @@ public sealed class ClientOptionsTests
     {
         var environment = new Dictionary<string, string> { ["TOKEN_INJECTOR_ROUTE_8080"] = "http://127.0.0.1:8080" };
 
-        var options = ClientOptions.Parse(
-            ["--target", "http://127.0.0.1:7000", "--rate=20", "--duration", "2.5", "--stream-messages", "3"], environment, out var errors);
+        var (options, errors) = ClientCommand.Parse(
+            ["--target", "http://127.0.0.1:7000", "--rate=20", "--duration", "2.5", "--stream-messages", "3"], environment);
 
         Assert.Empty(errors);
         Assert.Equal(new Uri("http://127.0.0.1:7000"), options!.Target);
@@ -43,16 +45,24 @@ public sealed class ClientOptionsTests
     [Fact]
     public void Parse_BadArguments_ReportsEveryError()
     {
-        var options = ClientOptions.Parse(["--rate", "0", "--duration", "soon", "--colour", "red", "stray"], NoEnvironment, out var errors);
+        var (options, errors) = ClientCommand.Parse(["--rate", "0", "--duration", "soon", "--colour", "red", "stray"], NoEnvironment);
 
         Assert.Null(options);
-        Assert.Collection(
-            errors.Order(StringComparer.Ordinal),
-            error => Assert.StartsWith("--duration='soon'", error, StringComparison.Ordinal),
-            error => Assert.StartsWith("--rate='0'", error, StringComparison.Ordinal),
-            error => Assert.StartsWith("no target", error, StringComparison.Ordinal),
-            error => Assert.Equal("unexpected argument 'stray'", error),
-            error => Assert.Equal("unknown option --colour", error));
+        Assert.Equal(
+            [
+                "unknown option '--colour'", "unexpected argument 'red'", "unexpected argument 'stray'",
+                "--rate: '0' is not a number from 0.01 to 1000", "--duration: 'soon' is not a number from 0.1 to 31536000",
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void Parse_NoTargetAnywhere_SaysWhereOneComesFrom()
+    {
+        var (options, errors) = ClientCommand.Parse(["--rate", "2"], NoEnvironment);
+
+        Assert.Null(options);
+        Assert.StartsWith("no target: pass --target URL, or set TOKEN_INJECTOR_ROUTE_<PORT>", Assert.Single(errors), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -60,7 +70,7 @@ public sealed class ClientOptionsTests
     [InlineData("unix:///tmp/socket")]
     public void Parse_TargetNotHttpUrl_IsAnError(string target)
     {
-        var options = ClientOptions.Parse(["--target", target], NoEnvironment, out var errors);
+        var (options, errors) = ClientCommand.Parse(["--target", target], NoEnvironment);
 
         Assert.Null(options);
         Assert.Contains(errors, error => error.Contains("is not an http:// or https:// URL", StringComparison.Ordinal));
@@ -69,18 +79,24 @@ public sealed class ClientOptionsTests
     [Fact]
     public void Parse_FractionalStreamMessages_IsAnError()
     {
-        var options = ClientOptions.Parse(["--target", "http://127.0.0.1:1", "--stream-messages", "1.5"], NoEnvironment, out var errors);
+        var (options, errors) = ClientCommand.Parse(["--target", "http://127.0.0.1:1", "--stream-messages", "1.5"], NoEnvironment);
 
         Assert.Null(options);
-        Assert.Equal(["--stream-messages='1.5' must be a whole number from 1 to 1000000"], errors);
+        Assert.Equal(["--stream-messages: '1.5' is not a whole number from 1 to 1000000"], errors);
     }
 
     [Fact]
-    public void Parse_Help_ReturnsNoOptionsAndNoErrors()
+    public async Task Help_PrintsUsageOnStdout_ExitsZero_EvenBesideABadValue()
     {
-        var options = ClientOptions.Parse(["--rate", "bad", "--help"], NoEnvironment, out var errors);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
 
-        Assert.Null(options);
-        Assert.Empty(errors);
+        var exitCode = await DevCommand.InvokeAsync(
+            SampleWorkloadCommand.Create(NoEnvironment, TimeProvider.System), ["client", "--rate", "bad", "--help"], output, error, CancellationToken.None);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("sample-workload client [options]", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--stream-interval-ms <MS>", output.ToString(), StringComparison.Ordinal);
+        Assert.Empty(error.ToString());
     }
 }

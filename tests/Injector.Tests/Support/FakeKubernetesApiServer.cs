@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TokenInjector.DevStack.Network;
 
 namespace TokenInjector.Tests.Support;
 
@@ -43,7 +44,7 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var serving = certificates.Issue("fake-apiserver", ["localhost"], [IPAddress.Loopback]);
+        var serving = certificates.Authority.IssueServerCertificate("fake-apiserver", ["localhost", "127.0.0.1"]);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(serving)));
         var app = builder.Build();
         var kubeconfig = Path.Combine(certificates.Directory, "kubeconfig-" + Guid.NewGuid().ToString("N")[..8]);
@@ -59,10 +60,7 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
     /// <summary>A kubeconfig naming a loopback port where nothing listens: connections are refused at once.</summary>
     public static string WriteUnreachableKubeconfig(WebhookTestCertificates certificates)
     {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = FreePort.Next();
         var path = Path.Combine(certificates.Directory, "kubeconfig-down");
         File.WriteAllText(path, Kubeconfig($"https://127.0.0.1:{port}", certificates.AuthorityPem));
         return path;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using TokenInjector.DevStack.Network;
 
 namespace TokenInjector.Tests.Support;
 
@@ -18,7 +19,7 @@ internal sealed class TcpRelay : IDisposable
     private Socket? _listener;
 
     /// <summary>The relay's port; refused until <see cref="StartListening"/>.</summary>
-    public int Port { get; } = CloudRunStack.FreePort();
+    public int Port { get; } = FreePort.Next();
 
     /// <summary>The server to relay to; set before the first connection arrives.</summary>
     public IPEndPoint? Target { get; set; }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using TokenInjector.Emulators.CloudRun;
+using TokenInjector.DevCommandLine;
+using TokenInjector.DevStack.Certificates;
+using TokenInjector.Emulators;
 using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.CloudRun.CloudRunEmulatorFixture;
 
@@ -15,19 +17,19 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await CloudRunCommand.RunAsync(
-            ["--bogus", "--upstream", "not a url", "--request-timeout", "-1", "--listen"], output, error, CancellationToken.None)
+        var exitCode = await RunAsync(["--bogus", "--upstream", "not a url", "--request-timeout", "-1", "--listen"], output, error, CancellationToken.None)
             .WaitAsync(TestWait.Limit);
 
+        const string Prefix = "emulators cloud-run: error: ";
         var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, exitCode);
-        Assert.Contains("unknown option '--bogus'", lines);
-        Assert.Contains("option --listen needs a value", lines);
-        Assert.Contains(lines, l => l.StartsWith("--request-timeout", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("option --upstream must be an absolute URL", StringComparison.Ordinal));
-        Assert.Contains("option --service-url is required", lines);
-        Assert.Contains("option --cert is required", lines);
-        Assert.Contains("option --jwks-url is required", lines);
+        Assert.All(lines, line => Assert.StartsWith(Prefix, line, StringComparison.Ordinal));
+        Assert.Equal(
+            [
+                "unknown option '--bogus'", "--listen: a value is required", "--service-url: required", "--upstream: 'not a url' is not an http:// URL",
+                "--cert: required", "--key: required", "--jwks-url: required", "--request-timeout: '-1' is not a number from 0.001 to 86400",
+            ],
+            lines.Select(line => line[Prefix.Length..]));
         Assert.Empty(output.ToString());
     }
 
@@ -37,12 +39,12 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
         var directory = Directory.CreateTempSubdirectory("cloud-run-emulator-");
         try
         {
-            var (certificatePath, keyPath) = TestCertificateAuthority.WritePem(fixture.ServerCertificate, directory.FullName, "server");
+            var (certificatePath, keyPath) = DevCertificateAuthority.WritePem(fixture.ServerCertificate, directory.FullName, "server");
             using var output = new LineSignalWriter();
             using var error = new StringWriter();
             using var stop = new CancellationTokenSource();
 
-            var run = CloudRunCommand.RunAsync(
+            var run = RunAsync(
                 [
                     "--listen", "127.0.0.1:0", "--service-url", ServiceUrl, "--upstream", fixture.Upstream.Uri.ToString(),
                     "--cert", certificatePath, "--key", keyPath, "--jwks-url", fixture.Issuer.JwksUri.ToString(),
@@ -73,6 +75,9 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
             directory.Delete(recursive: true);
         }
     }
+
+    private static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken stop) =>
+        DevCommand.InvokeAsync(EmulatorsCommand.Create(), ["cloud-run", .. args], output, error, stop);
 
     [GeneratedRegex(@"^cloud-run emulator listening on https://127\.0\.0\.1:(?<port>\d+) for https://hello-abc123-uc\.a\.run\.app$")]
     private static partial Regex ListeningLine();

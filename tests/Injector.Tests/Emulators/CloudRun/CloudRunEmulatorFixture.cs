@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
+using TokenInjector.DevStack.Certificates;
 using TokenInjector.Emulators.CloudRun;
 using TokenInjector.Tests.Support;
 using TokenInjector.Tests.Support.Grpc;
@@ -16,7 +17,7 @@ public sealed class CloudRunEmulatorFixture : IAsyncLifetime
     public const string ServiceHost = "hello-abc123-uc.a.run.app";
     public const string ServiceUrl = "https://" + ServiceHost;
 
-    internal TestCertificateAuthority Authority { get; } = TestCertificateAuthority.Create();
+    internal DevCertificateAuthority Authority { get; } = DevCertificateAuthority.Create();
 
     internal X509Certificate2 ServerCertificate { get; private set; } = null!;
 

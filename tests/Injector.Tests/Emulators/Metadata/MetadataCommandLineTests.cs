@@ -7,23 +7,48 @@ public sealed class MetadataCommandLineTests
     [Fact]
     public void Parse_AllOptions_FillsOptionsAndFaults()
     {
-        var parsed = MetadataCommandLine.Parse(
+        var (settings, errors) = MetadataCommandLine.Parse(
         [
             "--listen", "127.0.0.1:8181", "--token-lifetime", "20", "--gke-cache", "--gke-cache-window=5",
             "--fail-first", "3", "--fail-first-mode", "503", "--email", "x@p.iam.gserviceaccount.com",
             "--latency-ms", "250", "--inject-status", "429",
         ]);
 
-        Assert.Empty(parsed.Errors);
-        Assert.Equal("127.0.0.1:8181", parsed.Options.ListenAddress);
-        Assert.Equal(TimeSpan.FromSeconds(20), parsed.Options.TokenLifetime);
-        Assert.True(parsed.Options.GkeCache);
-        Assert.Equal(TimeSpan.FromSeconds(5), parsed.Options.GkeCacheWindow);
-        Assert.Equal(TimeSpan.FromSeconds(3), parsed.Options.StartupWindow);
-        Assert.Equal(StartupFailure.Unavailable, parsed.Options.StartupFailure);
-        Assert.Equal("x@p.iam.gserviceaccount.com", parsed.Options.ServiceAccountEmail);
-        Assert.Equal(TimeSpan.FromMilliseconds(250), parsed.Latency);
-        Assert.Equal(429, parsed.InjectStatus);
+        Assert.Empty(errors);
+        Assert.Equal("127.0.0.1:8181", settings!.Options.ListenAddress);
+        Assert.Equal(TimeSpan.FromSeconds(20), settings.Options.TokenLifetime);
+        Assert.True(settings.Options.GkeCache);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.Options.GkeCacheWindow);
+        Assert.Equal(TimeSpan.FromSeconds(3), settings.Options.StartupWindow);
+        Assert.Equal(StartupFailure.Unavailable, settings.Options.StartupFailure);
+        Assert.Equal("x@p.iam.gserviceaccount.com", settings.Options.ServiceAccountEmail);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.Latency);
+        Assert.Equal(429, settings.InjectStatus);
+    }
+
+    [Fact]
+    public void Parse_NoArguments_IsAHealthyEmulatorOnAFreePort()
+    {
+        var (settings, errors) = MetadataCommandLine.Parse([]);
+
+        Assert.Empty(errors);
+        Assert.Equal("127.0.0.1:0", settings!.Options.ListenAddress);
+        Assert.Equal(TimeSpan.FromHours(1), settings.Options.TokenLifetime);
+        Assert.False(settings.Options.GkeCache);
+        Assert.Equal(TimeSpan.Zero, settings.Latency);
+        Assert.Null(settings.InjectStatus);
+    }
+
+    [Theory]
+    [InlineData("--gke-cache", true)]
+    [InlineData("--gke-cache=true", true)]
+    [InlineData("--gke-cache=false", false)]
+    public void Parse_Boolean_IsBareOrTakesTrueOrFalse(string arg, bool expected)
+    {
+        var (settings, errors) = MetadataCommandLine.Parse([arg]);
+
+        Assert.Empty(errors);
+        Assert.Equal(expected, settings!.Options.GkeCache);
     }
 
     [Theory]
@@ -34,21 +59,22 @@ public sealed class MetadataCommandLineTests
     {
         var expected = Enum.Parse<StartupFailure>(failure);
 
-        var parsed = MetadataCommandLine.Parse(["--fail-first-mode", mode]);
+        var (settings, errors) = MetadataCommandLine.Parse(["--fail-first-mode", mode]);
 
-        Assert.Empty(parsed.Errors);
-        Assert.Equal(expected, parsed.Options.StartupFailure);
+        Assert.Empty(errors);
+        Assert.Equal(expected, settings!.Options.StartupFailure);
     }
 
     public static TheoryData<string[], string> BadArguments => new()
     {
-        { ["--bogus"], "unknown argument '--bogus'" },
-        { ["--listen"], "--listen needs a value" },
-        { ["--token-lifetime", "soon"], "--token-lifetime must be a whole number >= 1, not 'soon'" },
-        { ["--token-lifetime", "0"], "--token-lifetime must be a whole number >= 1, not '0'" },
-        { ["--fail-first-mode", "500"], "--fail-first-mode must be refuse, 404 or 503, not '500'" },
-        { ["--inject-status", "42"], "--inject-status must be a whole number from 100 to 599, not '42'" },
-        { ["--gke-cache=yes"], "--gke-cache takes no value" },
+        { ["--bogus"], "unknown option '--bogus'" },
+        { ["--listen"], "--listen: a value is required" },
+        { ["--token-lifetime", "soon"], "--token-lifetime: 'soon' is not a whole number of 1 or more" },
+        { ["--token-lifetime", "0"], "--token-lifetime: '0' is not a whole number of 1 or more" },
+        { ["--fail-first-mode", "500"], "--fail-first-mode: '500' is not one of refuse, 404, 503" },
+        { ["--inject-status", "42"], "--inject-status: '42' is not a whole number from 100 to 599" },
+        { ["--gke-cache=yes"], "unexpected argument 'yes'" },
+        { ["--listen", "a:1", "--listen", "b:2"], "--listen: given more than once" },
         { ["--listen", "nowhere"], "listen address 'nowhere' is not HOST:PORT with an IP address or localhost" },
     };
 
@@ -56,17 +82,18 @@ public sealed class MetadataCommandLineTests
     [MemberData(nameof(BadArguments))]
     public void Parse_BadArgument_ReportsOneLine(string[] args, string expected)
     {
-        var parsed = MetadataCommandLine.Parse(args);
+        var (settings, errors) = MetadataCommandLine.Parse(args);
 
-        Assert.Equal([expected], parsed.Errors);
+        Assert.Null(settings);
+        Assert.Equal([expected], errors);
     }
 
     [Fact]
     public void Parse_SeveralBadArguments_ReportsEveryOne()
     {
-        var parsed = MetadataCommandLine.Parse(["--x", "--latency-ms", "-5", "--fail-first-mode", "later"]);
+        var (_, errors) = MetadataCommandLine.Parse(["--x", "--latency-ms", "-5", "--fail-first-mode", "later"]);
 
-        Assert.Equal(3, parsed.Errors.Count);
+        Assert.Equal(3, errors.Count);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using TokenInjector.DevStack.Network;
 using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 
@@ -11,7 +12,7 @@ public sealed class MetadataProcessTests
     [Fact]
     public async Task EmulatorsMetadata_ServesTokensAndStats_AndExitsZeroOnSigterm()
     {
-        var port = FreeTcpPort();
+        var port = FreePort.Next();
         using var process = ChildProcess.StartAssembly("emulators.dll", ["metadata", "--listen", $"127.0.0.1:{port}", "--gke-cache"]);
         await process.WaitForLineAsync(line => line.StartsWith("metadata emulator listening on ", StringComparison.Ordinal));
         Assert.Equal($"metadata emulator listening on http://127.0.0.1:{port} (jwks http://127.0.0.1:{port}/oauth2/v3/certs)", process.Stdout.Split('\n')[0]);
@@ -37,21 +38,26 @@ public sealed class MetadataProcessTests
     [Fact]
     public async Task EmulatorsMetadata_BadArguments_ExitsTwoWithOneLinePerError()
     {
-        var (exitCode, _, stderr) = await ChildProcess.RunAssemblyAsync("emulators.dll", ["metadata", "--bogus", "--token-lifetime", "x"]);
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAssemblyAsync("emulators.dll", ["metadata", "--bogus", "--token-lifetime", "x"]);
 
         Assert.Equal(2, exitCode);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("metadata: unknown argument '--bogus'", lines[0]);
-        Assert.Equal("metadata: --token-lifetime must be a whole number >= 1, not 'x'", lines[1]);
-        Assert.StartsWith("usage:", lines[2], StringComparison.Ordinal);
+        Assert.Empty(stdout);
+        Assert.Equal(
+            ["emulators metadata: error: unknown option '--bogus'", "emulators metadata: error: --token-lifetime: 'x' is not a whole number of 1 or more"],
+            stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
-    public async Task EmulatorsUnknownRole_PrintsUsage_ExitsTwo()
+    public async Task EmulatorsUnknownRole_NamesIt_ExitsTwo_WhileHelpListsBothEmulators()
     {
         var (exitCode, _, stderr) = await ChildProcess.RunAssemblyAsync("emulators.dll", ["gce"]);
+        var (helpExit, help, _) = await ChildProcess.RunAssemblyAsync("emulators.dll", ["--help"]);
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("usage: emulators metadata|cloud-run", stderr, StringComparison.Ordinal);
+        Assert.Contains("emulators: error: unexpected argument 'gce'", stderr, StringComparison.Ordinal);
+        Assert.Contains("emulators: error: a command is required: metadata, cloud-run", stderr, StringComparison.Ordinal);
+        Assert.Equal(0, helpExit);
+        Assert.Matches(@"(?m)^  metadata +\S", help);
+        Assert.Matches(@"(?m)^  cloud-run +\S", help);
     }
 }

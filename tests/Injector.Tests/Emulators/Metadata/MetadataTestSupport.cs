@@ -96,10 +96,4 @@ internal static class MetadataTestSupport
         Assert.Equal(SocketError.ConnectionRefused, socketError.SocketErrorCode);
     }
 
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

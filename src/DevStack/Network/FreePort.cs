@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace TokenInjector.Demo.Processes;
+namespace TokenInjector.DevStack.Network;
 
-/// <summary>Free loopback ports, found by binding port 0 and letting it go just before the child binds it.</summary>
+/// <summary>
+/// Free loopback ports, found by binding port 0 and letting it go just before someone else binds it. Where a program
+/// can listen on port 0 and say which port it got, that is better: it cannot race.
+/// </summary>
 internal static class FreePort
 {
     public static int Next()

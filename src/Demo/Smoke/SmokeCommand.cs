@@ -1,0 +1,31 @@
+using System.CommandLine;
+using TokenInjector.DevCommandLine;
+using TokenInjector.DevStack.Stack;
+
+namespace TokenInjector.Demo.Smoke;
+
+/// <summary>
+/// <c>demo smoke --injector PATH --pod FILE</c>: <see cref="SmokeRunner"/> against the given <c>injector</c> (the
+/// published NativeAOT executable, from <c>scripts/aot-smoke</c>), with the emulators and the sample workload from
+/// their build output.
+/// </summary>
+internal static class SmokeCommand
+{
+    public static Command Create()
+    {
+        var injector = new Option<string>("--injector") { Description = "the injector executable to check (injector-webhook next to it)", HelpName = "PATH", Required = true };
+        var pod = new Option<string>("--pod") { Description = "a pod (JSON) for the webhook's AdmissionReview", HelpName = "FILE", Required = true };
+        var command = new Command("smoke", "Checks every role of an injector executable against the emulators (scripts/aot-smoke runs it).") { injector, pod };
+        DevCommand.SetAction(
+            command,
+            (parsed, errors) =>
+            {
+                var options = new SmokeOptions(Path.GetFullPath(parsed.GetRequiredValue(injector)), Path.GetFullPath(parsed.GetRequiredValue(pod)));
+                var programs = DevPrograms.BuildOutputsBeside(AppContext.BaseDirectory) with { Injector = options.Injector };
+                errors.AddRange(programs.Missing().Append(options.Pod).Where(path => !File.Exists(path)).Distinct().Select(path => $"{path} does not exist"));
+                return (options, programs);
+            },
+            (settings, invocation) => new SmokeRunner(settings.options, settings.programs, invocation.Output).RunAsync(invocation.Stop));
+        return command;
+    }
+}

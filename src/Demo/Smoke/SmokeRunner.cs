@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using TokenInjector.Demo.Observing;
+using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevStack.Processes;
+using TokenInjector.DevStack.Stack;
+
+namespace TokenInjector.Demo.Smoke;
+
+/// <summary>
+/// Every role of an <c>injector</c> executable against the emulators, each check a real call: <c>--help</c>;
+/// <c>sidecar</c> with three audiences and two routes (tokens over the socket as text and JSON, <c>/readyz</c>,
+/// <c>/metrics</c>, the sample client's gRPC calls through a route reaching the service with the sidecar's token,
+/// SIGTERM then exit 0); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
+/// one AdmissionReview over HTTPS, SIGTERM then exit 0). Prints the binary's size, the sidecar's idle resident
+/// memory and its start to <c>/readyz</c> time.
+/// </summary>
+internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms programs, TextWriter output)
+{
+    private const string ServiceHost = "smoke-abc123-uc.a.run.app";
+    private const string ServiceAccount = "smoke@aot-smoke.iam.gserviceaccount.com";
+
+    private static readonly string[] Audiences = ["https://billing.example.com", "https://orders.example.com", "https://inventory.example.com"];
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
+
+    /// <summary>0 when every check held; 1 with the failed check and the last lines of every process otherwise.</summary>
+    public async Task<int> RunAsync(CancellationToken stop)
+    {
+        var clock = Stopwatch.StartNew();
+        LocalStack? stack = null;
+        try
+        {
+            await CheckHelpAsync();
+            stack = await LocalStack.StartProcessesAsync(
+                new StackOptions { ServiceHost = ServiceHost, ServiceAccount = ServiceAccount, Invokers = [ServiceAccount], DirectoryPrefix = "token-injector-smoke-" },
+                programs,
+                stop);
+            var (readyAfter, idleResident) = await CheckSidecarAsync(stack, stop);
+            await CheckWebhookAsync(stack, stop);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"binary: {new FileInfo(options.Injector).Length} bytes; sidecar (3 audiences, 2 routes, tokens fetched): idle VmRSS {idleResident / 1024} MB ({idleResident} kB), start -> /readyz {readyAfter.TotalMilliseconds:0} ms"));
+            output.WriteLine($"smoke: passed in {clock.Elapsed.TotalSeconds:0} s");
+            return 0;
+        }
+        catch (Exception ex) when (ex is SmokeFailedException or ChildProcessException or TimeoutException or HttpRequestException)
+        {
+            output.WriteLine($"smoke: FAILED: {ex.Message}");
+            foreach (var child in (stack?.Processes ?? []).Concat(ex is ChildProcessException failed ? [failed.Child] : []).Distinct())
+            {
+                output.WriteLine($"--- last lines of {child.Name}");
+                foreach (var line in child.RecentLines())
+                {
+                    output.WriteLine(line);
+                }
+            }
+
+            return 1;
+        }
+        finally
+        {
+            if (stack is not null)
+            {
+                await stack.DisposeAsync();
+            }
+        }
+    }
+
+    private static void Require(bool condition, string check)
+    {
+        if (!condition)
+        {
+            throw new SmokeFailedException(check);
+        }
+    }
+
+    private static async Task StopCleanlyAsync(ChildProcess child)
+    {
+        // DESIGN: drain, then exit 0.
+        await child.TerminateAsync();
+        await child.WaitForExitAsync(StopTimeout);
+        Require(child.ExitCode == 0, $"the {child.Name} exited with {child.ExitCode} after SIGTERM");
+    }
+
+    private static long ResidentKilobytes(int processId) =>
+        File.ReadLines($"/proc/{processId}/status").Where(line => line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(line => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture))
+            .Single();
+
+    private async Task CheckHelpAsync()
+    {
+        var (exitCode, help, _) = await ChildProcess.RunAsync(options.Injector, ["--help"]);
+        Require(exitCode == 0, $"injector --help exited with {exitCode}");
+        Require(help.Contains("webhook", StringComparison.Ordinal), "injector --help does not list the roles");
+        var (sidecarExit, sidecarHelp, _) = await ChildProcess.RunAsync(options.Injector, ["sidecar", "--help"]);
+        Require(sidecarExit == 0 && sidecarHelp.Contains("--audience", StringComparison.Ordinal), "injector sidecar --help does not list --audience");
+    }
+
+    private async Task<(TimeSpan ReadyAfter, long IdleResidentKilobytes)> CheckSidecarAsync(LocalStack stack, CancellationToken stop)
+    {
+        var routes = FreePort.Take(2);
+        var started = Stopwatch.StartNew();
+        using var sidecar = await stack.StartSidecarAsync(
+            options.Injector,
+            [.. Audiences.SelectMany(audience => new[] { "--audience", audience }), .. stack.RouteArgs(routes), "--drain-timeout", "5s"],
+            "token.sock",
+            stop);
+        var readyAfter = started.Elapsed;
+
+        foreach (var audience in Audiences[..2])
+        {
+            using var response = await sidecar.GetTokenAsync(audience, stop);
+            Require(response.StatusCode == HttpStatusCode.OK && Jwt().IsMatch(await response.Content.ReadAsStringAsync(stop)), $"no JWT over the socket for {audience}");
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "v1/token?audience=" + Uri.EscapeDataString(Audiences[2])))
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var response = await sidecar.Socket.SendAsync(request, stop);
+            Require(
+                (await response.Content.ReadAsStringAsync(stop)).Contains($"\"audience\":\"{Audiences[2]}\"", StringComparison.Ordinal),
+                "the socket's JSON answer does not name its audience");
+        }
+
+        var (tokenExit, token, _) = await ChildProcess.RunAsync(options.Injector, ["token", "--audience", Audiences[0], "--socket", sidecar.SocketPath]);
+        Require(tokenExit == 0 && Jwt().IsMatch(token.Trim()), "injector token printed no JWT");
+
+        var metrics = await sidecar.AdminClient.GetStringAsync(new Uri("metrics", UriKind.Relative), stop);
+        foreach (var metric in new[] { "token_injector_token_refresh_total", "token_injector_token_expiry_timestamp_seconds", "token_injector_token_requests_total" })
+        {
+            Require(metrics.Split('\n').Any(line => line.StartsWith(metric + "{", StringComparison.Ordinal)), $"/metrics has no {metric}");
+        }
+
+        await CheckCallsThroughRouteAsync(routes[0]);
+        metrics = await sidecar.AdminClient.GetStringAsync(new Uri("metrics", UriKind.Relative), stop);
+        Require(metrics.Contains("\ntoken_injector_proxy_requests_total{", StringComparison.Ordinal), "/metrics has no proxy requests");
+
+        // Settle after the start-up work, then read the resident set.
+        await Task.Delay(IdleSettle, stop);
+        var idleResident = ResidentKilobytes(sidecar.Process.Id);
+        await StopCleanlyAsync(sidecar.Process);
+        return (readyAfter, idleResident);
+    }
+
+    /// <summary>The sample client, which has no auth code, calls through the route; the service must see the sidecar's identity.</summary>
+    private async Task CheckCallsThroughRouteAsync(int routePort)
+    {
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(
+            programs.SampleWorkload, ["client", "--target", $"http://127.0.0.1:{routePort}", "--duration", "2", "--rate", "5", "--stream-messages", "2", "--stream-interval-ms", "100"]);
+        var summary = stdout.Split('\n').Select(line => ClientOutput.TryParseSummary(line, out var parsed) ? parsed : null).LastOrDefault(parsed => parsed is not null);
+        Require(exitCode == 0 && summary is { Ok: > 0, Failed: 0 }, $"gRPC calls through the route failed: {summary?.ToString() ?? stdout + stderr}");
+        Require(summary!.Identities.Contains(ServiceAccount), $"the service did not see the caller's ID token (it saw {string.Join(", ", summary.Identities)})");
+    }
+
+    private async Task CheckWebhookAsync(LocalStack stack, CancellationToken stop)
+    {
+        using var certificate = stack.Authority.IssueServerCertificate("127.0.0.1");
+        var (certificateFile, keyFile) = DevCertificateAuthority.WritePem(certificate, stack.Directory.Path, "webhook");
+        var port = FreePort.Next();
+        // Started through the sidecar build, which execs injector-webhook in the same process. Without a kubeconfig
+        // it runs without service account checks.
+        var webhook = stack.Track(ChildProcess.Start(
+            options.Injector,
+            ["webhook", "--listen", $"127.0.0.1:{port}", "--tls-cert-file", certificateFile, "--tls-key-file", keyFile, "--sidecar-image", "token-injector:smoke"],
+            name: "injector webhook"));
+        using var https = new HttpClient(stack.Authority.CreateHttpHandler()) { BaseAddress = new Uri($"https://127.0.0.1:{port}/"), Timeout = StopTimeout };
+        var deadline = Stopwatch.StartNew();
+        while (!await AnswersOkAsync(https, "readyz", stop))
+        {
+            Require(!webhook.HasExited, $"the webhook exited with {(webhook.HasExited ? webhook.ExitCode : 0)} before /readyz answered");
+            Require(deadline.Elapsed < ChildProcess.DefaultRunTimeout, "the webhook's /readyz did not answer 200 in time");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
+        }
+
+        var review = new JsonObject
+        {
+            ["apiVersion"] = "admission.k8s.io/v1",
+            ["kind"] = "AdmissionReview",
+            ["request"] = new JsonObject
+            {
+                ["uid"] = "aot-smoke-1",
+                ["kind"] = new JsonObject { ["group"] = string.Empty, ["version"] = "v1", ["kind"] = "Pod" },
+                ["operation"] = "CREATE",
+                ["namespace"] = "apps",
+                ["object"] = JsonNode.Parse(await File.ReadAllTextAsync(options.Pod, stop)),
+            },
+        };
+        using var content = new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json");
+        using var answer = await https.PostAsync(new Uri("mutate", UriKind.Relative), content, stop);
+        Require(answer.StatusCode == HttpStatusCode.OK, $"POST /mutate answered {(int)answer.StatusCode}");
+        var response = JsonNode.Parse(await answer.Content.ReadAsStringAsync(stop))!["response"]!;
+        Require((string?)response["uid"] == "aot-smoke-1" && (bool?)response["allowed"] == true, $"the AdmissionReview answer: {response.ToJsonString()}");
+        var patch = JsonNode.Parse(Convert.FromBase64String((string)response["patch"]!))!.AsArray();
+        Require(
+            patch.Any(operation => (string?)operation!["op"] == "add" && operation["value"]?.ToJsonString().Contains("token-injector", StringComparison.Ordinal) == true),
+            "the patch adds no token-injector container");
+        output.WriteLine($"webhook: allowed with a patch of {patch.Count} operations");
+        await StopCleanlyAsync(webhook);
+    }
+
+    private static async Task<bool> AnswersOkAsync(HttpClient client, string path, CancellationToken stop)
+    {
+        try
+        {
+            using var response = await client.GetAsync(new Uri(path, UriKind.Relative), stop);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$")]
+    private static partial Regex Jwt();
+}

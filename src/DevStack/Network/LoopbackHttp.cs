@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace TokenInjector.DevStack.Network;
+
+/// <summary>
+/// HTTP handlers for what runs on this machine: one that dials a Unix socket whatever the URL says (the token API),
+/// and one that dials a fixed loopback endpoint whatever the URL's host (as curl's <c>--resolve</c>, so that real
+/// service names keep their SNI and authority) and trusts a private CA alone.
+/// </summary>
+internal static class LoopbackHttp
+{
+    /// <summary>An HTTP client of the Unix socket at <paramref name="socketPath"/>; the URL's host is ignored.</summary>
+    public static HttpClient UnixSocketClient(string socketPath, TimeSpan timeout) =>
+        new(new SocketsHttpHandler { ConnectCallback = (_, cancellationToken) => ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken) })
+        {
+            BaseAddress = new Uri("http://localhost/"),
+            Timeout = timeout,
+        };
+
+    /// <summary>
+    /// A handler that connects to <paramref name="connectTo"/> (when given) and verifies the server's certificate
+    /// against <paramref name="trustedCa"/> alone (when given): the name is checked, revocation is not (a throwaway CA
+    /// publishes no list), and nothing is ever accepted unverified.
+    /// </summary>
+    public static SocketsHttpHandler Handler(IPEndPoint? connectTo = null, X509Certificate2? trustedCa = null)
+    {
+        var handler = new SocketsHttpHandler { UseProxy = false };
+        if (connectTo is not null)
+        {
+            handler.ConnectCallback = (_, cancellationToken) => ConnectAsync(connectTo, cancellationToken);
+        }
+
+        if (trustedCa is not null)
+        {
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.Add(trustedCa);
+            handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
+        }
+
+        return handler;
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken)
+    {
+        var socket = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using System.CommandLine;
+using TokenInjector.DevCommandLine;
+using TokenInjector.Emulators.CloudRun;
+using TokenInjector.Emulators.Metadata;
+
+namespace TokenInjector.Emulators;
+
+/// <summary><c>emulators metadata|cloud-run [options]</c>: the two emulators of EMULATORS.md, one executable.</summary>
+internal static class EmulatorsCommand
+{
+    public static Command Create() => DevCommand.Root(
+        "emulators", "Local emulators of the GKE metadata server and of Cloud Run's front end (EMULATORS.md).",
+        MetadataCommand.Create(), CloudRunCommand.Create());
+}

@@ -24,10 +24,12 @@ RUN scripts/lib/aot-toolchain "$RID" >/dev/null \
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Injector/Injector.csproj src/Injector/
 COPY src/SampleWorkload/SampleWorkload.csproj src/SampleWorkload/
+COPY src/DevCommandLine/DevCommandLine.csproj src/DevCommandLine/
 RUN dotnet restore src/Injector/Injector.csproj -r "$RID" \
  && dotnet restore src/SampleWorkload/SampleWorkload.csproj -r "$RID"
 COPY src/Injector/ src/Injector/
 COPY src/SampleWorkload/ src/SampleWorkload/
+COPY src/DevCommandLine/ src/DevCommandLine/
 COPY scripts/publish scripts/
 # The sample for the target too: framework-dependent (a runtime identifier no longer implies self-contained), but
 # its apphost, /app/sample-workload, is native code.

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using TokenInjector.Commands;
+using TokenInjector.SampleWorkload;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Packaging;
@@ -160,7 +161,7 @@ public sealed partial class DockerfileTests
     public void SampleWorkloadTarget_DefaultsToARoleOfTheSample()
     {
         var stage = Stages.Single(s => s.Name == "sample-workload");
-        var sampleRoles = SampleCase().Matches(File.ReadAllText(RepositoryFiles.PathOf("src", "SampleWorkload", "Program.cs"))).Select(m => m.Groups["role"].Value);
+        var sampleRoles = SampleWorkloadCommand.Create(new Dictionary<string, string>(), TimeProvider.System).Subcommands.Select(command => command.Name);
 
         Assert.Equal(["/app/sample-workload"], stage.Exec("ENTRYPOINT"));
         Assert.Contains(Assert.Single(stage.Exec("CMD")), sampleRoles);
@@ -280,9 +281,6 @@ public sealed partial class DockerfileTests
 
     [GeneratedRegex(@"dotnet publish (?<project>\S+\.csproj)(?<arguments>[^&]*)")]
     private static partial Regex PublishCommand();
-
-    [GeneratedRegex(@"case ""(?<role>[a-z-]+)"":")]
-    private static partial Regex SampleCase();
 
     [GeneratedRegex(@"^\s+(?<rid>linux-[a-z0-9]+)\)", RegexOptions.Multiline)]
     private static partial Regex RuntimeCase();

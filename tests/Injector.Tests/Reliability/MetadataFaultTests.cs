@@ -153,10 +153,7 @@ public sealed class MetadataFaultTests
         var load = run.LoadAsync(() => time.GetUtcNow() > before + window + TimeSpan.FromSeconds(1));
         await run.Metadata.WhenListening.Bounded();
         var up = Later(time.GetUtcNow(), before + window)!.Value;
-        while (await run.Sidecar.ReadinessAsync() != HttpStatusCode.OK && time.GetUtcNow() < up + TestWait.Limit)
-        {
-            await Task.Delay(5);
-        }
+        await TestWait.PollAsync(async () => await run.Sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(5));
 
         var readyAfter = time.GetUtcNow() - up;
         await load;

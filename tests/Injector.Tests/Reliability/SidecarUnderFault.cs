@@ -90,17 +90,7 @@ internal sealed partial class SidecarUnderFault : IAsyncDisposable
     /// </summary>
     public async Task<IdToken> WarmUpAsync(bool withCall = true)
     {
-        var deadline = Stopwatch.StartNew();
-        while (!(await AskTokenAsync()).Ok || (withCall && !(await CallAsync()).Ok))
-        {
-            if (deadline.Elapsed > TestWait.Limit)
-            {
-                throw new TimeoutException("the sidecar served no token or call within " + TestWait.Limit);
-            }
-
-            await Task.Delay(20);
-        }
-
+        await TestWait.UntilAsync(async () => (await AskTokenAsync()).Ok && (!withCall || (await CallAsync()).Ok), TimeSpan.FromMilliseconds(20));
         _attempts.Clear();
         return LatestToken!;
     }
@@ -171,15 +161,19 @@ internal sealed partial class SidecarUnderFault : IAsyncDisposable
     {
         async Task LoopAsync(Func<Task<Attempt>> attempt)
         {
-            while (!done())
+            if (!done())
             {
-                await attempt();
-                await Task.Delay(20);
+                await TestWait.UntilAsync(
+                    async () =>
+                    {
+                        await attempt();
+                        return done();
+                    },
+                    TimeSpan.FromMilliseconds(20));
             }
         }
 
-        return Task.WhenAll(Enumerable.Range(0, callers).SelectMany(_ => new[] { LoopAsync(AskTokenAsync), LoopAsync(() => CallAsync()) }))
-            .Bounded();
+        return Task.WhenAll(Enumerable.Range(0, callers).SelectMany(_ => new[] { LoopAsync(AskTokenAsync), LoopAsync(() => CallAsync()) }));
     }
 
     /// <summary>Load until the stack's clock reaches <paramref name="until"/>.</summary>

@@ -153,24 +153,24 @@ public sealed class TokenApiTests
     public async Task TokenDirectory_GetsOneFilePerConfiguredAudience_RewrittenOnRefresh()
     {
         using var tokens = new TempDirectory();
-        var time = new ScaledTimeProvider(20);
-        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
-        await using var sidecar = await StartAsync(["--audience", Audience, "--token-dir", tokens.Path], source, time);
+        var clock = new SteppingClock();
+        var source = new FakeIdTokenSource(clock, TimeSpan.FromSeconds(20));
+        await using var sidecar = await StartAsync(["--audience", Audience, "--token-dir", tokens.Path], source, clock);
         var file = Path.Combine(tokens.Path, "svc-abc.a.run.app");
         using var first = await sidecar.GetTokenAsync(Audience);
         var firstToken = await first.Content.ReadAsStringAsync();
+        var issued = clock.GetUtcNow();
 
         Assert.Equal(firstToken, await File.ReadAllTextAsync(file));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(file));
-        var renewed = time.GetUtcNow() + TimeSpan.FromSeconds(15);
-        while (time.GetUtcNow() < renewed)
-        {
-            await Task.Delay(20);
-        }
+        // The refresh loop's next wake-up is the refresh, well inside the first token's life.
+        await clock.AdvanceToNextWakeAsync();
+        Assert.True(clock.GetUtcNow() - issued <= TimeSpan.FromSeconds(15), $"refreshed {clock.GetUtcNow() - issued} into a 20 s token");
+        await TestWait.UntilAsync(() => File.ReadAllText(file) != firstToken);
 
         var secondToken = await File.ReadAllTextAsync(file);
-        Assert.NotEqual(firstToken, secondToken);
         Assert.Equal(3, secondToken.Split('.').Length);
+        Assert.Equal(2, source.Calls(Audience));
         Assert.Single(Directory.GetFiles(tokens.Path));
     }
 

@@ -51,6 +51,18 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
         Advance(step);
     }
 
+    /// <summary>True while a timer is armed: the code under test waits for the clock.</summary>
+    public bool IsParked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _armed.Count > 0;
+            }
+        }
+    }
+
     /// <summary>The due time of the one armed timer, once there is one: the code under test has done its work and waits.</summary>
     public async Task<DateTimeOffset> ParkedAsync()
     {

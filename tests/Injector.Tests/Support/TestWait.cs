@@ -23,6 +23,18 @@ internal static class TestWait
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="step"/> every <paramref name="interval"/> until it returns true (a condition it checks, or
+    /// the end of a stretch of load it applies); fails when the limit passes first.
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> step, TimeSpan interval)
+    {
+        if (!await PollAsync(async () => await step(), interval))
+        {
+            throw new TimeoutException("condition not met within the test's wait limit");
+        }
+    }
+
     /// <summary>Checks <paramref name="condition"/> every <paramref name="interval"/> until it holds (true) or the limit passes (false).</summary>
     public static async Task<bool> PollAsync(Func<ValueTask<bool>> condition, TimeSpan interval)
     {

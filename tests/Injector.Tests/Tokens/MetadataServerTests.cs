@@ -40,17 +40,20 @@ public sealed class MetadataServerTests
         var end = time.GetUtcNow() + TimeSpan.FromSeconds(45);
         var seen = new HashSet<string>();
 
-        while (time.GetUtcNow() < end)
-        {
-            using var response = await sidecar.GetTokenAsync(Audience, json: true);
-            var answeredAt = time.GetUtcNow();
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            var token = IdToken.Parse(body.RootElement.GetProperty("token").GetString()!);
-            Assert.True(answeredAt < token.ExpiresAt - TimeSpan.FromSeconds(2), $"answered at {answeredAt:O} with a token expiring {token.ExpiresAt:O}");
-            seen.Add(token.Value);
-            await Task.Delay(20);
-        }
+        // A request every 20 ms for 45 s of the clock.
+        await TestWait.UntilAsync(
+            async () =>
+            {
+                using var response = await sidecar.GetTokenAsync(Audience, json: true);
+                var answeredAt = time.GetUtcNow();
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                var token = IdToken.Parse(body.RootElement.GetProperty("token").GetString()!);
+                Assert.True(answeredAt < token.ExpiresAt - TimeSpan.FromSeconds(2), $"answered at {answeredAt:O} with a token expiring {token.ExpiresAt:O}");
+                seen.Add(token.Value);
+                return time.GetUtcNow() >= end;
+            },
+            TimeSpan.FromMilliseconds(20));
 
         Assert.True(seen.Count >= 3, $"saw {seen.Count} tokens in 45 s of 20 s tokens");
         Assert.InRange(stack.Metadata.IdentityRequests(Audience), seen.Count, seen.Count + 1);
@@ -65,15 +68,16 @@ public sealed class MetadataServerTests
         using var firstResponse = await sidecar.GetTokenAsync(Audience);
         var first = IdToken.Parse(await firstResponse.Content.ReadAsStringAsync());
 
-        string current;
-        do
-        {
-            await Task.Delay(10);
-            using var response = await sidecar.GetTokenAsync(Audience);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            current = await response.Content.ReadAsStringAsync();
-        }
-        while (current == first.Value && time.GetUtcNow() < first.ExpiresAt);
+        var current = first.Value;
+        await TestWait.UntilAsync(
+            async () =>
+            {
+                using var response = await sidecar.GetTokenAsync(Audience);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                current = await response.Content.ReadAsStringAsync();
+                return current != first.Value || time.GetUtcNow() >= first.ExpiresAt;
+            },
+            TimeSpan.FromMilliseconds(10));
 
         Assert.NotEqual(first.Value, current);
         Assert.True(time.GetUtcNow() < TokenTiming.UsableUntil(first));
@@ -90,18 +94,18 @@ public sealed class MetadataServerTests
         var token = IdToken.Parse(await firstResponse.Content.ReadAsStringAsync());
         await stack.Metadata.StopListeningAsync().Bounded();
 
-        while (time.GetUtcNow() < TokenTiming.UsableUntil(token) - TimeSpan.FromSeconds(2))
-        {
-            using var response = await sidecar.GetTokenAsync(Audience);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
-            await Task.Delay(20);
-        }
+        // Served on, as asked every 20 ms, until 2 s (of the clock) before the token's usable life ends.
+        await TestWait.UntilAsync(
+            async () =>
+            {
+                using var response = await sidecar.GetTokenAsync(Audience);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
+                return time.GetUtcNow() >= TokenTiming.UsableUntil(token) - TimeSpan.FromSeconds(2);
+            },
+            TimeSpan.FromMilliseconds(20));
 
-        while (time.GetUtcNow() < TokenTiming.UsableUntil(token))
-        {
-            await Task.Delay(10);
-        }
+        await TestWait.UntilAsync(() => time.GetUtcNow() >= TokenTiming.UsableUntil(token));
 
         using (var unavailable = await sidecar.GetTokenAsync(Audience))
         {
@@ -113,10 +117,7 @@ public sealed class MetadataServerTests
 
         await stack.Metadata.ResumeListeningAsync().Bounded();
         var resumed = time.GetUtcNow();
-        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
-        {
-            await Task.Delay(10);
-        }
+        await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
 
         Assert.True(time.GetUtcNow() - resumed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2));
     }
@@ -135,10 +136,7 @@ public sealed class MetadataServerTests
 
         await stack.Metadata.WhenListening.Bounded();
         var up = time.GetUtcNow();
-        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
-        {
-            await Task.Delay(5);
-        }
+        await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(5));
 
         Assert.True(time.GetUtcNow() - up <= TimeSpan.FromSeconds(2), $"ready {(time.GetUtcNow() - up).TotalSeconds:0.0} s after the metadata server came up");
     }
@@ -158,12 +156,15 @@ public sealed class MetadataServerTests
 
         stack.Metadata.Faults.Status = status;
         var end = time.GetUtcNow() + TimeSpan.FromSeconds(40);
-        while (time.GetUtcNow() < end)
-        {
-            using var response = await sidecar.GetTokenAsync(Audience);
-            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable);
-            await Task.Delay(50);
-        }
+        // A request every 50 ms for 40 s of the clock.
+        await TestWait.UntilAsync(
+            async () =>
+            {
+                using var response = await sidecar.GetTokenAsync(Audience);
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable);
+                return time.GetUtcNow() >= end;
+            },
+            TimeSpan.FromMilliseconds(50));
 
         using (var failing = await sidecar.GetTokenAsync(Audience))
         {
@@ -174,10 +175,7 @@ public sealed class MetadataServerTests
         Assert.Matches($"token_injector_metadata_errors_total{{reason=\"{reason}\"}} [1-9]", await sidecar.MetricsAsync());
 
         stack.Metadata.Faults.Status = null;
-        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
-        {
-            await Task.Delay(10);
-        }
+        await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
     }
 
     [Fact]
@@ -193,9 +191,6 @@ public sealed class MetadataServerTests
         Assert.Contains("did not answer within 0.5 s", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Matches("token_injector_metadata_errors_total\\{reason=\"timeout\"\\} [1-9]", await sidecar.MetricsAsync());
         stack.Metadata.Faults.Hang = false;
-        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
-        {
-            await Task.Delay(10);
-        }
+        await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
     }
 }

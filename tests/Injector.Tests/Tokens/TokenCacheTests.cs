@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 using TokenInjector.Tests.Support;
@@ -210,19 +211,28 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task IdleDynamicAudience_StopsBeingRefreshed()
     {
-        var time = new ScaledTimeProvider(50);
-        var source = new FakeIdTokenSource(time, TimeSpan.FromSeconds(20));
-        await using var cache = await StartAsync(source, time, Configured() with { DynamicAudienceIdle = TimeSpan.FromSeconds(15) });
+        var clock = new SteppingClock();
+        var source = new FakeIdTokenSource(clock, TimeSpan.FromSeconds(20));
+        var logs = new LogCapture();
+        await using var cache = await StartAsync(source, clock, Configured() with { DynamicAudienceIdle = TimeSpan.FromSeconds(15) }, logs);
         await cache.Cache.GetTokenAsync("https://idle", default).Bounded();
+        var started = clock.GetUtcNow();
+        bool GivenUp() => logs.Text.Contains("https://idle went unused", StringComparison.Ordinal);
 
-        var started = time.GetUtcNow();
-        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(90))
+        // From wake-up to wake-up until the refresh loop gives the unused audience up (it then parks no more).
+        while (!GivenUp())
         {
-            await Task.Delay(20);
+            await clock.AdvanceToNextWakeAsync();
+            await TestWait.UntilAsync(() => clock.IsParked || GivenUp());
         }
 
-        // Refreshed while within the idle limit (at most twice), then dropped: no fetches for the last minute.
-        Assert.InRange(source.Calls("https://idle"), 1, 3);
+        // Refreshed while within the idle limit (at most twice), then dropped: no fetch in the minute after.
+        var fetches = source.Calls("https://idle");
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.InRange(fetches, 1, 3);
+        Assert.True(clock.GetUtcNow() - started <= TimeSpan.FromSeconds(90), $"given up {clock.GetUtcNow() - started} after its last use");
+        Assert.Equal(fetches, source.Calls("https://idle"));
+        Assert.False(clock.IsParked);
     }
 
     [Fact]
@@ -254,9 +264,10 @@ public sealed class TokenCacheTests
     private static TokenCacheOptions Configured(params string[] audiences) =>
         new(audiences, AllowDynamicAudiences: true, MaxDynamicAudiences: 64, DynamicAudienceIdle: TimeSpan.FromMinutes(10));
 
-    private static async Task<StartedCache> StartAsync(FakeIdTokenSource source, TimeProvider time, TokenCacheOptions options)
+    private static async Task<StartedCache> StartAsync(FakeIdTokenSource source, TimeProvider time, TokenCacheOptions options, LogCapture? logs = null)
     {
-        var cache = new TokenCache(options, source, time, new TokenMetrics(Metrics.NewCustomRegistry()), NullLogger<TokenCache>.Instance, []);
+        ILogger<TokenCache> logger = logs is null ? NullLogger<TokenCache>.Instance : new Logger<TokenCache>(new LoggerFactory([logs]));
+        var cache = new TokenCache(options, source, time, new TokenMetrics(Metrics.NewCustomRegistry()), logger, []);
         await cache.StartAsync(default).Bounded();
         return new StartedCache(cache);
     }

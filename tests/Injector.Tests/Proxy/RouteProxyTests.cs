@@ -146,9 +146,12 @@ public sealed class RouteProxyTests
     {
         var time = new ScaledTimeProvider(10);
         await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(20));
-        await stack.StartSidecarAsync(stack.RouteArgs());
+        var sidecar = await stack.StartSidecarAsync(stack.RouteArgs());
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);
+        // The scenario is rotation under calls, from the first token on (on a loaded machine, a first fetch on the
+        // fast clock may time out and be retried).
+        await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
         var end = time.GetUtcNow() + TimeSpan.FromSeconds(90);
         var calls = 0;
 

@@ -5,8 +5,8 @@ using System.Text.RegularExpressions;
 namespace TokenInjector.Tests.Reliability;
 
 /// <summary>
-/// Writes the reliability suite's results into docs/RELIABILITY.md, one table row per scenario, when the suite runs
-/// through <c>scripts/reliability</c> (which names the file in <see cref="ReportVariable"/>). Rows from earlier runs
+/// Writes the reliability suite's results into docs/RELIABILITY.md (or CI's copy of it), one table row per scenario,
+/// when the suite runs through <c>scripts/reliability</c> (which names the file in <see cref="ReportVariable"/>). Rows from earlier runs
 /// stay until their scenario runs again, so the fast suite and the soak can run separately and share one report.
 /// In a plain test run nothing is written; the scenarios still assert.
 /// </summary>

@@ -23,9 +23,9 @@ internal static class SmokeCommand
                 var options = new SmokeOptions(Path.GetFullPath(parsed.GetRequiredValue(injector)), Path.GetFullPath(parsed.GetRequiredValue(pod)));
                 var programs = DevPrograms.BuildOutputsBeside(AppContext.BaseDirectory) with { Injector = options.Injector };
                 errors.AddRange(programs.Missing().Append(options.Pod).Where(path => !File.Exists(path)).Distinct().Select(path => $"{path} does not exist"));
-                return (options, programs);
+                return (Options: options, Programs: programs);
             },
-            (settings, invocation) => new SmokeRunner(settings.options, settings.programs, invocation.Output).RunAsync(invocation.Stop));
+            (settings, invocation) => new SmokeRunner(settings.Options, settings.Programs, invocation.Output).RunAsync(invocation.Stop));
         return command;
     }
 }

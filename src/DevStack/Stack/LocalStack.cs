@@ -139,15 +139,14 @@ internal sealed partial class LocalStack : IAsyncDisposable
         var stack = new LocalStack(options);
         try
         {
-            var metadata = MetadataEmulatorProcess.StartAsync(programs.Emulators, options.TokenLifetime, options.ServiceAccount, StartTimeout, cancellationToken);
+            var metadata = stack.Track(MetadataEmulatorProcess.Launch(programs.Emulators, options.TokenLifetime, options.ServiceAccount));
             // Cloud Run's contract is a fixed $PORT: the service cannot listen on port 0 and say which it got.
             var servicePort = FreePort.Next();
             var service = stack.Track(ChildProcess.Start(programs.SampleWorkload, ["server"], new Dictionary<string, string> { ["PORT"] = Invariant(servicePort) }, "sample service"));
             using var certificate = stack.Authority.IssueServerCertificate(options.ServiceHost);
             var (certificateFile, keyFile) = DevCertificateAuthority.WritePem(certificate, stack.Directory.Path, "service");
 
-            var metadataProcess = await metadata;
-            stack.Track(metadataProcess.Process);
+            var metadataProcess = await MetadataEmulatorProcess.WhenListeningAsync(metadata, StartTimeout, cancellationToken);
             stack.MetadataHostAndPort = metadataProcess.HostAndPort;
             stack.JwksUri = metadataProcess.JwksUri;
             await ReadyAsync(service, async () =>

@@ -9,31 +9,48 @@ internal sealed partial record MetadataEmulatorProcess(ChildProcess Process, str
 {
     public Uri Address => new($"http://{HostAndPort}/");
 
+    /// <summary>Starts the emulator on 127.0.0.1, port 0; <see cref="WhenListeningAsync"/> reads which port it got.</summary>
     /// <param name="emulators">The <c>emulators</c> program (emulators.dll or a published executable).</param>
     /// <param name="tokenLifetime">Lifetime of its ID tokens, in whole seconds.</param>
     /// <param name="serviceAccount">The service account's email; the emulator's own default when null.</param>
-    /// <param name="timeout">How long it may take to listen.</param>
-    /// <param name="cancellationToken">Gives up waiting.</param>
-    public static async Task<MetadataEmulatorProcess> StartAsync(
-        string emulators, TimeSpan tokenLifetime, string? serviceAccount, TimeSpan timeout, CancellationToken cancellationToken)
+    public static ChildProcess Launch(string emulators, TimeSpan tokenLifetime, string? serviceAccount) => ChildProcess.Start(
+        emulators,
+        [
+            "metadata", "--listen", "127.0.0.1:0", "--token-lifetime", tokenLifetime.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            .. serviceAccount is null ? Array.Empty<string>() : ["--email", serviceAccount],
+        ],
+        name: "metadata emulator");
+
+    /// <summary>
+    /// Once the emulator <paramref name="process"/> says it listens (and where). Fails with a
+    /// <see cref="ChildProcessException"/> when it exits first or is not listening after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<MetadataEmulatorProcess> WhenListeningAsync(ChildProcess process, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var process = ChildProcess.Start(
-            emulators,
-            [
-                "metadata", "--listen", "127.0.0.1:0", "--token-lifetime", tokenLifetime.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-                .. serviceAccount is null ? Array.Empty<string>() : ["--email", serviceAccount],
-            ],
-            name: "metadata emulator");
+        ArgumentNullException.ThrowIfNull(process);
+        string line;
         try
         {
             // "metadata emulator listening on http://127.0.0.1:P (jwks http://127.0.0.1:P/oauth2/v3/certs)"
-            var banner = Banner().Match(await process.WaitForLineAsync(Banner().IsMatch, timeout, cancellationToken));
-            return new MetadataEmulatorProcess(process, banner.Groups["hostAndPort"].Value, new Uri(banner.Groups["jwks"].Value));
+            line = await process.WaitForLineAsync(Banner().IsMatch, timeout, cancellationToken);
         }
         catch (TimeoutException)
         {
-            process.Dispose();
-            throw new ChildProcessException($"{process.Name} was not ready within {timeout.TotalSeconds:0} s", process);
+            throw new ChildProcessException($"{process.Name} was not listening within {timeout.TotalSeconds:0} s", process);
+        }
+
+        var banner = Banner().Match(line);
+        return new MetadataEmulatorProcess(process, banner.Groups["hostAndPort"].Value, new Uri(banner.Groups["jwks"].Value));
+    }
+
+    /// <summary><see cref="Launch"/>, then <see cref="WhenListeningAsync"/>; the process is gone when that fails.</summary>
+    public static async Task<MetadataEmulatorProcess> StartAsync(
+        string emulators, TimeSpan tokenLifetime, string? serviceAccount, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var process = Launch(emulators, tokenLifetime, serviceAccount);
+        try
+        {
+            return await WhenListeningAsync(process, timeout, cancellationToken);
         }
         catch
         {

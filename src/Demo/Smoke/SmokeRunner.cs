@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TokenInjector.Demo.Observing;
 using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Files;
 using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Processes;
 using TokenInjector.DevStack.Stack;
@@ -17,7 +18,9 @@ namespace TokenInjector.Demo.Smoke;
 /// Every role of an <c>injector</c> executable against the emulators, each check a real call: <c>--help</c>;
 /// <c>sidecar</c> with three audiences and two routes (tokens over the socket as text and JSON, <c>/readyz</c>,
 /// <c>/metrics</c>, the sample client's gRPC calls through a route reaching the service with the sidecar's token,
-/// SIGTERM then exit 0); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
+/// SIGTERM then exit 0); <c>sidecar --token-source adc</c> with every kind of credentials file it claims (a
+/// service-account key and an impersonated service account mint exact tokens through the emulator's OAuth2 endpoints;
+/// user credentials exit 2 at start); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
 /// one AdmissionReview over HTTPS, SIGTERM then exit 0). Prints the binary's size, the sidecar's idle resident
 /// memory and its start to <c>/readyz</c> time.
 /// </summary>
@@ -27,7 +30,11 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
     private const string ServiceAccount = "smoke@aot-smoke.iam.gserviceaccount.com";
 
     private static readonly string[] Audiences = ["https://billing.example.com", "https://orders.example.com", "https://inventory.example.com"];
+
+    // Characters that change a query when not percent-encoded: the token must still be for exactly this audience.
+    private const string OddAudience = "https://y.run.app&foo=1#x+y";
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
 
     /// <summary>0 when every check held; 1 with the failed check and the last lines of every process otherwise.</summary>
@@ -43,6 +50,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
                 programs,
                 stop);
             var (readyAfter, idleResident) = await CheckSidecarAsync(stack, stop);
+            await CheckApplicationDefaultCredentialsAsync(stack, stop);
             await CheckWebhookAsync(stack, stop);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"binary: {new FileInfo(options.Injector).Length} bytes; sidecar (3 audiences, 2 routes, tokens fetched): idle VmRSS {idleResident / 1024} MB ({idleResident} kB), start -> /readyz {readyAfter.TotalMilliseconds:0} ms"));
@@ -115,7 +123,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
 
         foreach (var audience in Audiences[..2])
         {
-            using var response = await sidecar.GetTokenAsync(audience, stop);
+            using var response = await sidecar.GetTokenAsync(audience);
             Require(response.StatusCode == HttpStatusCode.OK && Jwt().IsMatch(await response.Content.ReadAsStringAsync(stop)), $"no JWT over the socket for {audience}");
         }
 
@@ -128,6 +136,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
                 "the socket's JSON answer does not name its audience");
         }
 
+        await CheckOddAudienceAsync(sidecar, "metadata");
         var (tokenExit, token, _) = await ChildProcess.RunAsync(options.Injector, ["token", "--audience", Audiences[0], "--socket", sidecar.SocketPath]);
         Require(tokenExit == 0 && Jwt().IsMatch(token.Trim()), "injector token printed no JWT");
 
@@ -146,6 +155,61 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         var idleResident = ResidentKilobytes(sidecar.Process.Id);
         await StopCleanlyAsync(sidecar.Process);
         return (readyAfter, idleResident);
+    }
+
+    /// <summary>A token over the socket for <see cref="OddAudience"/> (percent-encoded in the query) is for exactly that audience.</summary>
+    private static async Task CheckOddAudienceAsync(SidecarProcess sidecar, string source)
+    {
+        using var response = await sidecar.GetTokenAsync(OddAudience);
+        var audience = response.StatusCode == HttpStatusCode.OK ? TokenClaims.FromJwt(await response.Content.ReadAsStringAsync())?.Audience : null;
+        Require(audience == OddAudience, $"the {source} source's token for {OddAudience} has aud '{audience}' (status {(int)response.StatusCode})");
+    }
+
+    /// <summary>
+    /// Application Default Credentials, every kind the sidecar claims. The files name the emulator's OAuth2 token
+    /// endpoint (token_uri) and generateIdToken (service_account_impersonation_url); GCE_METADATA_HOST names a closed port.
+    /// </summary>
+    private async Task CheckApplicationDefaultCredentialsAsync(LocalStack stack, CancellationToken stop)
+    {
+        using var http = new HttpClient { BaseAddress = stack.MetadataAddress, Timeout = StopTimeout };
+        using var created = await http.PostAsync(new Uri("emulator/service-account-key", UriKind.Relative), content: null, stop);
+        Require(created.StatusCode == HttpStatusCode.OK, $"no service-account key from the emulator ({(int)created.StatusCode})");
+        var key = await created.Content.ReadAsStringAsync(stop);
+        var impersonated = new JsonObject
+        {
+            ["type"] = "impersonated_service_account",
+            ["delegates"] = new JsonArray(),
+            ["source_credentials"] = JsonNode.Parse(key),
+            ["service_account_impersonation_url"] = new Uri(
+                stack.MetadataAddress, $"v1/projects/-/serviceAccounts/{(string)JsonNode.Parse(key)!["client_email"]!}:generateAccessToken").AbsoluteUri,
+        };
+        foreach (var (kind, credentials) in new[] { ("key", key), ("impersonated", impersonated.ToJsonString()) })
+        {
+            var file = PrivateFile.Write(stack.Directory.File($"adc-{kind}.json"), credentials);
+            var route = FreePort.Next();
+            using var sidecar = await SidecarProcess.StartAsync(
+                options.Injector,
+                stack.Directory.File("adc.sock"),
+                $"127.0.0.1:{FreePort.Next()}",
+                ["--token-source", "adc", "--audience", OddAudience, .. stack.RouteArgs(route), "--drain-timeout", "5s"],
+                StartTimeout,
+                new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file },
+                stop);
+            await CheckOddAudienceAsync(sidecar, $"adc ({kind})");
+            await CheckCallsThroughRouteAsync(route);
+            await StopCleanlyAsync(sidecar.Process);
+            output.WriteLine($"adc ({kind}): exact token on the socket, authenticated calls through the route");
+        }
+
+        var user = PrivateFile.Write(
+            stack.Directory.File("adc-user.json"), """{"type": "authorized_user", "client_id": "id", "client_secret": "secret", "refresh_token": "refresh"}""");
+        var (exitCode, _, stderr) = await ChildProcess.RunAsync(
+            options.Injector,
+            ["sidecar", "--token-source", "adc", "--audience", OddAudience, "--socket", stack.Directory.File("adc.sock"), "--admin-address", "127.0.0.1:0"],
+            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = user });
+        Require(exitCode == 2, $"adc with user credentials exited {exitCode}, not 2");
+        Require(stderr.Contains("--impersonate-service-account", StringComparison.Ordinal), $"adc with user credentials: no advice on stderr: {stderr}");
+        output.WriteLine("adc (authorized_user): refused at start with exit 2");
     }
 
     /// <summary>The sample client, which has no auth code, calls through the route; the service must see the sidecar's identity.</summary>

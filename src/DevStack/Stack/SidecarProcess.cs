@@ -112,8 +112,8 @@ internal sealed partial class SidecarProcess : IDisposable
     }
 
     /// <summary>A token request over the socket, as an app makes it.</summary>
-    public Task<HttpResponseMessage> GetTokenAsync(string audience, CancellationToken cancellationToken = default) =>
-        Socket.GetAsync(new Uri("v1/token?audience=" + Uri.EscapeDataString(audience), UriKind.Relative), cancellationToken);
+    public Task<HttpResponseMessage> GetTokenAsync(string audience) =>
+        Socket.GetAsync(new Uri("v1/token?audience=" + Uri.EscapeDataString(audience), UriKind.Relative));
 
     public void Dispose()
     {

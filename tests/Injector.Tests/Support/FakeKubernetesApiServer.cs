@@ -44,7 +44,7 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var serving = certificates.Authority.IssueServerCertificate("fake-apiserver", ["localhost", "127.0.0.1"]);
+        var serving = certificates.Issue("fake-apiserver", ["localhost"], [IPAddress.Loopback]);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(serving)));
         var app = builder.Build();
         var kubeconfig = Path.Combine(certificates.Directory, "kubeconfig-" + Guid.NewGuid().ToString("N")[..8]);

@@ -11,8 +11,10 @@ internal static class TestPrograms
 
     /// <summary>
     /// <c>injector sidecar</c> as a process, its socket in <paramref name="directory"/>, tokens from the metadata
-    /// emulator at <paramref name="metadataHostAndPort"/>; once <c>/readyz</c> answers 200.
+    /// emulator at <paramref name="metadataHostAndPort"/>, with <paramref name="environment"/> on top of it; once
+    /// <c>/readyz</c> answers 200.
     /// </summary>
-    public static Task<SidecarProcess> StartSidecarAsync(TempDirectory directory, string metadataHostAndPort, IReadOnlyList<string> args) =>
-        SidecarProcess.StartAsync(Injector, directory.File("sidecar.sock"), metadataHostAndPort, args, TestWait.Limit);
+    public static Task<SidecarProcess> StartSidecarAsync(
+        TempDirectory directory, string metadataHostAndPort, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        SidecarProcess.StartAsync(Injector, directory.File("sidecar.sock"), metadataHostAndPort, args, TestWait.Limit, environment);
 }

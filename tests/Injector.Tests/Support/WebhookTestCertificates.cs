@@ -41,6 +41,10 @@ internal sealed class WebhookTestCertificates : IDisposable
         return certificate.Thumbprint;
     }
 
+    /// <summary>A certificate from the same CA for another server (a fake API server), for DNS names and addresses.</summary>
+    public X509Certificate2 Issue(string commonName, IEnumerable<string> dnsNames, IEnumerable<System.Net.IPAddress> addresses) =>
+        Authority.IssueServerCertificate(commonName, [.. dnsNames, .. addresses.Select(address => address.ToString())]);
+
     /// <summary>Trusts exactly this CA (and not the system roots) when checking a server's certificate.</summary>
     public bool Validate(X509Certificate2 certificate) => Authority.Validate(certificate);
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Emulators.Metadata;
 using TokenInjector.Tests.Support;
@@ -92,14 +94,14 @@ public sealed class AdcSourceTests
     }
 
     /// <summary>The sidecar process with a credentials file of <paramref name="kind"/> made from a key the emulator knows.</summary>
-    private static async Task<SidecarChildProcess> StartAsync(CloudRunStack stack, string kind, IReadOnlyList<string> args)
+    private static async Task<SidecarProcess> StartAsync(CloudRunStack stack, string kind, IReadOnlyList<string> args)
     {
         var key = stack.Metadata.CreateServiceAccountKey();
         var file = stack.Directory.File(kind + ".json");
         await File.WriteAllTextAsync(file, kind == "service_account" ? key : ImpersonatedFile(stack, key));
-        return await SidecarChildProcess.StartAsync(
+        return await TestPrograms.StartSidecarAsync(
             stack.Directory,
-            $"127.0.0.1:{CloudRunStack.FreePort()}",
+            $"127.0.0.1:{FreePort.Next()}",
             ["--token-source", "adc", .. args],
             new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
     }

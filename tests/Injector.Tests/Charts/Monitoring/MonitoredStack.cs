@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using TokenInjector.Demo.Observing;
+using TokenInjector.DevStack.Network;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
@@ -42,9 +44,9 @@ internal sealed class MonitoredStack : IAsyncDisposable
     /// <summary>The scrape targets: the pod name Prometheus labels each with, its admin (or webhook) endpoint, and whether it is the webhook.</summary>
     public List<(string Pod, string Address, bool IsWebhook)> Targets { get; } = [];
 
-    public int FailingRoute { get; } = CloudRunStack.FreePort();
+    public int FailingRoute { get; } = FreePort.Next();
 
-    public int RejectedRoute { get; } = CloudRunStack.FreePort();
+    public int RejectedRoute { get; } = FreePort.Next();
 
     public static async Task<MonitoredStack> StartAsync()
     {
@@ -108,8 +110,8 @@ internal sealed class MonitoredStack : IAsyncDisposable
 
     private async Task StartProcessesAsync()
     {
-        var closed = CloudRunStack.FreePort();
-        var sidecar = await SidecarChildProcess.StartAsync(CloudRun.Directory, CloudRun.Metadata.HostAndPort,
+        var closed = FreePort.Next();
+        var sidecar = await TestPrograms.StartSidecarAsync(CloudRun.Directory, CloudRun.Metadata.HostAndPort,
         [
             .. CloudRun.RouteArgs(),
             "--route", $"{RejectedRoute}=https://{CloudRunStack.ServiceHost}:{CloudRun.CloudRun.Port}=https://not-this-service.example",
@@ -121,9 +123,9 @@ internal sealed class MonitoredStack : IAsyncDisposable
 
         // Two sidecars that never get a token: no metadata server at all (unreachable), and one that answers 503 (server_error).
         _failingMetadata = await MetadataEmulator.StartAsync(new MetadataEmulatorOptions { StartupWindow = TimeSpan.FromDays(1), StartupFailure = StartupFailure.Unavailable });
-        foreach (var (pod, metadataHost) in new[] { ("orders-5b6f4-lost", $"127.0.0.1:{CloudRunStack.FreePort()}"), ("orders-8e2a1-refused", _failingMetadata.HostAndPort) })
+        foreach (var (pod, metadataHost) in new[] { ("orders-5b6f4-lost", $"127.0.0.1:{FreePort.Next()}"), ("orders-8e2a1-refused", _failingMetadata.HostAndPort) })
         {
-            var admin = CloudRunStack.FreePort();
+            var admin = FreePort.Next();
             _owned.Add(ChildProcess.StartAssembly(
                 "injector.dll",
                 ["sidecar", "--socket", CloudRun.Directory.File(pod + ".sock"), "--admin-address", $"127.0.0.1:{admin}", "--audience", CloudRunStack.ServiceUrl],
@@ -162,7 +164,7 @@ internal sealed class MonitoredStack : IAsyncDisposable
     }
 
     /// <summary>One round of everything that moves a counter: each route, the token socket, each admission result.</summary>
-    private async Task TrafficOnceAsync(SidecarChildProcess sidecar)
+    private async Task TrafficOnceAsync(SidecarProcess sidecar)
     {
         foreach (var port in new[] { CloudRun.RoutePort, RejectedRoute, FailingRoute })
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TokenInjector.DevStack.Network;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Charts.Monitoring;
@@ -29,7 +30,7 @@ internal sealed class PrometheusServer : IDisposable
         }
 
         await File.WriteAllTextAsync(directory.File("prometheus.yml"), configuration);
-        var port = CloudRunStack.FreePort();
+        var port = FreePort.Next();
         var process = ChildProcess.Start(ChartTools.Prometheus,
         [
             "--config.file=" + directory.File("prometheus.yml"), "--storage.tsdb.path=" + directory.File("data"),

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using TokenInjector.DevStack.Certificates;
-using TokenInjector.DevStack.Network;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
 

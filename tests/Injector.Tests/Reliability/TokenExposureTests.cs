@@ -1,5 +1,4 @@
 using System.Net;
-using TokenInjector.DevStack.Network;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 

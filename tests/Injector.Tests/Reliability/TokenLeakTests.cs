@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Support;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using TokenInjector.Commands;
 using TokenInjector.Configuration;
 using TokenInjector.DevStack.Certificates;
-using TokenInjector.DevStack.Network;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using TokenInjector.DevStack.Network;
 using TokenInjector.DevCommandLine;
 using TokenInjector.SampleWorkload;
 using TokenInjector.SampleWorkload.Protos;

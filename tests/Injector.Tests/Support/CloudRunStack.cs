@@ -1,7 +1,6 @@
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using TokenInjector.DevStack.Certificates;
-using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.CloudRun;
 using TokenInjector.Emulators.Metadata;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Stack;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Emulators.Metadata;

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using TokenInjector.Demo.Observing;
-using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.SampleWorkload.Protos;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using TokenInjector.DevStack.Network;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Charts.Monitoring;

@@ -1,6 +1,5 @@
 using System.Net;
 using Grpc.Net.Client;
-using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Stack;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using TokenInjector.DevStack.Network;
 using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 

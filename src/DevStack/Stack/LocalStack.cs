@@ -207,11 +207,15 @@ internal sealed partial class LocalStack : IAsyncDisposable
         string injector, IEnumerable<string> args, string socketName = "sidecar.sock", IReadOnlyDictionary<string, string>? environment = null) =>
         Track(SidecarProcess.Launch(injector, Directory.File(socketName), MetadataHostAndPort, args, environment));
 
-    /// <summary>As <see cref="LaunchSidecar"/>, once <c>/readyz</c> answers 200.</summary>
+    /// <summary>
+    /// As <see cref="LaunchSidecar"/>, once <c>/readyz</c> answers 200; <paramref name="emulator"/> runs an
+    /// <paramref name="injector"/> built for another machine (<see cref="SidecarProcess.Launch"/>).
+    /// </summary>
     public async Task<SidecarProcess> StartSidecarAsync(
-        string injector, IEnumerable<string> args, string socketName = "sidecar.sock", CancellationToken cancellationToken = default)
+        string injector, IEnumerable<string> args, string socketName = "sidecar.sock", string? emulator = null, CancellationToken cancellationToken = default)
     {
-        var sidecar = await SidecarProcess.StartAsync(injector, Directory.File(socketName), MetadataHostAndPort, args, StartTimeout, cancellationToken: cancellationToken);
+        var sidecar = await SidecarProcess.StartAsync(
+            injector, Directory.File(socketName), MetadataHostAndPort, args, StartTimeout, emulator: emulator, cancellationToken: cancellationToken);
         Track(sidecar.Process);
         _stops.Add(() =>
         {

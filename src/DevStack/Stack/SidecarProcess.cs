@@ -43,11 +43,23 @@ internal sealed partial class SidecarProcess : IDisposable
     /// <param name="metadataHostAndPort">The metadata emulator, as GCE_METADATA_HOST.</param>
     /// <param name="args">More sidecar options.</param>
     /// <param name="environment">More environment variables.</param>
+    /// <param name="emulator">
+    /// The user-mode emulator that runs <paramref name="injector"/> when it is built for another machine
+    /// (<c>qemu-aarch64</c> for a linux-arm64 build on x64); none when null.
+    /// </param>
     public static ChildProcess Launch(
-        string injector, string socketPath, string metadataHostAndPort, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+        string injector,
+        string socketPath,
+        string metadataHostAndPort,
+        IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? emulator = null)
     {
         var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["GCE_METADATA_HOST"] = metadataHostAndPort };
-        return ChildProcess.Start(injector, ["sidecar", "--socket", socketPath, "--admin-address", "127.0.0.1:0", .. args], variables, "injector sidecar");
+        string[] arguments = ["sidecar", "--socket", socketPath, "--admin-address", "127.0.0.1:0", .. args];
+        return emulator is null
+            ? ChildProcess.Start(injector, arguments, variables, "injector sidecar")
+            : ChildProcess.Start(emulator, [injector, .. arguments], variables, "injector sidecar");
     }
 
     /// <summary>
@@ -63,9 +75,10 @@ internal sealed partial class SidecarProcess : IDisposable
         IEnumerable<string> args,
         TimeSpan timeout,
         IReadOnlyDictionary<string, string>? environment = null,
+        string? emulator = null,
         CancellationToken cancellationToken = default)
     {
-        var process = Launch(injector, socketPath, metadataHostAndPort, args, environment);
+        var process = Launch(injector, socketPath, metadataHostAndPort, args, environment, emulator);
         var limit = timeout;
         var clock = Stopwatch.StartNew();
         try

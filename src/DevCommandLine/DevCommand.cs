@@ -109,12 +109,34 @@ public static class DevCommand
         return found.Count > 0 ? (default, found) : (settings, found);
     }
 
-    /// <summary>The parse errors as one line each, in the words injector uses: "unknown option '--x'", "--x: a value is required".</summary>
+    /// <summary>
+    /// The parse errors as one line each, in the words <c>injector</c> uses: "unknown option '--x' (see 'tool --help')"
+    /// (the word after an unknown option is its value, not reported again), "--x: a value is required (N)",
+    /// "--x: given more than once; it takes a single value".
+    /// </summary>
     public static List<string> Errors(ParseResult parsed)
     {
         ArgumentNullException.ThrowIfNull(parsed);
+        var help = $"(see '{CommandPath(parsed)} --help')";
         var unmatched = parsed.UnmatchedTokens;
-        var lines = unmatched.Select(token => token.StartsWith('-') ? $"unknown option '{token}'" : $"unexpected argument '{token}'").ToList();
+        var lines = new List<string>();
+        for (var i = 0; i < unmatched.Count; i++)
+        {
+            var token = unmatched[i];
+            if (!token.StartsWith('-'))
+            {
+                lines.Add($"unexpected argument '{token}': options start with -- {help}");
+                continue;
+            }
+
+            var equals = token.IndexOf('=', StringComparison.Ordinal);
+            lines.Add($"unknown option '{(equals < 0 ? token : token[..equals])}' {help}");
+            if (equals < 0 && i + 1 < unmatched.Count && !unmatched[i + 1].StartsWith('-') && Adjacent(parsed.Tokens, token, unmatched[i + 1]))
+            {
+                i++;
+            }
+        }
+
         foreach (var error in parsed.Errors)
         {
             switch (error.SymbolResult)
@@ -126,7 +148,7 @@ public static class DevCommand
                     // Already said above, in our words.
                     break;
                 case CommandResult { Command: { Action: null, Subcommands.Count: > 0 } command }:
-                    lines.Add("a command is required: " + string.Join(", ", command.Subcommands.Select(subcommand => subcommand.Name)));
+                    lines.Add($"a command is required: one of {string.Join(", ", command.Subcommands.Select(subcommand => subcommand.Name))} {help}");
                     break;
                 default:
                     lines.Add(error.Message);
@@ -142,12 +164,25 @@ public static class DevCommand
         var name = option.Option.Name;
         return message.StartsWith(name + ":", StringComparison.Ordinal) ? message // a DevOptions parser's own words
             : option.IdentifierTokenCount == 0 ? $"{name}: required"
-            : option.Tokens.Count == 0 ? $"{name}: a value is required"
-            : option.IdentifierTokenCount > 1 ? $"{name}: given more than once"
+            : option.Tokens.Count == 0 ? $"{name}: a value is required" + (option.Option.HelpName is { } value ? $" ({value})" : string.Empty)
+            : option.IdentifierTokenCount > 1 ? $"{name}: given more than once; it takes a single value"
             : $"{name}: {message}";
     }
 
-    private static async Task<int> ReportAsync(ParseResult parsed, IEnumerable<string> errors, TextWriter error)
+    private static bool Adjacent(IReadOnlyList<Token> tokens, string first, string second)
+    {
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            if (tokens[i].Value == first && tokens[i + 1].Value == second)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string CommandPath(ParseResult parsed)
     {
         var path = new List<string>();
         for (var result = parsed.CommandResult; result is not null; result = result.Parent as CommandResult)
@@ -155,7 +190,12 @@ public static class DevCommand
             path.Insert(0, result.Command.Name);
         }
 
-        var prefix = string.Join(' ', path);
+        return string.Join(' ', path);
+    }
+
+    private static async Task<int> ReportAsync(ParseResult parsed, IEnumerable<string> errors, TextWriter error)
+    {
+        var prefix = CommandPath(parsed);
         foreach (var line in errors)
         {
             await error.WriteLineAsync($"{prefix}: error: {line}");

@@ -64,7 +64,7 @@ public static class DevOptions
         Description = description,
         HelpName = string.Join('|', words),
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = result => Parse(result, name, "one of " + string.Join(", ", words), (string text, out string value) =>
+        CustomParser = result => Parse(result, name, "one of: " + string.Join(", ", words), (string text, out string value) =>
         {
             value = text;
             return words.Contains(text, StringComparer.Ordinal);

@@ -6,7 +6,7 @@ namespace TokenInjector.Emulators.Metadata;
 /// <summary>What <c>emulators metadata</c> runs with: the emulator's options and the faults switched on from the start.</summary>
 internal sealed record MetadataSettings(MetadataEmulatorOptions Options, TimeSpan Latency, int? InjectStatus);
 
-/// <summary>The options of <c>emulators metadata</c> (EMULATORS.md), read into <see cref="MetadataSettings"/>.</summary>
+/// <summary>The options of <c>emulators metadata</c>, read into <see cref="MetadataSettings"/>.</summary>
 internal sealed class MetadataCommandLine
 {
     private static readonly Dictionary<string, StartupFailure> FailureModes = new(StringComparer.Ordinal)

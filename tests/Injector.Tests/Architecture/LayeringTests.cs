@@ -1,5 +1,3 @@
-using TokenInjector.Tests.Support;
-
 namespace TokenInjector.Tests.Architecture;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using TokenInjector.Configuration;
-using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Configuration;
 

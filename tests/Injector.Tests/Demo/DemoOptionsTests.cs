@@ -33,7 +33,7 @@ public sealed class DemoOptionsTests
 
         Assert.Null(options);
         Assert.Equal(
-            ["unknown option '--bogus'", "unexpected argument '1'", "--duration: '0' is not a number from 1 to 3600", "--token-lifetime: '5' is not a whole number from 10 to 3600"],
+            ["unknown option '--bogus' (see 'demo --help')", "--duration: '0' is not a number from 1 to 3600", "--token-lifetime: '5' is not a whole number from 10 to 3600"],
             errors);
     }
 

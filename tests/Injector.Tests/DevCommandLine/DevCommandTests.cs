@@ -43,12 +43,11 @@ public sealed class DevCommandTests
         Assert.Empty(output);
         Assert.Equal(
             [
-                "tool serve: error: unknown option '--bogus'",
-                "tool serve: error: unexpected argument 'stray'",
-                "tool serve: error: unexpected argument 'maybe'",
+                "tool serve: error: unknown option '--bogus' (see 'tool serve --help')",
+                "tool serve: error: unexpected argument 'maybe': options start with -- (see 'tool serve --help')",
                 "tool serve: error: --port: '0' is not a whole number from 1 to 65535",
-                "tool serve: error: --name: given more than once",
-                "tool serve: error: --tag: a value is required",
+                "tool serve: error: --name: given more than once; it takes a single value",
+                "tool serve: error: --tag: a value is required (TAG)",
             ],
             Lines(error));
     }
@@ -68,7 +67,7 @@ public sealed class DevCommandTests
         var (exitCode, _, error) = await RunAsync();
 
         Assert.Equal(DevCommand.ErrorExitCode, exitCode);
-        Assert.Equal(["tool: error: a command is required: serve"], Lines(error));
+        Assert.Equal(["tool: error: a command is required: one of serve (see 'tool --help')"], Lines(error));
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -78,7 +77,7 @@ public sealed class DevCommandTests
         var port = DevOptions.WholeNumber("--port", "where to listen", min: 1, max: 65535, defaultValue: 8080);
         var verbose = new Option<bool>("--verbose") { Description = "say more" };
         var name = new Option<string>("--name") { Description = "a name" };
-        var tag = new Option<string[]>("--tag") { Description = "a tag (repeatable)" };
+        var tag = new Option<string[]>("--tag") { Description = "a tag (repeatable)", HelpName = "TAG" };
         var serve = new Command("serve", "Serves.") { port, verbose, name, tag };
         DevCommand.SetAction(
             serve,

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using TokenInjector.Commands;
-using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Packaging;
 

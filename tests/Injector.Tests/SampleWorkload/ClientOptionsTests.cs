@@ -50,7 +50,7 @@ public sealed class ClientOptionsTests
         Assert.Null(options);
         Assert.Equal(
             [
-                "unknown option '--colour'", "unexpected argument 'red'", "unexpected argument 'stray'",
+                "unknown option '--colour' (see 'client --help')", "unexpected argument 'stray': options start with -- (see 'client --help')",
                 "--rate: '0' is not a number from 0.01 to 1000", "--duration: 'soon' is not a number from 0.1 to 31536000",
             ],
             errors);

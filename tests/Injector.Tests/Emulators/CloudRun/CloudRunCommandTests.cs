@@ -26,7 +26,7 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
         Assert.All(lines, line => Assert.StartsWith(Prefix, line, StringComparison.Ordinal));
         Assert.Equal(
             [
-                "unknown option '--bogus'", "--listen: a value is required", "--service-url: required", "--upstream: 'not a url' is not an http:// URL",
+                "unknown option '--bogus' (see 'emulators cloud-run --help')", "--listen: a value is required (HOST:PORT)", "--service-url: required", "--upstream: 'not a url' is not an http:// URL",
                 "--cert: required", "--key: required", "--jwks-url: required", "--request-timeout: '-1' is not a number from 0.001 to 86400",
             ],
             lines.Select(line => line[Prefix.Length..]));

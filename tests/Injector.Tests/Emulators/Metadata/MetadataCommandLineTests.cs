@@ -67,14 +67,14 @@ public sealed class MetadataCommandLineTests
 
     public static TheoryData<string[], string> BadArguments => new()
     {
-        { ["--bogus"], "unknown option '--bogus'" },
-        { ["--listen"], "--listen: a value is required" },
+        { ["--bogus"], "unknown option '--bogus' (see 'metadata --help')" },
+        { ["--listen"], "--listen: a value is required (HOST:PORT)" },
         { ["--token-lifetime", "soon"], "--token-lifetime: 'soon' is not a whole number of 1 or more" },
         { ["--token-lifetime", "0"], "--token-lifetime: '0' is not a whole number of 1 or more" },
-        { ["--fail-first-mode", "500"], "--fail-first-mode: '500' is not one of refuse, 404, 503" },
+        { ["--fail-first-mode", "500"], "--fail-first-mode: '500' is not one of: refuse, 404, 503" },
         { ["--inject-status", "42"], "--inject-status: '42' is not a whole number from 100 to 599" },
-        { ["--gke-cache=yes"], "unexpected argument 'yes'" },
-        { ["--listen", "a:1", "--listen", "b:2"], "--listen: given more than once" },
+        { ["--gke-cache=yes"], "unexpected argument 'yes': options start with -- (see 'metadata --help')" },
+        { ["--listen", "a:1", "--listen", "b:2"], "--listen: given more than once; it takes a single value" },
         { ["--listen", "nowhere"], "listen address 'nowhere' is not HOST:PORT with an IP address or localhost" },
     };
 

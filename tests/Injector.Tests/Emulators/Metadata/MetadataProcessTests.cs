@@ -42,7 +42,7 @@ public sealed class MetadataProcessTests
         Assert.Equal(2, exitCode);
         Assert.Empty(stdout);
         Assert.Equal(
-            ["emulators metadata: error: unknown option '--bogus'", "emulators metadata: error: --token-lifetime: 'x' is not a whole number of 1 or more"],
+            ["emulators metadata: error: unknown option '--bogus' (see 'emulators metadata --help')", "emulators metadata: error: --token-lifetime: 'x' is not a whole number of 1 or more"],
             stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
@@ -53,8 +53,8 @@ public sealed class MetadataProcessTests
         var (helpExit, help, _) = await ChildProcess.RunAssemblyAsync("emulators.dll", ["--help"]);
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("emulators: error: unexpected argument 'gce'", stderr, StringComparison.Ordinal);
-        Assert.Contains("emulators: error: a command is required: metadata, cloud-run", stderr, StringComparison.Ordinal);
+        Assert.Contains("emulators: error: unexpected argument 'gce': options start with -- (see 'emulators --help')", stderr, StringComparison.Ordinal);
+        Assert.Contains("emulators: error: a command is required: one of metadata, cloud-run (see 'emulators --help')", stderr, StringComparison.Ordinal);
         Assert.Equal(0, helpExit);
         Assert.Matches(@"(?m)^  metadata +\S", help);
         Assert.Matches(@"(?m)^  cloud-run +\S", help);

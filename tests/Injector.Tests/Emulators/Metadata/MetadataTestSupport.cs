@@ -95,5 +95,4 @@ internal static class MetadataTestSupport
         var socketError = Assert.IsType<SocketException>(error.InnerException);
         Assert.Equal(SocketError.ConnectionRefused, socketError.SocketErrorCode);
     }
-
 }

@@ -5,11 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Charts;
@@ -39,11 +35,8 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
 
     public static async Task<AdmissionApiServer> StartAsync(Rendering rendering, WebhookTestCertificates certificates)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
         var serving = certificates.Issue("fake-apiserver", ["localhost"], [IPAddress.Loopback]);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(serving)));
-        var app = builder.Build();
+        var app = LoopbackWebApp.CreateBuilder(listen => listen.UseHttps(serving)).Build();
         var server = new AdmissionApiServer(app, rendering);
         app.Use(async (context, next) =>
         {
@@ -59,8 +52,7 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
             """)));
         app.MapPost("/api/v1/namespaces/{ns}/pods", server.CreatePodAsync);
         app.MapFallback(context => WriteStatusAsync(context, StatusCodes.Status404NotFound, "NotFound", "the page could not be found"));
-        await app.StartAsync();
-        server.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        server.Address = await LoopbackWebApp.StartAsync(app);
         return server;
     }
 

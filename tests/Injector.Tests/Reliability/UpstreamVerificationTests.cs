@@ -1,8 +1,6 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using TokenInjector.Commands;
 using TokenInjector.Configuration;
 using TokenInjector.DevStack.Certificates;
@@ -99,19 +97,15 @@ public sealed class UpstreamVerificationTests
 
         public static async Task<CountingUpstream> StartAsync(DevCertificateAuthority authority, string certificateHost)
         {
-            var port = FreePort.Next();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
             var certificate = authority.IssueServerCertificate(certificateHost);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(certificate)));
-            var app = builder.Build();
-            var upstream = new CountingUpstream(app) { Port = port };
+            var app = LoopbackWebApp.CreateBuilder(listen => listen.UseHttps(certificate)).Build();
+            var upstream = new CountingUpstream(app);
             app.Run(context =>
             {
                 Interlocked.Increment(ref upstream._requests);
                 return context.Response.WriteAsync("reached");
             });
-            await app.StartAsync().Bounded();
+            upstream.Port = new Uri(await LoopbackWebApp.StartAsync(app)).Port;
             return upstream;
         }
 

@@ -5,11 +5,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TokenInjector.Tests.Support;
 
@@ -41,17 +37,12 @@ internal sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public static async Task<FakeKubernetesApiServer> StartAsync(WebhookTestCertificates certificates, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
         var serving = certificates.Issue("fake-apiserver", ["localhost"], [IPAddress.Loopback]);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(serving)));
-        var app = builder.Build();
+        var app = LoopbackWebApp.CreateBuilder(listen => listen.UseHttps(serving)).Build();
         var kubeconfig = Path.Combine(certificates.Directory, "kubeconfig-" + Guid.NewGuid().ToString("N")[..8]);
         var server = new FakeKubernetesApiServer(app, kubeconfig);
         app.MapGet("/api/v1/namespaces/{ns}/serviceaccounts/{name}", server.ServeAsync);
-        await app.StartAsync(cancellationToken);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var address = await LoopbackWebApp.StartAsync(app, cancellationToken);
         File.WriteAllText(kubeconfig, Kubeconfig(address, certificates.AuthorityPem));
         return server;
     }

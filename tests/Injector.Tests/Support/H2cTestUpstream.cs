@@ -1,12 +1,7 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TokenInjector.Tests.Support;
 
@@ -30,11 +25,8 @@ internal sealed class H2cTestUpstream : IAsyncDisposable
 
     public static async Task<H2cTestUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = LoopbackWebApp.CreateBuilder(listen => listen.Protocols = HttpProtocols.Http2);
         builder.Services.AddGrpc();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         var app = builder.Build();
         app.MapGrpcService<TestEchoService>();
         app.MapGet("/headers", (HttpContext context) =>
@@ -49,9 +41,7 @@ internal sealed class H2cTestUpstream : IAsyncDisposable
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
             return Results.Ok();
         });
-        await app.StartAsync().WaitAsync(TestWait.Limit);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new H2cTestUpstream(app, new Uri(address));
+        return new H2cTestUpstream(app, new Uri(await LoopbackWebApp.StartAsync(app)));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,15 +1,9 @@
 using System.Buffers.Text;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace TokenInjector.Tests.Support;
 
@@ -54,17 +48,13 @@ internal sealed class TestTokenIssuer : IAsyncDisposable
     public static async Task<TestTokenIssuer> StartAsync()
     {
         var issuer = new TestTokenIssuer();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackWebApp.CreateBuilder().Build();
         app.MapGet("/jwks", () =>
         {
             Interlocked.Increment(ref issuer._jwksRequests);
             return Results.Text(issuer.JwksJson(), "application/json");
         });
-        await app.StartAsync().WaitAsync(TestWait.Limit);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = await LoopbackWebApp.StartAsync(app);
         issuer._app = app;
         issuer.JwksUri = new Uri(new Uri(address), "/jwks");
         return issuer;

@@ -31,37 +31,23 @@ public sealed class WebhookArgsAgreementTests
     public static readonly Boundary[] Written =
     [
         new("webhook.port", "1023", Verdict.StricterChart, "the webhook runs as non-root without capabilities: no port below 1024"),
-        new("webhook.serviceAccountLookupTimeout", "\"50ms\"", Verdict.Accepted),
-        new("webhook.serviceAccountLookupTimeout", "\"10000ms\"", Verdict.Accepted),
-        new("webhook.serviceAccountLookupTimeout", "\"1s\"", Verdict.Accepted),
-        new("webhook.serviceAccountLookupTimeout", "\"10s\"", Verdict.Accepted),
-        new("webhook.serviceAccountLookupTimeout", "\"49ms\"", Verdict.Refused),
-        new("webhook.serviceAccountLookupTimeout", "\"10001ms\"", Verdict.Refused),
-        new("webhook.serviceAccountLookupTimeout", "\"11s\"", Verdict.Refused),
-        new("webhook.serviceAccountLookupTimeout", "\"1m\"", Verdict.Refused),
+        .. Strings("webhook.serviceAccountLookupTimeout", accepted: ["50ms", "10000ms", "1s", "10s"], refused: ["49ms", "10001ms", "11s", "1m"]),
         new("webhook.serviceAccountLookupTimeout", "\"1.5s\"", Verdict.StricterChart, "the schema's grammar is whole milliseconds or seconds"),
-        new("sidecar.cpuRequest", "\"250m\"", Verdict.Accepted),
-        new("sidecar.cpuRequest", "\"0.5\"", Verdict.Accepted),
-        new("sidecar.cpuRequest", "\"-1\"", Verdict.Refused),
+        .. Strings("sidecar.cpuRequest", accepted: ["250m", "0.5"], refused: ["-1"]),
         new("sidecar.cpuRequest", "\"1e3\"", Verdict.StricterChart, "exponent quantities are left out of the schema's pattern"),
-        new("sidecar.memoryRequest", "\"128Mi\"", Verdict.Accepted),
+        .. Strings("sidecar.memoryRequest", accepted: ["128Mi"], refused: []),
         new("sidecar.memoryRequest", "\"1Gi\"", Verdict.Accepted, With: ValueSets.Setting("sidecar.memoryLimit", "1024Mi")),
         new("sidecar.memoryRequest", "\"1G\"", Verdict.Accepted, With: ValueSets.Setting("sidecar.memoryLimit", "1Gi")),
         new("sidecar.memoryRequest", "\"129Mi\"", Verdict.Refused, ProgramArgs: ["--sidecar-memory-request=129Mi"]),
         new("sidecar.memoryRequest", "\"1Gi\"", Verdict.Refused, With: ValueSets.Setting("sidecar.memoryLimit", "1G"), ProgramArgs: ["--sidecar-memory-request=1Gi", "--sidecar-memory-limit=1G"]),
-        new("sidecar.memoryLimit", "\"64Gi\"", Verdict.Accepted),
-        new("sidecar.memoryLimit", "\"lots\"", Verdict.Refused),
-        new("image.repository", "\"registry.example.com:5000/team/injector\"", Verdict.Accepted),
-        new("image.repository", "\"ghcr.io/token injector\"", Verdict.Refused),
-        new("image.tag", "\"1.2.3-rc.1_build\"", Verdict.Accepted),
-        new("image.tag", "\"1.0 beta\"", Verdict.Refused),
-        new("image.digest", "\"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"", Verdict.Accepted),
+        .. Strings("sidecar.memoryLimit", accepted: ["64Gi"], refused: ["lots"]),
+        .. Strings("image.repository", accepted: ["registry.example.com:5000/team/injector"], refused: ["ghcr.io/token injector"]),
+        .. Strings("image.tag", accepted: ["1.2.3-rc.1_build"], refused: ["1.0 beta"]),
+        .. Strings("image.digest", accepted: ["sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"], refused: []),
         new("image.digest", "\"latest\"", Verdict.StricterChart, "the webhook takes any image reference; a digest that is not one fails the pull"),
-        new("sidecar.image.repository", "\"mirror.example.com/injector\"", Verdict.Accepted),
-        new("sidecar.image.repository", "\"mirror example\"", Verdict.Refused),
-        new("sidecar.image.tag", "\"2.0.0\"", Verdict.Accepted),
-        new("sidecar.image.tag", "\"2.0 0\"", Verdict.Refused),
-        new("sidecar.image.digest", "\"sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\"", Verdict.Accepted),
+        .. Strings("sidecar.image.repository", accepted: ["mirror.example.com/injector"], refused: ["mirror example"]),
+        .. Strings("sidecar.image.tag", accepted: ["2.0.0"], refused: ["2.0 0"]),
+        .. Strings("sidecar.image.digest", accepted: ["sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"], refused: []),
         new("sidecar.image.digest", "\"sha256:short\"", Verdict.StricterChart, "the webhook takes any image reference; a digest that is not one fails the pull"),
     ];
 
@@ -143,6 +129,11 @@ public sealed class WebhookArgsAgreementTests
             Assert.Contains("injector webhook: error: --", output, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>Rows for string values of <paramref name="path"/> that both the chart and the webhook accept, or both refuse.</summary>
+    private static IEnumerable<Boundary> Strings(string path, string[] accepted, string[] refused) =>
+        accepted.Select(value => new Boundary(path, JsonValue.Create(value).ToJsonString(), Verdict.Accepted))
+            .Concat(refused.Select(value => new Boundary(path, JsonValue.Create(value).ToJsonString(), Verdict.Refused)));
 
     /// <summary>The values whose change changes the webhook's arguments (every one is changed by a value set).</summary>
     private static async Task<IReadOnlyList<string>> CommandLinePathsAsync()

@@ -44,43 +44,50 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
         return step;
     }
 
-    /// <summary>Waits until exactly one timer is armed, then moves the clock by <paramref name="step"/>, firing it if due.</summary>
-    public async Task AdvanceAsync(TimeSpan step)
+    /// <summary>
+    /// Waits until exactly <paramref name="timers"/> timers are armed (one per refresh loop the code runs), then moves
+    /// the clock by <paramref name="step"/>, firing those that fall due.
+    /// </summary>
+    public async Task AdvanceAsync(TimeSpan step, int timers = 1)
     {
-        await ParkedAsync();
+        await ParkedAsync(timers);
         Advance(step);
     }
 
     /// <summary>True while a timer is armed: the code under test waits for the clock.</summary>
-    public bool IsParked
+    public bool IsParked => ArmedCount > 0;
+
+    /// <summary>
+    /// The earliest due time of the armed timers, once exactly <paramref name="timers"/> are armed: the code under test
+    /// has done its work and waits.
+    /// </summary>
+    public async Task<DateTimeOffset> ParkedAsync(int timers = 1)
+    {
+        DateTimeOffset? due = null;
+        if (!await TestWait.PollAsync(() => ValueTask.FromResult((due = NextDueTime(timers)) is not null), TimeSpan.FromMilliseconds(1)))
+        {
+            throw new TimeoutException($"{ArmedCount} timers are still armed; this clock steps code that waits on {timers}.");
+        }
+
+        return due!.Value;
+    }
+
+    private int ArmedCount
     {
         get
         {
             lock (_gate)
             {
-                return _armed.Count > 0;
+                return _armed.Count;
             }
         }
     }
 
-    /// <summary>The due time of the one armed timer, once there is one: the code under test has done its work and waits.</summary>
-    public async Task<DateTimeOffset> ParkedAsync()
-    {
-        DateTimeOffset? due = null;
-        await TestWait.UntilAsync(() => (due = NextDueTime()) is not null, TimeSpan.FromMilliseconds(1));
-        return due!.Value;
-    }
-
-    private DateTimeOffset? NextDueTime()
+    private DateTimeOffset? NextDueTime(int timers)
     {
         lock (_gate)
         {
-            return _armed.Count switch
-            {
-                0 => null,
-                1 => _armed.First().DueAt,
-                _ => throw new InvalidOperationException($"{_armed.Count} timers are armed; this clock steps code that waits on one."),
-            };
+            return _armed.Count == timers ? _armed.Min(timer => timer.DueAt) : null;
         }
     }
 

@@ -5,17 +5,20 @@ namespace TokenInjector.Webhook;
 /// <summary>How one pod was judged.</summary>
 internal enum AdmissionOutcome
 {
-    /// <summary>The sidecar was added; the decision carries the patch.</summary>
+    /// <summary>The sidecar was added (or restored); the decision carries the patch.</summary>
     Mutated,
 
     /// <summary>Nothing to do (already injected, or not a pod the webhook acts on).</summary>
     Skipped,
 
-    /// <summary>The pod's annotations are wrong; the decision carries the reason.</summary>
+    /// <summary>The pod's annotations are wrong, or the pod cannot take the sidecar; the decision carries the reason.</summary>
     Denied,
 }
 
-/// <summary>A decision on one pod, before it is wrapped into an AdmissionResponse.</summary>
+/// <summary>
+/// A decision on one pod, before it is wrapped into an AdmissionResponse. The message is the reason of a skip or a
+/// denial, or, for a re-invoked pod that was mutated, what the patch restores.
+/// </summary>
 internal sealed record AdmissionDecision(AdmissionOutcome Outcome, JsonArray? Patch, string? Message, IReadOnlyList<string> Warnings)
 {
     public static AdmissionDecision Skip(string reason) => new(AdmissionOutcome.Skipped, null, reason, []);

@@ -136,6 +136,10 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
 
         metrics.Admissions.WithLabels("mutated").Inc();
         logger.PodMutated(@namespace, pod, decision.Patch!.Count);
+        if (decision.Message is { } restored)
+        {
+            logger.SidecarRestored(@namespace, pod, restored);
+        }
         return new AdmissionResponse
         {
             Uid = uid,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using k8s.Models;
 using TokenInjector.Configuration;
 
@@ -18,12 +19,14 @@ internal static class InjectionAnnotations
     public const string MemoryRequest = Prefix + "memory-request";
     public const string MemoryLimit = Prefix + "memory-limit";
     public const string NativeSidecar = Prefix + "native-sidecar";
+    public const string InitContainers = Prefix + "init-containers";
+    public const string AdminPort = Prefix + "admin-port";
 
     /// <summary>The label the chart's objectSelector matches; not an annotation, but part of the same contract.</summary>
     public const string InjectLabel = Prefix + "inject";
 
     private static readonly string[] Known =
-        [Audiences, Routes, TokenDir, Containers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar];
+        [Audiences, Routes, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
 
     // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
     private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/bin", "/lib", "/sbin", "/tmp"];
@@ -39,7 +42,11 @@ internal static class InjectionAnnotations
     public static InjectionRequest? Parse(V1Pod pod, List<string> errors)
     {
         var annotations = pod.Metadata?.Annotations ?? new Dictionary<string, string>();
-        var appContainers = pod.Spec?.Containers?.Select(c => c.Name).ToList() ?? [];
+
+        // The app's containers: neither the sidecar (on re-invocation it is there already) nor a mesh's proxy.
+        var appContainers = (pod.Spec?.Containers ?? [])
+            .Where(c => c.Name != PodMutator.SidecarName && !MeshRules.IsRunBeforeSidecar(c.Name))
+            .Select(c => c.Name).ToList();
 
         foreach (var key in annotations.Keys.Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !Known.Contains(k)).Order(StringComparer.Ordinal))
         {
@@ -66,12 +73,9 @@ internal static class InjectionAnnotations
             {
                 errors.Add($"annotation {Routes}: '{text}' {problem}; expected a comma-separated list of {RouteSpec.Syntax}, e.g. 8080=https://my-service-abc123-uc.a.run.app");
             }
-            else if (routes.Any(r => r.Item1.ListenPort == route!.ListenPort))
-            {
-                errors.Add($"annotation {Routes}: '{text}' uses local port {route!.ListenPort} again; expected each route to have its own port");
-            }
             else
             {
+                // A port used twice is one of the clashes SidecarPorts finds among all the sidecar's listeners.
                 routes.Add((route!, text));
             }
         }
@@ -115,6 +119,8 @@ internal static class InjectionAnnotations
             }
         }
 
+        var initContainers = InitContainerNames(annotations, pod, native, errors);
+        var adminPort = Port(annotations, AdminPort, errors);
         var cpu = Quantity(annotations, CpuRequest, errors);
         var memoryRequest = Quantity(annotations, MemoryRequest, errors);
         var memoryLimit = Quantity(annotations, MemoryLimit, errors);
@@ -130,6 +136,8 @@ internal static class InjectionAnnotations
             Routes = routes,
             TokenDirectory = tokenDir,
             Containers = containers,
+            InitContainers = initContainers,
+            AdminPort = adminPort,
             CpuRequest = cpu,
             MemoryRequest = memoryRequest,
             MemoryLimit = memoryLimit,
@@ -141,6 +149,64 @@ internal static class InjectionAnnotations
         annotations.TryGetValue(key, out var text)
             ? text.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [];
+
+    // Init containers run one after another, so only those after the sidecar can use it: the sidecar must be a native
+    // one, and the mesh containers that run before it (MeshRules) cannot be named.
+    private static IReadOnlyList<string> InitContainerNames(IDictionary<string, string> annotations, V1Pod pod, bool native, List<string> errors)
+    {
+        if (!annotations.TryGetValue(InitContainers, out var text))
+        {
+            return [];
+        }
+
+        var all = (pod.Spec?.InitContainers ?? []).Where(c => c.Name != PodMutator.SidecarName).ToList();
+        var before = all.Take(MeshRules.SidecarIndex(all)).Select(c => c.Name).ToList();
+        var after = all.Skip(before.Count).Select(c => c.Name).ToList();
+        var named = Items(annotations, InitContainers).Distinct(StringComparer.Ordinal).ToList();
+        var expected = after.Count == 0
+            ? "no init-containers annotation: the pod has no init container that runs after the sidecar"
+            : "a comma-separated list of the init containers that run after the sidecar: " + string.Join(", ", after);
+        if (named.Count == 0)
+        {
+            errors.Add($"annotation {InitContainers}: '{text}' names no init container; expected {expected}");
+            return [];
+        }
+
+        if (!native)
+        {
+            errors.Add($"annotation {InitContainers}: '{text}' names init containers, but with {NativeSidecar} \"false\" the sidecar is an ordinary container that starts after every init container, so none of them could use it; expected {NativeSidecar} \"true\" (the default) or no {InitContainers} annotation");
+            return [];
+        }
+
+        foreach (var name in named.Where(before.Contains))
+        {
+            errors.Add($"annotation {InitContainers}: init container {name} runs before the sidecar ({string.Join(", ", before)} set up the service mesh and must start first), so it cannot use tokens; expected {expected}");
+        }
+
+        var unknown = named.Where(n => !before.Contains(n) && !after.Contains(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            errors.Add($"annotation {InitContainers}: '{text}' names unknown init container(s) {string.Join(", ", unknown)}; expected {expected}");
+        }
+
+        return named;
+    }
+
+    private static int? Port(IDictionary<string, string> annotations, string key, List<string> errors)
+    {
+        if (!annotations.TryGetValue(key, out var text))
+        {
+            return null;
+        }
+
+        if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535)
+        {
+            return port;
+        }
+
+        errors.Add($"annotation {key}: '{text}' is not a port; expected a number from 1 to 65535 that no container of the pod uses, e.g. \"9465\"");
+        return null;
+    }
 
     private static string? Quantity(IDictionary<string, string> annotations, string key, List<string> errors)
     {
@@ -195,12 +261,15 @@ internal static class InjectionAnnotations
             return null;
         }
 
-        // Every app container's mounts count, not only the injected ones: the same path meaning two things in one pod is a trap.
-        var mounts = pod.Spec?.Containers?
+        // Every app container's mounts count, init containers too, not only the injected ones: the same path meaning
+        // two things in one pod is a trap. The sidecar's own volumes (a re-invocation sees them) are not the app's.
+        var mounts = (pod.Spec?.InitContainers ?? []).Concat(pod.Spec?.Containers ?? [])
+            .Where(c => c.Name != PodMutator.SidecarName)
             .SelectMany(c => c.VolumeMounts ?? [])
+            .Where(m => m.Name is not (PodMutator.SocketVolume or PodMutator.TokensVolume))
             .Select(m => Normalize(m.MountPath))
             .Where(m => Overlaps(path, m))
-            .ToList() ?? [];
+            .ToList();
         if (mounts.Count > 0)
         {
             errors.Add($"annotation {TokenDir}: '{text}' overlaps the volume mount {mounts[0]} of an app container; expected {Expected}");

@@ -16,6 +16,12 @@ internal sealed record InjectionRequest
     /// <summary>Names of the app containers that get the mounts and env.</summary>
     public required IReadOnlyList<string> Containers { get; init; }
 
+    /// <summary>Names of the app's init containers that get the mounts and env too (they run after the sidecar).</summary>
+    public IReadOnlyList<string> InitContainers { get; init; } = [];
+
+    /// <summary>The admin listener's port in this pod, or null for the webhook's default.</summary>
+    public int? AdminPort { get; init; }
+
     public string? CpuRequest { get; init; }
 
     public string? MemoryRequest { get; init; }

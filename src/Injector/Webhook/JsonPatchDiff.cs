@@ -5,9 +5,10 @@ namespace TokenInjector.Webhook;
 
 /// <summary>
 /// Builds an RFC 6902 JSON Patch that turns one JSON document into another, using only <c>add</c>, <c>remove</c>
-/// and <c>replace</c>. Objects are diffed key by key and arrays element by element after their common prefix and
-/// suffix, so an element added at either end (or in the middle) is one <c>add</c>, and elements that did not move
-/// are patched in place: fields the patcher never saw (newer API fields) are left alone rather than rewritten.
+/// and <c>replace</c>. Objects are diffed key by key; arrays are aligned by element identity (named objects by name),
+/// so an element added anywhere is one <c>add</c>, one that moved is a <c>remove</c> and an <c>add</c>, and elements
+/// that stayed are patched in place: fields the patcher never saw (newer API fields) are left alone rather than
+/// rewritten.
 /// </summary>
 internal static class JsonPatchDiff
 {
@@ -66,39 +67,77 @@ internal static class JsonPatchDiff
 
     private static void DiffArrays(JsonArray from, JsonArray to, string path, JsonArray operations)
     {
-        var prefix = 0;
-        while (prefix < from.Count && prefix < to.Count && JsonNode.DeepEquals(from[prefix], to[prefix]))
+        // Elements are aligned by identity (a longest common subsequence): aligned pairs are patched in place, the
+        // rest of the source removed and the rest of the target added. Walking both in order, the array being patched
+        // is always the target's first j elements followed by the source's remaining ones, so index j is where each
+        // operation lands.
+        var aligned = Align(from, to);
+        int i = 0, j = 0;
+        foreach (var (fromIndex, toIndex) in aligned.Append((from.Count, to.Count)))
         {
-            prefix++;
+            for (; i < fromIndex; i++)
+            {
+                operations.Add(Operation("remove", Index(path, j)));
+            }
+
+            for (; j < toIndex; j++)
+            {
+                operations.Add(Operation("add", Index(path, j), to[j]));
+            }
+
+            if (i < from.Count)
+            {
+                Diff(from[i++], to[j], Index(path, j++), operations);
+            }
+        }
+    }
+
+    // What makes two elements the same thing: the name of a named object (a container, a volume, an env variable),
+    // otherwise the whole value. A container whose env changed is then patched in place, while one that moved is
+    // removed and added, and never patched member by member into another container.
+    private static bool SameIdentity(JsonNode? a, JsonNode? b) =>
+        (Name(a), Name(b)) switch
+        {
+            (string x, string y) => x == y,
+            (null, null) => JsonNode.DeepEquals(a, b),
+            _ => false,
+        };
+
+    private static string? Name(JsonNode? node) =>
+        node is JsonObject o && o.TryGetPropertyValue("name", out var name) && name is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+
+    // The longest common subsequence by identity, as pairs of indexes (arrays in pods are short: quadratic is fine).
+    private static List<(int From, int To)> Align(JsonArray from, JsonArray to)
+    {
+        var lengths = new int[from.Count + 1, to.Count + 1];
+        for (var a = from.Count - 1; a >= 0; a--)
+        {
+            for (var b = to.Count - 1; b >= 0; b--)
+            {
+                lengths[a, b] = SameIdentity(from[a], to[b])
+                    ? lengths[a + 1, b + 1] + 1
+                    : Math.Max(lengths[a + 1, b], lengths[a, b + 1]);
+            }
         }
 
-        var suffix = 0;
-        while (suffix < from.Count - prefix && suffix < to.Count - prefix
-            && JsonNode.DeepEquals(from[from.Count - 1 - suffix], to[to.Count - 1 - suffix]))
+        var pairs = new List<(int, int)>();
+        for (int a = 0, b = 0; a < from.Count && b < to.Count;)
         {
-            suffix++;
+            if (SameIdentity(from[a], to[b]) && lengths[a, b] == lengths[a + 1, b + 1] + 1)
+            {
+                pairs.Add((a++, b++));
+            }
+            else if (lengths[a + 1, b] >= lengths[a, b + 1])
+            {
+                a++;
+            }
+            else
+            {
+                b++;
+            }
         }
 
-        var fromMiddle = from.Count - prefix - suffix;
-        var toMiddle = to.Count - prefix - suffix;
-        var common = Math.Min(fromMiddle, toMiddle);
-
-        // Patched in place first (indexes are still those of the original), then the surplus added or removed:
-        // adds in increasing order so each lands where the target has it, removes from the back so none shifts.
-        for (var i = 0; i < common; i++)
-        {
-            Diff(from[prefix + i], to[prefix + i], Index(path, prefix + i), operations);
-        }
-
-        for (var i = common; i < toMiddle; i++)
-        {
-            operations.Add(Operation("add", Index(path, prefix + i), to[prefix + i]));
-        }
-
-        for (var i = fromMiddle - 1; i >= common; i--)
-        {
-            operations.Add(Operation("remove", Index(path, prefix + i)));
-        }
+        return pairs;
     }
 
     private static string Index(string path, int index) => path + "/" + index.ToString(CultureInfo.InvariantCulture);

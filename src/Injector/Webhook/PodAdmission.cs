@@ -8,8 +8,10 @@ namespace TokenInjector.Webhook;
 /// <summary>
 /// The webhook's decision on one admission request, as a pure function: which requests it acts on (pods being
 /// created, outside kube-system and its own namespace), then, from the pod as the API server sent it, a decision with
-/// its JSON patch: parse, validate the annotations, run <see cref="PodMutator"/>, and diff the original and mutated
-/// pods as serialized by the KubernetesClient models.
+/// its JSON patch: parse, validate the annotations and the pod (ports, host network, clashes), run
+/// <see cref="PodMutator"/>, and diff the original and mutated pods as serialized by the KubernetesClient models.
+/// A pod that already has the sidecar goes the same way: the webhook is re-invoked after other webhooks changed the
+/// pod, and the mutation restores what they broke, so an intact pod yields no patch.
 /// </summary>
 internal static class PodAdmission
 {
@@ -63,14 +65,9 @@ internal static class PodAdmission
             throw new InvalidAdmissionReviewException("request.object is not a Pod: " + problem);
         }
 
-        if (PodMutator.IsInjected(pod))
-        {
-            return AdmissionDecision.Skip("already injected");
-        }
-
         var errors = new List<string>();
         var request = InjectionAnnotations.Parse(pod, errors);
-        errors.AddRange(PodMutator.Conflicts(pod));
+        errors.AddRange(PodMutator.Conflicts(pod, request?.NativeSidecar));
         if (request is not null)
         {
             var memoryRequest = request.MemoryRequest ?? defaults.MemoryRequest;
@@ -79,6 +76,13 @@ internal static class PodAdmission
                 && requested!.ToDecimal() > limit!.ToDecimal())
             {
                 errors.Add($"annotation {InjectionAnnotations.MemoryRequest}: '{memoryRequest}' is more than the memory limit '{memoryLimit}'; expected a request no larger than {InjectionAnnotations.MemoryLimit}");
+            }
+
+            var listeners = SidecarPorts.Of(request, defaults);
+            errors.AddRange(SidecarPorts.Clashes(pod, listeners));
+            if (pod.Spec?.HostNetwork == true && !defaults.AllowHostNetwork)
+            {
+                errors.Add($"spec.hostNetwork is true: the sidecar's listeners (ports {string.Join(", ", listeners.Select(l => l.Port))}) would open in the node's network namespace, so every pod and process on the node could call Cloud Run with this pod's identity through them, and two such pods on one node would fight over the ports; run the pod without hostNetwork, or ask the cluster's operator to allow it (chart value webhook.allowHostNetwork, flag {WebhookSettings.Options.AllowHostNetwork.Flag})");
             }
         }
 
@@ -89,9 +93,14 @@ internal static class PodAdmission
 
         var result = PodMutator.Mutate(pod, request, defaults);
         var patch = JsonPatchDiff.Create(ToNode(pod), ToNode(result.Pod));
-        return patch.Count == 0
-            ? AdmissionDecision.Skip("no change")
-            : new AdmissionDecision(AdmissionOutcome.Mutated, patch, null, result.Warnings);
+        if (patch.Count == 0)
+        {
+            return AdmissionDecision.Skip(PodMutator.IsInjected(pod) ? "already injected, sidecar intact" : "no change");
+        }
+
+        // On re-invocation the message says what was restored, for the log.
+        var restored = result.Restored.Count > 0 ? "restored " + string.Join("; ", result.Restored) : null;
+        return new AdmissionDecision(AdmissionOutcome.Mutated, patch, restored, result.Warnings);
     }
 
     // The models take JSON nulls where the API server never sends them (a null container, a mount without a path, an

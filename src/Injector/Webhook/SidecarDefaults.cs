@@ -2,7 +2,10 @@ using TokenInjector.Configuration;
 
 namespace TokenInjector.Webhook;
 
-/// <summary>What the webhook puts into every injected sidecar unless a pod's annotations say otherwise.</summary>
+/// <summary>
+/// What the webhook puts into every injected sidecar unless a pod's annotations say otherwise, and what the operator
+/// allows pods to ask for.
+/// </summary>
 internal sealed record SidecarDefaults
 {
     public required string Image { get; init; }
@@ -21,4 +24,7 @@ internal sealed record SidecarDefaults
 
     /// <summary>Adds <c>prometheus.io/*</c> scrape annotations to pods that have none.</summary>
     public bool PrometheusScrape { get; init; }
+
+    /// <summary>Injects pods with <c>hostNetwork: true</c> (with a warning) instead of denying them.</summary>
+    public bool AllowHostNetwork { get; init; }
 }

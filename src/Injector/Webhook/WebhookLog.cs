@@ -27,6 +27,9 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Service account {Namespace}/{Name} could not be looked up; admitting without a Workload Identity check: {Reason}")]
     public static partial void ServiceAccountLookupFailed(this ILogger logger, string @namespace, string name, string reason);
 
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod} came back from other webhooks with its sidecar altered; the patch {Restored}")]
+    public static partial void SidecarRestored(this ILogger logger, string @namespace, string pod, string restored);
+
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "No Kubernetes API access ({Reason}); service accounts are not checked for Workload Identity")]
     public static partial void ServiceAccountChecksDisabled(this ILogger logger, string reason);
 }

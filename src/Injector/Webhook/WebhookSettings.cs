@@ -15,7 +15,7 @@ internal sealed record WebhookSettings
             Options.Listen, Options.TlsCertFile, Options.TlsKeyFile, Options.TlsReloadInterval, Options.Kubeconfig, Options.Namespace,
             Options.ServiceAccountTimeout, Options.ServiceAccountCacheTtl, Options.SidecarImage, Options.SidecarImagePullPolicy,
             Options.SidecarCpuRequest, Options.SidecarMemoryRequest, Options.SidecarMemoryLimit, Options.SidecarAdminPort,
-            Options.SidecarLogFormat, Options.PrometheusScrape, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
+            Options.SidecarLogFormat, Options.PrometheusScrape, Options.AllowHostNetwork, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
         ]);
 
     public required IPEndPoint ListenEndpoint { get; init; }
@@ -99,6 +99,7 @@ internal sealed record WebhookSettings
                 AdminPort = options.Int(Options.SidecarAdminPort, 1, 65535),
                 LogFormat = options.Choice(Options.SidecarLogFormat, new Dictionary<string, string> { ["json"] = "json", ["text"] = "text" }),
                 PrometheusScrape = options.Bool(Options.PrometheusScrape),
+                AllowHostNetwork = options.Bool(Options.AllowHostNetwork),
             },
             Logging = CommonOptions.Logging(options),
         };
@@ -190,5 +191,10 @@ internal sealed record WebhookSettings
 
         public static readonly OptionSpec PrometheusScrape = OptionSpec.Switch(
             "prometheus-scrape", "add prometheus.io/scrape, port and path annotations to injected pods that have none", false);
+
+        public static readonly OptionSpec AllowHostNetwork = OptionSpec.Switch(
+            "allow-host-network",
+            "inject pods with hostNetwork: true (denied otherwise: the sidecar's loopback listeners would serve the pod's identity to the whole node)",
+            false);
     }
 }

@@ -12,25 +12,31 @@ namespace TokenInjector.Webhook;
 /// </summary>
 internal static class JsonPatchDiff
 {
-    public static JsonArray Create(JsonNode? from, JsonNode? to)
+    /// <param name="from">The document as it is.</param>
+    /// <param name="to">The document as it should be.</param>
+    /// <param name="movable">
+    /// The name of an element that, when it changed places with others in an array, is the one removed and added
+    /// again, rather than the others (the webhook's own container: the others belong to someone else).
+    /// </param>
+    public static JsonArray Create(JsonNode? from, JsonNode? to, string? movable = null)
     {
         var operations = new JsonArray();
-        Diff(from, to, string.Empty, operations);
+        Diff(from, to, string.Empty, operations, movable);
         return operations;
     }
 
     /// <summary>Escapes one JSON Pointer reference token (RFC 6901): <c>~</c> as <c>~0</c>, <c>/</c> as <c>~1</c>.</summary>
     public static string Escape(string token) => token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
-    private static void Diff(JsonNode? from, JsonNode? to, string path, JsonArray operations)
+    private static void Diff(JsonNode? from, JsonNode? to, string path, JsonArray operations, string? movable)
     {
         switch (from, to)
         {
             case (JsonObject a, JsonObject b):
-                DiffObjects(a, b, path, operations);
+                DiffObjects(a, b, path, operations, movable);
                 break;
             case (JsonArray a, JsonArray b):
-                DiffArrays(a, b, path, operations);
+                DiffArrays(a, b, path, operations, movable);
                 break;
             default:
                 if (!JsonNode.DeepEquals(from, to))
@@ -42,7 +48,7 @@ internal static class JsonPatchDiff
         }
     }
 
-    private static void DiffObjects(JsonObject from, JsonObject to, string path, JsonArray operations)
+    private static void DiffObjects(JsonObject from, JsonObject to, string path, JsonArray operations, string? movable)
     {
         foreach (var (key, value) in from)
         {
@@ -52,7 +58,7 @@ internal static class JsonPatchDiff
             }
             else
             {
-                Diff(value, to[key], path + "/" + Escape(key), operations);
+                Diff(value, to[key], path + "/" + Escape(key), operations, movable);
             }
         }
 
@@ -65,13 +71,13 @@ internal static class JsonPatchDiff
         }
     }
 
-    private static void DiffArrays(JsonArray from, JsonArray to, string path, JsonArray operations)
+    private static void DiffArrays(JsonArray from, JsonArray to, string path, JsonArray operations, string? movable)
     {
         // Elements are aligned by identity (a longest common subsequence): aligned pairs are patched in place, the
         // rest of the source removed and the rest of the target added. Walking both in order, the array being patched
         // is always the target's first j elements followed by the source's remaining ones, so index j is where each
         // operation lands.
-        var aligned = Align(from, to);
+        var aligned = Align(from, to, movable);
         int i = 0, j = 0;
         foreach (var (fromIndex, toIndex) in aligned.Append((from.Count, to.Count)))
         {
@@ -87,7 +93,7 @@ internal static class JsonPatchDiff
 
             if (i < from.Count)
             {
-                Diff(from[i++], to[j], Index(path, j++), operations);
+                Diff(from[i++], to[j], Index(path, j++), operations, movable);
             }
         }
     }
@@ -107,7 +113,8 @@ internal static class JsonPatchDiff
         node is JsonObject o && o.TryGetPropertyValue("name", out var name) && name is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 
     // The longest common subsequence by identity, as pairs of indexes (arrays in pods are short: quadratic is fine).
-    private static List<(int From, int To)> Align(JsonArray from, JsonArray to)
+    // Where two alignments are as long (an element swapped places with its neighbour), the movable one is left out.
+    private static List<(int From, int To)> Align(JsonArray from, JsonArray to, string? movable)
     {
         var lengths = new int[from.Count + 1, to.Count + 1];
         for (var a = from.Count - 1; a >= 0; a--)
@@ -127,7 +134,7 @@ internal static class JsonPatchDiff
             {
                 pairs.Add((a++, b++));
             }
-            else if (lengths[a + 1, b] >= lengths[a, b + 1])
+            else if (lengths[a + 1, b] > lengths[a, b + 1] || (lengths[a + 1, b] == lengths[a, b + 1] && (movable is null || Name(to[b]) != movable)))
             {
                 a++;
             }

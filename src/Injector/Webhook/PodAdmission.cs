@@ -55,7 +55,8 @@ internal static class PodAdmission
         {
             pod = KubernetesJson.Deserialize<V1Pod>(podObject.GetRawText());
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        // The models' IntOrString converter throws NotSupportedException for a value of neither kind (a probe's port as true).
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
             throw new InvalidAdmissionReviewException("request.object is not a Pod: " + ex.Message);
         }
@@ -92,7 +93,7 @@ internal static class PodAdmission
         }
 
         var result = PodMutator.Mutate(pod, request, defaults);
-        var patch = JsonPatchDiff.Create(ToNode(pod), ToNode(result.Pod));
+        var patch = JsonPatchDiff.Create(ToNode(pod), ToNode(result.Pod), movable: PodMutator.SidecarName);
         if (patch.Count == 0)
         {
             return AdmissionDecision.Skip(PodMutator.IsInjected(pod) ? "already injected, sidecar intact" : "no change");
@@ -103,7 +104,7 @@ internal static class PodAdmission
         return new AdmissionDecision(AdmissionOutcome.Mutated, patch, restored, result.Warnings);
     }
 
-    // The models take JSON nulls where the API server never sends them (a null container, a mount without a path, an
+    // The models take JSON nulls where the API server never sends them (a null container or port, a mount without a path, an
     // annotation without a value); the mutation reads these, so such a body is refused as not a Pod.
     private static string? ShapeProblem(V1Pod pod)
     {
@@ -127,6 +128,11 @@ internal static class PodAdmission
             if ((container.Env ?? []).Any(e => e is null))
             {
                 return $"container {container.Name} has a null env entry";
+            }
+
+            if ((container.Ports ?? []).Any(p => p is null))
+            {
+                return $"container {container.Name} has a null port";
             }
         }
 

@@ -144,7 +144,7 @@ internal static class PodMutator
 
         if (restored is { Count: > 0 })
         {
-            warnings.Add($"token-injector restored what another webhook removed or changed: {string.Join("; ", restored)}");
+            warnings.Add($"after other webhooks changed the pod, token-injector restored: {string.Join("; ", restored)}");
         }
 
         return new MutationResult(pod, warnings, restored ?? []);

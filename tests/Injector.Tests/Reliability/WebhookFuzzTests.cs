@@ -34,19 +34,24 @@ public sealed class WebhookFuzzTests
     private const long HeapHardLimit = 0xC000000;
     private const long NativeAllowance = 64L * 1024 * 1024;
 
-    private static readonly string[] GoldenInputs = ["classic-sidecar", "controller-generate-name", "existing-volumes-env", "init-containers", "job-pod", "multi-container-selected", "token-dir"];
+    private static readonly string[] GoldenInputs =
+    [
+        "classic-sidecar", "controller-generate-name", "existing-volumes-env", "init-containers", "job-pod", "multi-container-selected", "token-dir",
+        "istio-theirs-first", "istio-ours-first-reinvoked", "linkerd-native", "migration-init-container", "sidecar-stripped-by-another-webhook",
+    ];
 
     private static readonly string[] AnnotationKeys =
     [
         InjectionAnnotations.Audiences, InjectionAnnotations.Routes, InjectionAnnotations.TokenDir, InjectionAnnotations.Containers,
         InjectionAnnotations.CpuRequest, InjectionAnnotations.MemoryRequest, InjectionAnnotations.MemoryLimit, InjectionAnnotations.NativeSidecar,
+        InjectionAnnotations.AdminPort, InjectionAnnotations.InitContainers,
         "token-injector.dev/unknown", "token-injector.dev/", "other.example/x",
     ];
 
     private static readonly string[] AnnotationValues =
     [
         "8080=https://svc-abc123-uc.a.run.app", "https://svc-abc123-uc.a.run.app", "/var/run/secrets/tokens", "/", "/etc", "..", "/a/../etc", "//etc",
-        "app", "app,sidecar,", "10m", "64Mi", "1e99", "-1", "true", "maybe", "", ",,,", "8080=https://h=a,8080=https://h", "0=https://x", "1=http://x",
+        "app", "app,sidecar,", "10m", "64Mi", "1e99", "-1", "true", "maybe", "", ",,,", "8080=https://h=a,8080=https://h", "0=https://x", "1=http://x", "9464", "65536", "migrate,istio-proxy",
     ];
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class InjectedSidecarTests
         var settings = Accept(sidecar);
 
         Assert.Equal(SidecarContract.SocketPath, settings.SocketPath);
-        Assert.Equal(SidecarPorts.AdminPort(request, PodMutatorGoldenTests.Defaults), settings.AdminEndpoint.Port);
+        Assert.Equal(SidecarPorts.AdminPort(request!, PodMutatorGoldenTests.Defaults), settings.AdminEndpoint.Port);
         Assert.Equal(request!.Routes.Select(r => r.Route), settings.Routes);
         foreach (var audience in request.Audiences)
         {

@@ -32,7 +32,36 @@ public sealed class InjectionAnnotationsTests
         { "token dir inside an app mount", new() { ["token-injector.dev/audiences"] = "x", ["token-injector.dev/token-dir"] = "/data/tokens" }, ["token-injector.dev/token-dir", "'/data/tokens'", "volume mount"] },
         { "token dir over the socket dir", new() { ["token-injector.dev/audiences"] = "x", ["token-injector.dev/token-dir"] = "/var/run/token-injector/tokens" }, ["token-injector.dev/token-dir", "socket directory"] },
         { "unknown annotation", new() { ["token-injector.dev/audiences"] = "x", ["token-injector.dev/route"] = "8080=https://a.a.run.app" }, ["token-injector.dev/route", "not known", "token-injector.dev/routes"] },
+        { "admin port not a number", new() { ["token-injector.dev/audiences"] = "x", ["token-injector.dev/admin-port"] = "metrics" }, ["token-injector.dev/admin-port", "'metrics'", "expected a number from 1 to 65535"] },
+        { "admin port out of range", new() { ["token-injector.dev/audiences"] = "x", ["token-injector.dev/admin-port"] = "65536" }, ["token-injector.dev/admin-port", "'65536'", "expected a number from 1 to 65535"] },
+        { "admin port on a route's port", new() { ["token-injector.dev/routes"] = "9465=https://a.a.run.app", ["token-injector.dev/admin-port"] = "9465" }, ["token-injector.dev/routes", "'9465=https://a.a.run.app' uses port 9465, as the admin listener", "own port", "another local port in token-injector.dev/routes"] },
+        { "init container unknown", new() { ["token-injector.dev/audiences"] = "x", ["token-injector.dev/init-containers"] = "migrate" }, ["token-injector.dev/init-containers", "'migrate'", "unknown init container(s) migrate", "no init container that runs after the sidecar"] },
     };
+
+    /// <summary>Init containers named in the annotation must run after the sidecar; each way of getting that wrong is denied with the reason.</summary>
+    public static TheoryData<string, Dictionary<string, string>, string[]> InitContainerDenials() => new()
+    {
+        { "a mesh container", new() { ["token-injector.dev/init-containers"] = "istio-proxy,migrate" }, ["token-injector.dev/init-containers", "init container istio-proxy runs before the sidecar", "istio-init, istio-proxy", "expected a comma-separated list of the init containers that run after the sidecar: migrate, wait"] },
+        { "an unknown one", new() { ["token-injector.dev/init-containers"] = "migrate,seed" }, ["token-injector.dev/init-containers", "'migrate,seed'", "unknown init container(s) seed", "after the sidecar: migrate, wait"] },
+        { "none at all", new() { ["token-injector.dev/init-containers"] = " , " }, ["token-injector.dev/init-containers", "names no init container"] },
+        { "with a classic sidecar", new() { ["token-injector.dev/init-containers"] = "migrate", ["token-injector.dev/native-sidecar"] = "false" }, ["token-injector.dev/init-containers", "ordinary container that starts after every init container", "token-injector.dev/native-sidecar \"true\""] },
+    };
+
+    [Theory]
+    [MemberData(nameof(InitContainerDenials))]
+    public void Decide_InitContainersThatCannotUseTheSidecar_DeniesSayingWhy(string name, Dictionary<string, string> annotations, string[] expectedFragments)
+    {
+        annotations["token-injector.dev/audiences"] = "https://a.example.com";
+        var decision = PodAdmission.Decide(
+            Pod(annotations, """{"initContainers":[{"name":"istio-init","image":"proxyv2"},{"name":"istio-proxy","image":"proxyv2","restartPolicy":"Always"},{"name":"migrate","image":"app:1"},{"name":"wait","image":"busybox"}],"containers":[{"name":"app","image":"app:1"}]}"""),
+            PodMutatorGoldenTests.Defaults);
+
+        Assert.Equal(AdmissionOutcome.Denied, decision.Outcome);
+        foreach (var fragment in expectedFragments)
+        {
+            Assert.True(decision.Message!.Contains(fragment, StringComparison.Ordinal), $"{name}: '{fragment}' not in: {decision.Message}");
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Denials))]
@@ -83,7 +112,7 @@ public sealed class InjectionAnnotationsTests
         Assert.Equal(AdmissionOutcome.Mutated, decision.Outcome);
     }
 
-    internal static JsonElement Pod(Dictionary<string, string> annotations)
+    internal static JsonElement Pod(Dictionary<string, string> annotations, string spec = """{"containers":[{"name":"app","image":"app:1","volumeMounts":[{"name":"data","mountPath":"/data/"}]}],"volumes":[{"name":"data","emptyDir":{}}]}""")
     {
         var pod = new JsonObject
         {
@@ -95,7 +124,7 @@ public sealed class InjectionAnnotationsTests
                 ["labels"] = new JsonObject { ["token-injector.dev/inject"] = "true" },
                 ["annotations"] = JsonSerializer.SerializeToNode(annotations),
             },
-            ["spec"] = JsonNode.Parse("""{"containers":[{"name":"app","image":"app:1","volumeMounts":[{"name":"data","mountPath":"/data/"}]}],"volumes":[{"name":"data","emptyDir":{}}]}"""),
+            ["spec"] = JsonNode.Parse(spec),
         };
         return JsonSerializer.Deserialize<JsonElement>(pod.ToJsonString());
     }

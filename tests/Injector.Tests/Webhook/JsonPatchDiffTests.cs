@@ -24,6 +24,9 @@ public sealed class JsonPatchDiffTests
         { "nested arrays", """{"l":[[1],[2,3]]}""", """{"l":[[1,0],[3]]}""" },
         { "root replaced", """[1]""", """{"a":1}""" },
         { "duplicates in array", """{"l":[1,1,1]}""", """{"l":[1,1,1,1]}""" },
+        { "element moved", """{"l":[{"name":"s"},{"name":"a"},{"name":"b"}]}""", """{"l":[{"name":"a"},{"name":"b"},{"name":"s","x":1}]}""" },
+        { "elements swapped", """{"l":[{"name":"a","v":1},{"name":"b","v":2}]}""", """{"l":[{"name":"b","v":2},{"name":"a","v":1}]}""" },
+        { "same names repeated", """{"l":[{"name":"v","p":"/a"},{"name":"v","p":"/b"}]}""", """{"l":[{"name":"v","p":"/b"}]}""" },
     };
 
     [Theory]
@@ -62,6 +65,16 @@ public sealed class JsonPatchDiffTests
 
         var operation = Assert.Single(patch)!;
         Assert.Equal("/c/0/env/1", operation["path"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Create_ElementReplacedByAnotherName_IsRemoveAndAdd_NeverAMemberByMemberRewrite()
+    {
+        var patch = JsonPatchDiff.Create(
+            JsonNode.Parse("""{"c":[{"name":"old","image":"x","unknownToTheModels":1}]}"""),
+            JsonNode.Parse("""{"c":[{"name":"new","image":"x"}]}"""));
+
+        Assert.Equal([("remove", "/c/0"), ("add", "/c/0")], patch.Select(o => ((string)o!["op"]!, (string)o["path"]!)));
     }
 
     [Fact]

@@ -55,6 +55,25 @@ public sealed class PodAdmissionTests
         Assert.Contains("request.object", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Decide_PodWithANullPort_IsAnInvalidReview()
+    {
+        // The port check reads every container's ports: a null there is no pod the API server sends, and must be a 400, not a 500.
+        var pod = InjectionAnnotationsTests.Pod(new() { ["token-injector.dev/audiences"] = "x" }, """{"containers":[{"name":"app","image":"app:1","ports":[null]}]}""");
+
+        var error = Assert.Throws<InvalidAdmissionReviewException>(() => PodAdmission.Decide(pod, PodMutatorGoldenTests.Defaults));
+        Assert.Equal("request.object is not a Pod: container app has a null port", error.Message);
+    }
+
+    [Fact]
+    public void Decide_ProbePortNeitherNumberNorName_IsAnInvalidReview()
+    {
+        var pod = InjectionAnnotationsTests.Pod(new() { ["token-injector.dev/audiences"] = "x" }, """{"containers":[{"name":"app","image":"app:1","readinessProbe":{"httpGet":{"port":true}}}]}""");
+
+        var error = Assert.Throws<InvalidAdmissionReviewException>(() => PodAdmission.Decide(pod, PodMutatorGoldenTests.Defaults));
+        Assert.StartsWith("request.object is not a Pod: ", error.Message, StringComparison.Ordinal);
+    }
+
     private static AdmissionRequest Request(string @namespace, string operation, string kind) => new()
     {
         Uid = "uid-1",

@@ -61,6 +61,20 @@ public sealed class WebhookServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Mutate_ReinvokedWithTheSidecarStripped_PatchRestoresItAndWarnsWhatWasRestored()
+    {
+        var pod = RunningWebhook.GoldenInput("sidecar-stripped-by-another-webhook");
+
+        var response = await _webhook.ReviewAsync(pod, Timeout, uid: "reinvoked");
+
+        Assert.True(response["allowed"]!.GetValue<bool>());
+        var sidecar = JsonPatchApplier.Apply(pod, RunningWebhook.Patch(response))["spec"]!["initContainers"]![0]!;
+        Assert.Equal("Always", sidecar["restartPolicy"]!.GetValue<string>());
+        Assert.Equal("/readyz", sidecar["startupProbe"]!["httpGet"]!["path"]!.GetValue<string>());
+        Assert.Contains(response["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("restartPolicy of token-injector", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Mutate_BadAnnotation_DeniedWithMessageNamingAnnotationAndForm()
     {
         var pod = RunningWebhook.GoldenInput("controller-generate-name");

@@ -313,13 +313,13 @@ public sealed class ChartObjectsTests
     {
         var quiet = await Helm.NotesAsync(null);
         var risky = await Helm.NotesAsync(JsonNode.Parse("""
-            {"webhook":{"failurePolicy":"Ignore","replicas":1,"timeoutSeconds":20,"podDisruptionBudget":{"enabled":false}},
+            {"webhook":{"failurePolicy":"Ignore","replicas":1,"timeoutSeconds":20,"podDisruptionBudget":{"enabled":false},"allowHostNetwork":true},
              "image":{"tag":"latest"}}
             """)!.AsObject());
         var blocking = await Helm.NotesAsync(JsonNode.Parse("""{"webhook":{"podDisruptionBudget":{"minAvailable":2}}}""")!.AsObject());
 
         Assert.DoesNotContain("WARNING", quiet, StringComparison.Ordinal);
-        foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned" })
+        foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned", "webhook.allowHostNetwork is true" })
         {
             Assert.Contains(expected, risky, StringComparison.Ordinal);
         }

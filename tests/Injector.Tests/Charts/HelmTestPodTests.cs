@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using TokenInjector.Tests.Support;
@@ -25,13 +24,8 @@ public sealed class HelmTestPodTests : IAsyncLifetime
 
         // One admission first, without the API server's time limit: what these tests check is the configuration, and a
         // process's first request (JIT, TLS) can take longer than webhook.timeoutSeconds on a loaded machine.
-        var authority = new X509Certificate2Collection();
-        authority.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(_rendering.Single("Secret")["data"]!["ca.crt"]!.GetValue<string>())));
-        using var client = LoopbackHttps.Client(authority, TestWait.Limit, _webhook.Port);
         var pod = JsonNode.Parse("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"warm-up","labels":{"token-injector.dev/inject":"true"},"annotations":{"token-injector.dev/audiences":"https://warm-up.a.run.app"}},"spec":{"containers":[{"name":"app","image":"app:1"}]}}""")!;
-        using var content = Webhook.RunningWebhook.ReviewContent(pod, "warm-up");
-        using var response = await client.PostAsync($"https://{Rendering.Name(_rendering.Single("Service"))}.{Helm.Namespace}.svc/mutate", content);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        await _webhook.ReviewAsync(_rendering, pod, "warm-up");
     }
 
     public async Task DisposeAsync()

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Charts;
@@ -51,6 +54,22 @@ internal sealed class RenderedWebhook : IAsyncDisposable
         process.Dispose();
         mount.Dispose();
         return (null, output);
+    }
+
+    /// <summary>
+    /// Posts an AdmissionReview for <paramref name="pod"/> to the rendered Service's name, trusting only the rendered
+    /// CA, without the API server's time limit, and returns the review's <c>response</c>.
+    /// </summary>
+    public async Task<JsonNode> ReviewAsync(Rendering rendering, JsonNode pod, string uid)
+    {
+        var authority = new X509Certificate2Collection();
+        authority.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(rendering.Single("Secret")["data"]!["ca.crt"]!.GetValue<string>())));
+        using var client = LoopbackHttps.Client(authority, TestWait.Limit, Port);
+        using var content = Webhook.RunningWebhook.ReviewContent(pod, uid);
+        using var response = await client.PostAsync($"https://{Rendering.Name(rendering.Single("Service"))}.{Helm.Namespace}.svc/mutate", content);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonNode.Parse(body)!["response"]!;
     }
 
     /// <summary>A loopback port nothing listens on now.</summary>

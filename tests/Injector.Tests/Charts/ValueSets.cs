@@ -20,6 +20,7 @@ internal static class ValueSets
               "webhook": {
                 "replicas": 3, "port": 9443, "failurePolicy": "Ignore", "timeoutSeconds": 10, "reinvocationPolicy": "Never",
                 "excludeNamespaces": [ "legacy" ], "serviceAccountLookupTimeout": "500ms", "logFormat": "text", "logLevel": "debug",
+                "allowHostNetwork": true,
                 "resources": { "requests": { "cpu": "100m", "memory": "128Mi" }, "limits": { "memory": "512Mi" } },
                 "podDisruptionBudget": { "enabled": false, "minAvailable": 2 },
                 "podAnnotations": { "example.com/owner": "platform" }, "podLabels": { "team": "platform" },

@@ -55,6 +55,20 @@ public sealed class ReinvocationTests
     }
 
     [Fact]
+    public void Decide_SidecarImageAndResourcesRewrittenByAMirrorOrAutopilot_AreKept_NoPatch()
+    {
+        var pod = Golden("controller-generate-name.expected.json");
+        var sidecar = pod["spec"]!["initContainers"]![0]!;
+        sidecar["image"] = "mirror.example.com/token-injector/injector:1.0.0";
+        sidecar["resources"] = JsonNode.Parse("""{"requests":{"cpu":"50m","memory":"52Mi","ephemeral-storage":"1Gi"},"limits":{"cpu":"50m","memory":"52Mi","ephemeral-storage":"1Gi"}}""");
+
+        var decision = Decide(pod);
+
+        Assert.Equal(AdmissionOutcome.Skipped, decision.Outcome);
+        Assert.Null(decision.Patch);
+    }
+
+    [Fact]
     public void Decide_SidecarMovedToContainers_DeniesNamingTheMove()
     {
         var pod = Golden("controller-generate-name.expected.json");

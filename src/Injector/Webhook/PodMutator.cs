@@ -51,7 +51,7 @@ internal static class PodMutator
         {
             if ((container.VolumeMounts ?? []).Any(m => m.MountPath.TrimEnd('/') == SidecarContract.SocketDirectory && !(injected && m.Name == SocketVolume)))
             {
-                yield return $"container {container.Name} already mounts {SidecarContract.SocketDirectory}, where token-injector puts its socket";
+                yield return $"container {container.Name} already mounts {SidecarContract.SocketDirectory}, where token-injector puts its socket; mount that volume at another path";
             }
         }
 

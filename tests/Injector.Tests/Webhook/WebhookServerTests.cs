@@ -92,6 +92,18 @@ public sealed class WebhookServerTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
+    [MemberData(nameof(PodMutatorGoldenTests.Denials), MemberType = typeof(PodMutatorGoldenTests))]
+    public async Task Mutate_PodWithAClashOrHostNetwork_NotAllowed_WithTheWholeMessage(string name)
+    {
+        var response = await _webhook.ReviewAsync(RunningWebhook.GoldenInput(name), Timeout, uid: name);
+
+        Assert.False(response["allowed"]!.GetValue<bool>());
+        Assert.Null(response["patch"]);
+        var expected = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", name + ".denial.txt")).TrimEnd('\n');
+        Assert.Equal(expected, response["status"]!["message"]!.GetValue<string>());
+    }
+
+    [Theory]
     [InlineData("own namespace", RunningWebhook.OwnNamespace, "CREATE", "Pod")]
     [InlineData("kube-system", "kube-system", "CREATE", "Pod")]
     [InlineData("update", "apps", "UPDATE", "Pod")]

@@ -60,7 +60,7 @@ public sealed class InjectedSidecarRunTests
     public async Task InitContainerNamedInTheAnnotation_GetsATokenThroughTheSocket_AfterTheSidecarIsReadyOnItsMovedAdminPort_BeforeTheAppStarts()
     {
         await using var stack = await CloudRunStack.StartAsync();
-        var adminPort = CloudRunStack.FreePort();
+        var adminPort = FreePort.Next();
         var input = InjectionAnnotationsTests.Pod(
             new()
             {

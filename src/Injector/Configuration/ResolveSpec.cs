@@ -5,11 +5,13 @@ namespace TokenInjector.Configuration;
 
 /// <summary>
 /// As curl's <c>--resolve</c>: connections to <see cref="Host"/>:<see cref="Port"/> go to <see cref="Address"/>,
-/// while TLS still verifies the certificate for <see cref="Host"/> (Private Service Connect endpoints, tests).
+/// while TLS still verifies the certificate for <see cref="Host"/> (Private Service Connect endpoints, tests). A fourth
+/// field sends them to another port as well (<c>svc.run.app:443:127.0.0.1:8443</c>, as curl's <c>--connect-to</c>):
+/// the egress listener always forwards to port 443, and a local stand-in for the service rarely listens there.
 /// </summary>
-internal sealed record ResolveSpec(string Host, int Port, IPAddress Address)
+internal sealed record ResolveSpec(string Host, int Port, IPAddress Address, int ConnectPort)
 {
-    public const string Syntax = "HOST:PORT:ADDRESS";
+    public const string Syntax = "HOST:PORT:ADDRESS[:PORT]";
 
     public static bool TryParse(string text, out ResolveSpec? resolve)
     {
@@ -21,17 +23,18 @@ internal sealed record ResolveSpec(string Host, int Port, IPAddress Address)
             return false;
         }
 
+        // ADDRESS[:PORT] as an endpoint: 127.0.0.1, 127.0.0.1:8443, ::1, [::1], [::1]:8443 (an IPv6 address with a
+        // port takes brackets, as in a URL). No port, or port 0, keeps PORT.
         var host = text[..firstColon];
-        var addressText = text[(secondColon + 1)..].Trim('[', ']');
         if (!int.TryParse(text.AsSpan(firstColon + 1, secondColon - firstColon - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             || port is < 1 or > 65535
             || Uri.CheckHostName(host) is UriHostNameType.Unknown
-            || !IPAddress.TryParse(addressText, out var address))
+            || !IPEndPoint.TryParse(text.AsSpan(secondColon + 1), out var endpoint))
         {
             return false;
         }
 
-        resolve = new ResolveSpec(host.ToLowerInvariant(), port, address);
+        resolve = new ResolveSpec(host.ToLowerInvariant(), port, endpoint.Address, endpoint.Port == 0 ? port : endpoint.Port);
         return true;
     }
 }

@@ -31,7 +31,7 @@ internal sealed record SidecarSettings
         "sidecar",
         "Keeps ID tokens fresh, serves them on a Unix socket and proxies local routes to Cloud Run with a token on every request.",
         [
-            Options.Audience, Options.Route, Options.Resolve, Options.RouteListenAddress, Options.AllowNonLoopbackRoutes,
+            Options.Audience, Options.Route, Options.Egress, Options.EgressHost, Options.Resolve, Options.RouteListenAddress, Options.AllowNonLoopbackRoutes,
             Options.UpstreamCaFile, Options.AuthHeader, Options.Socket, Options.SocketMode, Options.TokenDir, Options.AdminAddress,
             Options.TokenSource, Options.AllowDynamicAudiences, Options.MaxDynamicAudiences, Options.DynamicAudienceIdle,
             Options.FetchTimeout, Options.DrainTimeout, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
@@ -40,6 +40,12 @@ internal sealed record SidecarSettings
     public required IReadOnlyList<string> Audiences { get; init; }
 
     public required IReadOnlyList<RouteSpec> Routes { get; init; }
+
+    /// <summary>The egress listener's local port; null when there is none.</summary>
+    public int? EgressPort { get; init; }
+
+    /// <summary>The egress listener's allowlist (<see cref="EgressHostSpec.RunApp"/> when it has none of its own).</summary>
+    public IReadOnlyList<EgressHostSpec> EgressHosts { get; init; } = [];
 
     public required IReadOnlyList<ResolveSpec> Resolves { get; init; }
 
@@ -111,6 +117,8 @@ internal sealed record SidecarSettings
             }
         }
 
+        var (egressPort, egressHosts) = ReadEgress(options, routes);
+
         var resolves = new List<ResolveSpec>();
         foreach (var value in options.All(Options.Resolve))
         {
@@ -120,7 +128,7 @@ internal sealed record SidecarSettings
             }
             else
             {
-                options.AddError(value, Options.Resolve, $"is not {ResolveSpec.Syntax} with a numeric ADDRESS");
+                options.AddError(value, Options.Resolve, $"is not {ResolveSpec.Syntax} with a numeric ADDRESS (an IPv6 ADDRESS with a PORT in brackets)");
             }
         }
 
@@ -172,6 +180,8 @@ internal sealed record SidecarSettings
         {
             Audiences = audiences,
             Routes = routes,
+            EgressPort = egressPort,
+            EgressHosts = egressHosts,
             Resolves = resolves,
             RouteListenAddress = routeListenAddress,
             UpstreamCaFile = caFile?.Text,
@@ -219,6 +229,50 @@ internal sealed record SidecarSettings
         return settings;
     }
 
+    private static (int? Port, IReadOnlyList<EgressHostSpec> Hosts) ReadEgress(ParsedOptions options, IReadOnlyList<RouteSpec> routes)
+    {
+        int? port = null;
+        if (options.Single(Options.Egress) is { } egress)
+        {
+            if (!int.TryParse(egress.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 65535)
+            {
+                options.AddError(egress, Options.Egress, "is not a local port from 1 to 65535");
+            }
+            else if (routes.Any(r => r.ListenPort == number))
+            {
+                options.AddError(egress, Options.Egress, "is also a route's local port; each listener needs its own port");
+            }
+            else
+            {
+                port = number;
+            }
+        }
+
+        var hosts = new List<EgressHostSpec>();
+        foreach (var value in options.All(Options.EgressHost))
+        {
+            if (!EgressHostSpec.TryParse(value.Text, out var host, out var problem))
+            {
+                options.AddError(value, Options.EgressHost, problem);
+            }
+            else if (hosts.Any(h => h.Pattern == host.Pattern))
+            {
+                options.AddError(value, Options.EgressHost, $"repeats the pattern {host.Pattern}; each host has one audience");
+            }
+            else
+            {
+                hosts.Add(host);
+            }
+        }
+
+        if (options.Single(Options.Egress) is null && hosts.Count > 0)
+        {
+            options.AddError(Options.EgressHost, $"is given without {Options.Egress.Flag}, so no listener would use it");
+        }
+
+        return (port, hosts.Count == 0 && port is not null ? [EgressHostSpec.RunApp] : hosts);
+    }
+
     private static UnixFileMode ParseMode(ParsedOptions options)
     {
         var value = options.Single(Options.SocketMode)!;
@@ -250,11 +304,17 @@ internal sealed record SidecarSettings
         public static readonly OptionSpec Route = new(
             "route", RouteSpec.Syntax, "local 127.0.0.1:PORT -> upstream; audience defaults to https://HOST", OptionKind.Repeatable);
 
+        public static readonly OptionSpec Egress = new(
+            "egress", "PORT", "local 127.0.0.1:PORT -> https://HOST, HOST named by each request (HTTP proxy, CONNECT tunnel or Host) and allowed by --egress-host");
+
+        public static readonly OptionSpec EgressHost = new(
+            "egress-host", EgressHostSpec.Syntax, "host the egress listener serves, exact or *.suffix; audience defaults to https://HOST (default *.run.app)", OptionKind.Repeatable);
+
         public static readonly OptionSpec Resolve = new(
-            "resolve", ResolveSpec.Syntax, "connect to ADDRESS for HOST:PORT (as curl's --resolve)", OptionKind.Repeatable);
+            "resolve", ResolveSpec.Syntax, "connect to ADDRESS (and PORT) for HOST:PORT (as curl's --resolve and --connect-to)", OptionKind.Repeatable);
 
         public static readonly OptionSpec RouteListenAddress = new(
-            "route-listen-address", "ADDRESS", "address the route listeners bind; anything but loopback needs --allow-non-loopback-routes", defaultValue: "127.0.0.1");
+            "route-listen-address", "ADDRESS", "address the route and egress listeners bind; anything but loopback needs --allow-non-loopback-routes", defaultValue: "127.0.0.1");
 
         public static readonly OptionSpec AllowNonLoopbackRoutes = OptionSpec.Switch(
             "allow-non-loopback-routes", "let --route-listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", false);
@@ -262,7 +322,7 @@ internal sealed record SidecarSettings
         public static readonly OptionSpec UpstreamCaFile = new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots");
 
         public static readonly OptionSpec AuthHeader = new(
-            "auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes", defaultValue: "authorization");
+            "auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes and the egress port", defaultValue: "authorization");
 
         public static readonly OptionSpec Socket = new("socket", "PATH", "token API Unix socket", defaultValue: SidecarContract.SocketPath);
 

@@ -63,9 +63,9 @@ internal static class SidecarHost
         services.AddSingleton<AdminServer>();
         services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
 
-        // Registered last so that it stops first: routes drain while tokens and the admin listener still serve.
+        // Registered last so that it stops first: routes and the egress port drain while tokens and the admin listener still serve.
         services.AddSingleton(new ProxyOptions(
-            settings.Routes, settings.Resolves, settings.RouteListenAddress, settings.UpstreamCaFile, settings.AuthHeader));
+            settings.Routes, settings.EgressPort, settings.EgressHosts, settings.Resolves, settings.RouteListenAddress, settings.UpstreamCaFile, settings.AuthHeader));
         services.AddSingleton<ProxyMetrics>();
         services.AddSingleton<ProxyServer>();
         services.AddHostedService(provider => provider.GetRequiredService<ProxyServer>());

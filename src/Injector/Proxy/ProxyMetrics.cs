@@ -1,10 +1,12 @@
+using System.Diagnostics;
 using Prometheus;
 
 namespace TokenInjector.Proxy;
 
 /// <summary>
-/// Proxied calls. <c>route</c> is the route's local port; <c>code</c> is the gRPC status name for gRPC calls
-/// (OK, UNAVAILABLE, ...) and the HTTP status code otherwise (an upstream 401 to a gRPC call shows as 401).
+/// Proxied calls. <c>route</c> is the route's local port, or <c>egress</c> for the egress listener; <c>code</c> is the
+/// gRPC status name for gRPC calls (OK, UNAVAILABLE, ...) and the HTTP status code otherwise (an upstream 401 to a gRPC
+/// call shows as 401). Requests the proxy refuses itself are counted too.
 /// </summary>
 internal sealed class ProxyMetrics
 {
@@ -24,4 +26,11 @@ internal sealed class ProxyMetrics
     public Histogram Duration { get; }
 
     public Counter UpstreamRejections { get; }
+
+    /// <summary>Counts one request that started at <paramref name="startedTimestamp"/> (<see cref="Stopwatch"/>) and ended now.</summary>
+    public void Count(string route, string code, long startedTimestamp)
+    {
+        Requests.WithLabels(route, code).Inc();
+        Duration.WithLabels(route).Observe(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+    }
 }

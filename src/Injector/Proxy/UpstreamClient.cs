@@ -28,7 +28,7 @@ internal static class UpstreamClient
     private static async ValueTask<Stream> ConnectAsync(DnsEndPoint target, IReadOnlyList<ResolveSpec> resolves, CancellationToken cancellationToken)
     {
         var resolve = resolves.FirstOrDefault(r => r.Port == target.Port && string.Equals(r.Host, target.Host, StringComparison.OrdinalIgnoreCase));
-        EndPoint endpoint = resolve is null ? target : new IPEndPoint(resolve.Address, resolve.Port);
+        EndPoint endpoint = resolve is null ? target : new IPEndPoint(resolve.Address, resolve.ConnectPort);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

@@ -13,7 +13,7 @@ public sealed class SidecarSettingsTests
         { "route port", ["--route", "99999=https://svc.a.run.app"], "--route: '99999=https://svc.a.run.app' does not start with a local port from 1 to 65535" },
         { "route with a path", ["--route", "8080=https://svc.a.run.app/x"], "which is not https://HOST[:PORT] with no path" },
         { "route port twice", ["--route", "8080=https://a.a.run.app", "--route", "8080=https://b.a.run.app"], "uses local port 8080 again" },
-        { "resolve", ["--resolve", "svc:443"], "--resolve: 'svc:443' is not HOST:PORT:ADDRESS with a numeric ADDRESS" },
+        { "resolve", ["--resolve", "svc:443"], "--resolve: 'svc:443' is not HOST:PORT:ADDRESS[:PORT] with a numeric ADDRESS" },
         { "resolve to a name", ["--resolve", "svc:443:example.com"], "--resolve: 'svc:443:example.com' is not HOST:PORT:ADDRESS" },
         { "route listen address", ["--route-listen-address", "localhost"], "--route-listen-address: 'localhost' is not a numeric IP address" },
         { "non-loopback routes", ["--route-listen-address", "0.0.0.0"], "is not a loopback address" },

@@ -1,0 +1,21 @@
+using System.Globalization;
+using TokenInjector.Configuration;
+
+namespace TokenInjector.Proxy;
+
+/// <summary>
+/// Where one proxied request goes: <see cref="Destination"/> (the upstream URL, TLS), the <see cref="Audience"/> of its
+/// token, the <see cref="Authority"/> that messages name, and the <see cref="Route"/> label that metrics and logs count
+/// it under (a route's local port, or <see cref="EgressRoute"/>).
+/// </summary>
+internal sealed record ForwardingTarget(string Route, string Authority, string Destination, string Audience)
+{
+    /// <summary>The route label of every request the egress listener takes.</summary>
+    public const string EgressRoute = "egress";
+
+    public static ForwardingTarget ForRoute(RouteSpec route) =>
+        new(route.ListenPort.ToString(CultureInfo.InvariantCulture), route.Authority, route.Upstream.ToString(), route.Audience);
+
+    /// <summary>An egress request to <paramref name="host"/> (canonical), always over TLS on port 443.</summary>
+    public static ForwardingTarget ForEgress(string host, string audience) => new(EgressRoute, host, "https://" + host + "/", audience);
+}

@@ -20,6 +20,13 @@ internal static class SidecarContract
     /// <summary>The environment variable that tells an app container where its token files are.</summary>
     public static readonly string TokenDirEnvironmentVariable = SidecarSettings.Options.TokenDir.EnvironmentVariable;
 
+    /// <summary>
+    /// The environment variable that gives an app container the egress listener's URL (never <c>HTTP_PROXY</c> itself,
+    /// which would send all of the app's plain HTTP there): the app points its proxy settings at it. The sidecar reads
+    /// the same name as its port; the two never meet, each container having its own environment.
+    /// </summary>
+    public static readonly string EgressEnvironmentVariable = OptionSpec.EnvironmentPrefix + "EGRESS";
+
     /// <summary>The environment variable that gives an app container a route's local URL.</summary>
     public static string RouteEnvironmentVariable(int port) =>
         OptionSpec.EnvironmentPrefix + "ROUTE_" + port.ToString(CultureInfo.InvariantCulture);

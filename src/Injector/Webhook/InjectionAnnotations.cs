@@ -21,12 +21,14 @@ internal static class InjectionAnnotations
     public const string NativeSidecar = Prefix + "native-sidecar";
     public const string InitContainers = Prefix + "init-containers";
     public const string AdminPort = Prefix + "admin-port";
+    public const string Egress = Prefix + "egress";
+    public const string EgressHosts = Prefix + "egress-hosts";
 
     /// <summary>The label the chart's objectSelector matches; not an annotation, but part of the same contract.</summary>
     public const string InjectLabel = Prefix + "inject";
 
     private static readonly string[] Known =
-        [Audiences, Routes, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
+        [Audiences, Routes, Egress, EgressHosts, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
 
     // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
     private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/bin", "/lib", "/sbin", "/tmp"];
@@ -80,9 +82,17 @@ internal static class InjectionAnnotations
             }
         }
 
-        if (audiences.Count == 0 && routes.Count == 0 && !errors.Any(e => e.StartsWith($"annotation {Audiences}", StringComparison.Ordinal) || e.StartsWith($"annotation {Routes}", StringComparison.Ordinal)))
+        var egressPort = Port(annotations, Egress, errors);
+        var egressHosts = EgressHostPatterns(annotations, errors);
+        if (egressHosts.Count > 0 && !annotations.ContainsKey(Egress))
         {
-            errors.Add($"annotation {Audiences} or {Routes} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
+            errors.Add($"annotation {EgressHosts} is given without {Egress}, so no listener would use it; expected {Egress}: \"PORT\" too, e.g. \"8081\"");
+        }
+
+        if (audiences.Count == 0 && routes.Count == 0 && !annotations.ContainsKey(Egress)
+            && !errors.Any(e => e.StartsWith($"annotation {Audiences}", StringComparison.Ordinal) || e.StartsWith($"annotation {Routes}", StringComparison.Ordinal)))
+        {
+            errors.Add($"annotation {Audiences}, {Routes} or {Egress} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
         }
 
         var containers = appContainers;
@@ -134,6 +144,8 @@ internal static class InjectionAnnotations
         {
             Audiences = audiences,
             Routes = routes,
+            EgressPort = egressPort,
+            EgressHosts = egressHosts,
             TokenDirectory = tokenDir,
             Containers = containers,
             InitContainers = initContainers,
@@ -206,6 +218,30 @@ internal static class InjectionAnnotations
 
         errors.Add($"annotation {key}: '{text}' is not a port; expected a number from 1 to 65535 that no container of the pod uses, e.g. \"9465\"");
         return null;
+    }
+
+    // The patterns as the pod wrote them (passed to the sidecar unchanged), each checked as --egress-host checks it.
+    private static IReadOnlyList<string> EgressHostPatterns(IDictionary<string, string> annotations, List<string> errors)
+    {
+        var patterns = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var text in Items(annotations, EgressHosts))
+        {
+            if (!EgressHostSpec.TryParse(text, out var spec, out var problem))
+            {
+                errors.Add($"annotation {EgressHosts}: '{text}' {problem}; expected a comma-separated list of {EgressHostSpec.Syntax}, e.g. *.run.app or billing-abc123-uc.a.run.app");
+            }
+            else if (!seen.Add(spec.Pattern))
+            {
+                errors.Add($"annotation {EgressHosts}: '{text}' repeats the pattern {spec.Pattern}; expected each host once, with one audience");
+            }
+            else
+            {
+                patterns.Add(text);
+            }
+        }
+
+        return patterns;
     }
 
     private static string? Quantity(IDictionary<string, string> annotations, string key, List<string> errors)

@@ -10,6 +10,12 @@ internal sealed record InjectionRequest
     /// <summary>Routes with the text the pod wrote, passed to the sidecar unchanged.</summary>
     public required IReadOnlyList<(RouteSpec Route, string Text)> Routes { get; init; }
 
+    /// <summary>The egress listener's local port, or null for none.</summary>
+    public int? EgressPort { get; init; }
+
+    /// <summary>The egress allowlist as the pod wrote it (<c>PATTERN[=AUDIENCE]</c>), passed to the sidecar unchanged; empty for its default.</summary>
+    public IReadOnlyList<string> EgressHosts { get; init; } = [];
+
     /// <summary>Absolute path in the app containers where token files appear, or null for none.</summary>
     public string? TokenDirectory { get; init; }
 

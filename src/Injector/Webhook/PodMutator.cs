@@ -170,6 +170,12 @@ internal static class PodMutator
 
         args.AddRange(request.Audiences.Select(SidecarSettings.Options.Audience.Argument));
         args.AddRange(request.Routes.Select(r => SidecarSettings.Options.Route.Argument(r.Text)));
+        if (request.EgressPort is { } egress)
+        {
+            args.Add(SidecarSettings.Options.Egress.Argument(egress.ToString(CultureInfo.InvariantCulture)));
+            args.AddRange(request.EgressHosts.Select(SidecarSettings.Options.EgressHost.Argument));
+        }
+
         if (request.TokenDirectory is not null)
         {
             args.Add(SidecarSettings.Options.TokenDir.Argument(SidecarTokenDirectory));
@@ -362,6 +368,11 @@ internal static class PodMutator
         foreach (var (route, _) in request.Routes)
         {
             AddEnv(container, SidecarContract.RouteEnvironmentVariable(route.ListenPort), "http://127.0.0.1:" + route.ListenPort.ToString(CultureInfo.InvariantCulture), restored);
+        }
+
+        if (request.EgressPort is { } egress)
+        {
+            AddEnv(container, SidecarContract.EgressEnvironmentVariable, "http://127.0.0.1:" + egress.ToString(CultureInfo.InvariantCulture), restored);
         }
 
         if (request.TokenDirectory is not null)

@@ -16,6 +16,9 @@ internal static class SidecarPorts
     [
         new(AdminPort(request, defaults), "the admin listener (/metrics, /healthz, /readyz)", $"set {InjectionAnnotations.AdminPort} to another port", InjectionAnnotations.AdminPort),
         .. request.Routes.Select(r => new Listener(r.Route.ListenPort, $"route '{r.Text}'", $"give the route another local port in {InjectionAnnotations.Routes}", InjectionAnnotations.Routes)),
+        .. request.EgressPort is { } egress
+            ? [new Listener(egress, "the egress listener", $"set {InjectionAnnotations.Egress} to another port", InjectionAnnotations.Egress)]
+            : Array.Empty<Listener>(),
     ];
 
     /// <summary>The admin port of this pod's sidecar: the pod's annotation, else the webhook's default.</summary>

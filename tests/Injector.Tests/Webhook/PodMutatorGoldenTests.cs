@@ -39,6 +39,7 @@ public sealed class PodMutatorGoldenTests
         "linkerd-native",
         "linkerd-proxy-container",
         "sidecar-stripped-by-another-webhook",
+        "egress",
     ];
 
     /// <summary>Pods the webhook denies: NAME.denial.txt is the whole message.</summary>

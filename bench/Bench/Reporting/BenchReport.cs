@@ -123,7 +123,9 @@ internal static class BenchReport
         Line("  percentiles). Proxy CPU per RPC is the utime + stime delta of the proxy's process tree (nginx master and worker)");
         Line("  over the RPCs; added latency is the variant's percentile minus the direct calls' at the same concurrency. nginx");
         Line("  (`grpc_pass grpcs://`, 1 worker) and haproxy (h2 both sides, 1 thread) add a static `authorization` header with");
-        Line("  a token of the same audience; both verify the upstream against the test CA.");
+        Line("  a token of the same audience; both verify the upstream against the test CA. The sidecar's egress port takes the");
+        Line("  same RPCs on a channel addressed to `http://HOST` (the service) whose connections dial the port, so the upstream");
+        Line("  and audience come from each request's `:authority` (`--egress-host HOST`, `--resolve HOST:443:127.0.0.1:PORT`).");
         Line("- **Refresh** (e): the metadata emulator's per-audience identity request count (`/emulator/stats`) after the callers");
         Line("  stop, against the number of distinct tokens the callers received (tokens are compared in memory, never printed).");
         return text.ToString();

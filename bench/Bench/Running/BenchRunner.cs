@@ -30,6 +30,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private const string CustomAudience = "https://custom-audience.bench.example";
     private const string MeasuredCore = "0";
 
+    /// <summary>The sidecar's egress port, beside its route ("token-injector") in the proxy table.</summary>
+    public const string EgressVariant = "token-injector (egress port)";
+
     private static readonly string[] Audiences =
         ["https://billing-abc123-uc.a.run.app", "https://inventory-abc123-uc.a.run.app", "https://ledger-abc123-uc.a.run.app"];
 
@@ -136,8 +139,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private (ChildProcess, EndPoint, string) SidecarStart(int attempt)
     {
-        var ports = FreePort.Take(3);
-        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..]);
+        var ports = FreePort.Take(4);
+        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..3], ports[3]);
         return (child, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz");
     }
 
@@ -148,7 +151,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return (child, new IPEndPoint(IPAddress.Loopback, port), "/");
     }
 
-    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts) =>
+    // The egress port reaches the same upstream: the service's host on 443, connected to the upstream's port.
+    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts, int egressPort) =>
         Start("injector sidecar", "taskset",
         [
             "-c", MeasuredCore, programs.Injector, "sidecar",
@@ -156,6 +160,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
             "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
             "--resolve", $"{ServiceHost}:{_upstreamPort}:127.0.0.1",
+            "--egress", Invariant(egressPort),
+            "--egress-host", ServiceHost,
+            "--resolve", $"{ServiceHost}:443:127.0.0.1:{_upstreamPort}",
             "--upstream-ca-file", _caFile,
             "--socket", Path.Combine(_directory, socketName),
             "--admin-address", $"127.0.0.1:{adminPort}",
@@ -182,10 +189,10 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private async Task<(ServerRun Run, string Token, IReadOnlyList<ProxyRun> Proxy, long RssAfterRpcs)> MeasureSidecarAsync(
         TimeSpan startMedian, CancellationToken cancellationToken)
     {
-        var ports = FreePort.Take(3);
-        var (adminPort, routePorts) = (ports[0], ports[1..]);
+        var ports = FreePort.Take(4);
+        var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
         var socket = Path.Combine(_directory, "sidecar.sock");
-        var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts);
+        var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts, egressPort);
         await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
@@ -202,6 +209,10 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
         var token = Encoding.ASCII.GetString(body.Span);
         var proxy = await LoadEchoAsync("token-injector", new EchoTarget(new Uri($"http://127.0.0.1:{routePorts[0]}")), sidecar.Id, cancellationToken);
+
+        // The egress port: the channel names the service (its :authority picks the upstream) and dials the port.
+        var egress = new EchoTarget(new Uri($"http://{ServiceHost}"), new IPEndPoint(IPAddress.Loopback, egressPort));
+        proxy = [.. proxy, .. await LoadEchoAsync(EgressVariant, egress, sidecar.Id, cancellationToken)];
         var afterRpcs = ProcessStats.ResidentBytes(sidecar.Id);
         await StopAsync(sidecar);
         return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi), token, proxy, afterRpcs);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.Extensions.Time.Testing;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
 
@@ -20,8 +19,10 @@ public sealed class EgressProxyTests
 
     private static readonly string[] Hosts = [EgressStack.HostA, EgressStack.HostB];
 
-    // The clients below read their proxy from the environment; the test run's own settings must not leak in.
-    private static readonly Func<string, bool> ProxyVariables = name => name.Contains("proxy", StringComparison.OrdinalIgnoreCase);
+    // The clients below read their proxy from the environment; the test run's own settings must not leak in (an empty
+    // value counts as unset for each of them).
+    private static readonly string[] ProxyVariables =
+        ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY", "grpc_proxy", "no_grpc_proxy"];
 
     [Fact]
     public async Task Curl_AsForwardProxy_ThroughATunnel_AndWithH2cInTheTunnel_ReachesEachServiceWithItsOwnAudience()
@@ -35,7 +36,7 @@ public sealed class EgressProxyTests
             foreach (var mode in modes)
             {
                 var (exitCode, output, error) = await ChildProcess.RunAsync(
-                    "curl", ["-sS", "--max-time", "20", "-x", egress.ProxyUrl, .. mode, $"http://{host}/whoami"], unset: ProxyVariables);
+                    "curl", ["-sS", "--max-time", "20", "-x", egress.ProxyUrl, .. mode, $"http://{host}/whoami"], ProxyEnvironment());
 
                 Assert.True(exitCode == 0, $"curl {string.Join(' ', mode)} to {host}: {error}");
                 AssertWhoami(host, output);
@@ -59,8 +60,7 @@ public sealed class EgressProxyTests
         var (exitCode, output, error) = await ChildProcess.RunAsync(
             "/usr/bin/python3",
             [script, .. Hosts.Select(host => $"http://{host}/whoami")],
-            new Dictionary<string, string> { ["HTTP_PROXY"] = egress.ProxyUrl },
-            ProxyVariables);
+            ProxyEnvironment("HTTP_PROXY", egress.ProxyUrl));
 
         Assert.True(exitCode == 0, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -88,8 +88,7 @@ public sealed class EgressProxyTests
             var (exitCode, output, error) = await ChildProcess.RunAsync(
                 "/usr/bin/python3",
                 [script, $"{host}:80", "from-python", "all"],
-                new Dictionary<string, string> { ["grpc_proxy"] = egress.ProxyUrl },
-                ProxyVariables);
+                ProxyEnvironment("grpc_proxy", egress.ProxyUrl));
 
             Assert.True(exitCode == 0, $"{host}: {error}");
             Assert.Contains("message=from-python", output, StringComparison.Ordinal);
@@ -209,60 +208,45 @@ public sealed class EgressProxyTests
     }
 
     /// <summary>
-    /// Two-minute tokens (refreshed a minute before expiry, never handed out in their last 12 s) on a fake clock that
-    /// the test moves 5 s at a time, and only once every caller has finished a call begun since the last move: no call
-    /// is ever in flight across two moves, so a call never outlives its token however slow the machine, and the load
-    /// goes on through every refresh of both audiences.
+    /// Two-minute tokens for both services' audiences (dynamic: learned from the requests) through 150 five-second moves
+    /// of the clock, with four callers on the egress port going on between moves: every refresh of either audience
+    /// happens under load, and none of them ever fails a call.
     /// </summary>
     [Fact]
     public async Task TwoMinuteTokens_RotateUnderLoadThroughTheEgressPort_WithNoFailedCall()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        await using var egress = await EgressStack.StartAsync(time, TimeSpan.FromMinutes(2));
+        var clock = new SteppingClock();
+        await using var egress = await EgressStack.StartAsync(clock, TimeSpan.FromMinutes(2));
         await egress.StartSidecarAsync();
         var channels = Hosts.Select(egress.Channel).ToList();
-        const int Moves = 150;
-        var moved = 0;
-        var progress = new int[2 * channels.Count];
-        var calls = 0;
-
-        async Task CallerAsync(int id)
+        try
         {
-            var host = Hosts[id % Hosts.Length];
-            var client = new Echo.EchoClient(channels[id % channels.Count]);
-            while (Volatile.Read(ref moved) < Moves)
+            var calls = await CallsAcrossRotations.RunAsync(clock, refreshLoops: 2, moves: 150, TimeSpan.FromSeconds(5), callers: 4, async id =>
             {
-                var begunAfter = Volatile.Read(ref moved);
-                var reply = await client.UnaryAsync(new EchoRequest { Message = "c" + id }, deadline: TestWait.Deadline());
-                Assert.Equal("https://" + host, reply.Caller.Audience);
-                Interlocked.Increment(ref calls);
-                Volatile.Write(ref progress[id], begunAfter);
-            }
-        }
+                var reply = await new Echo.EchoClient(channels[id % channels.Count]).UnaryAsync(new EchoRequest { Message = "c" + id }, deadline: TestWait.Deadline());
+                Assert.Equal("https://" + Hosts[id % Hosts.Length], reply.Caller.Audience);
+            });
 
-        var callers = Enumerable.Range(0, progress.Length).Select(CallerAsync).ToList();
-        while (moved < Moves && !callers.Any(caller => caller.IsFaulted))
+            Assert.True(calls >= 150 * 4, $"{calls} calls");
+        }
+        finally
         {
-            var now = moved;
-            await TestWait.UntilAsync(() => callers.Any(caller => caller.IsFaulted) || Enumerable.Range(0, progress.Length).All(i => Volatile.Read(ref progress[i]) >= now), TimeSpan.FromMilliseconds(1));
-            time.Advance(TimeSpan.FromSeconds(5));
-            Volatile.Write(ref moved, now + 1);
+            channels.ForEach(channel => channel.Dispose());
         }
 
-        Volatile.Write(ref moved, Moves); // a failed caller ends the run: the others stop too
-        await Task.WhenAll(callers).Bounded();
-        foreach (var channel in channels)
-        {
-            channel.Dispose();
-        }
-
-        Assert.True(calls >= Moves * progress.Length, $"{calls} calls");
         foreach (var service in new[] { egress.ServiceA, egress.ServiceB })
         {
             Assert.Equal(0, service.Stats.Rejected);
             Assert.True(service.Stats.DistinctTokens >= 5, $"a service saw {service.Stats.DistinctTokens} distinct tokens in 12.5 minutes of two-minute tokens");
         }
     }
+
+    /// <summary>
+    /// Every proxy variable empty but <paramref name="name"/> set to <paramref name="value"/>, in both cases: Python
+    /// reads an empty http_proxy as "no proxy" even when HTTP_PROXY is set.
+    /// </summary>
+    private static Dictionary<string, string> ProxyEnvironment(string? name = null, string? value = null) => ProxyVariables.ToDictionary(
+        variable => variable, variable => variable.Equals(name, StringComparison.OrdinalIgnoreCase) ? value! : string.Empty, StringComparer.Ordinal);
 
     private static void AssertWhoami(string host, string json)
     {

@@ -35,7 +35,7 @@ internal sealed class EgressStack : IAsyncDisposable
 
     public CloudRunEmulator ServiceB { get; }
 
-    public int EgressPort { get; } = CloudRunStack.FreePort();
+    public int EgressPort { get; } = FreePort.Next();
 
     public string ProxyUrl => $"http://127.0.0.1:{EgressPort}";
 

@@ -3,7 +3,7 @@ using TokenInjector.Webhook;
 namespace TokenInjector.Tests.Webhook;
 
 /// <summary>
-/// Every port the sidecar binds (admin, routes) against every port of the pod: a clash is denied naming the container,
+/// Every port the sidecar binds (admin, routes, egress) against every port of the pod: a clash is denied naming the container,
 /// the port and the annotation to change, because whichever process binds second crash-loops.
 /// </summary>
 public sealed class SidecarPortsTests
@@ -27,6 +27,12 @@ public sealed class SidecarPortsTests
             new() { ["token-injector.dev/routes"] = "4140=https://a.a.run.app" },
             """{"containers":[{"name":"linkerd-proxy","image":"proxy"},{"name":"app","image":"app:1"}]}""",
             ["uses port 4140, which container linkerd-proxy binds"]
+        },
+        {
+            "the egress port on a port the app declares",
+            new() { ["token-injector.dev/egress"] = "8080" },
+            """{"containers":[{"name":"app","image":"app:1","ports":[{"containerPort":8080}]}]}""",
+            ["annotation token-injector.dev/egress: the egress listener uses port 8080, which container app declares", "set token-injector.dev/egress to another port that no container of the pod uses"]
         },
         {
             "two routes on one port",
@@ -62,18 +68,19 @@ public sealed class SidecarPortsTests
     }
 
     [Fact]
-    public void Of_ListsTheAdminListenerAndEveryRoute_WithTheAnnotationThatMovesEach()
+    public void Of_ListsTheAdminListenerEveryRouteAndTheEgressPort_WithTheAnnotationThatMovesEach()
     {
         var request = new InjectionRequest
         {
             Audiences = [],
             Routes = [(new TokenInjector.Configuration.RouteSpec(8080, "a.a.run.app", 443, "https://a.a.run.app"), "8080=https://a.a.run.app")],
+            EgressPort = 8081,
             Containers = ["app"],
             AdminPort = 9470,
         };
 
         var listeners = SidecarPorts.Of(request, PodMutatorGoldenTests.Defaults);
 
-        Assert.Equal([(9470, "token-injector.dev/admin-port"), (8080, "token-injector.dev/routes")], listeners.Select(l => (l.Port, l.Annotation)));
+        Assert.Equal([(9470, "token-injector.dev/admin-port"), (8080, "token-injector.dev/routes"), (8081, "token-injector.dev/egress")], listeners.Select(l => (l.Port, l.Annotation)));
     }
 }

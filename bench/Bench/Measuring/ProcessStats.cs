@@ -27,7 +27,13 @@ internal static class ProcessStats
     }
 
     /// <summary>User + system CPU time of <paramref name="pid"/> and every live descendant.</summary>
-    public static TimeSpan TreeCpuTime(int pid)
+    public static TimeSpan TreeCpuTime(int pid) => TreeSample(pid).Cpu;
+
+    /// <summary>
+    /// CPU time and context switches of <paramref name="pid"/> and every live descendant, summed over their threads
+    /// (<c>/proc/PID/task/*/status</c>): a voluntary switch is a thread going to sleep, waiting for work or I/O.
+    /// </summary>
+    public static ProcessTreeSample TreeSample(int pid)
     {
         var stats = new Dictionary<int, (int Parent, long Ticks)>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
@@ -38,13 +44,16 @@ internal static class ProcessStats
             }
         }
 
-        long ticks = 0;
+        long ticks = 0, voluntary = 0, involuntary = 0;
         var pending = new Stack<int>([pid]);
         while (pending.TryPop(out var current))
         {
             if (stats.TryGetValue(current, out var stat))
             {
                 ticks += stat.Ticks;
+                var (v, i) = ThreadSwitches(current);
+                voluntary += v;
+                involuntary += i;
             }
 
             foreach (var (child, _) in stats.Where(entry => entry.Value.Parent == current))
@@ -53,7 +62,35 @@ internal static class ProcessStats
             }
         }
 
-        return TimeSpan.FromSeconds((double)ticks / ClockTicksPerSecond);
+        return new ProcessTreeSample(TimeSpan.FromSeconds((double)ticks / ClockTicksPerSecond), voluntary, involuntary);
+    }
+
+    private static (long Voluntary, long Involuntary) ThreadSwitches(int pid)
+    {
+        long voluntary = 0, involuntary = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                {
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        voluntary += long.Parse(line.AsSpan("voluntary_ctxt_switches:".Length).Trim(), CultureInfo.InvariantCulture);
+                    }
+                    else if (line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        involuntary += long.Parse(line.AsSpan("nonvoluntary_ctxt_switches:".Length).Trim(), CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process or one of its threads ended while being read: what was read still counts.
+        }
+
+        return (voluntary, involuntary);
     }
 
     private static (int Parent, long Ticks)? Read(int pid)
@@ -73,4 +110,11 @@ internal static class ProcessStats
         return (int.Parse(fields[1], CultureInfo.InvariantCulture),
             long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
     }
+}
+
+/// <summary>One reading of a process tree's counters; the difference of two readings is what happened between them.</summary>
+internal readonly record struct ProcessTreeSample(TimeSpan Cpu, long VoluntarySwitches, long InvoluntarySwitches)
+{
+    public static ProcessTreeSample operator -(ProcessTreeSample after, ProcessTreeSample before) => new(
+        after.Cpu - before.Cpu, after.VoluntarySwitches - before.VoluntarySwitches, after.InvoluntarySwitches - before.InvoluntarySwitches);
 }

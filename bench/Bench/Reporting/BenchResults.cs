@@ -8,8 +8,24 @@ internal sealed record TokenApiRun(LoadResult One, LoadResult Many, TimeSpan Cpu
 /// <summary>One server measured for (a), (b) and (c): the sidecar, or the bare Kestrel baseline.</summary>
 internal sealed record ServerRun(string Build, long IdleRssBytes, long RssAfterTokenLoadBytes, TimeSpan StartMedian, TokenApiRun TokenApi);
 
-/// <summary>One proxy variant at one concurrency (d); no CPU figure for the direct calls, which have no proxy.</summary>
-internal sealed record ProxyRun(string Variant, int Concurrency, LoadResult Result, TimeSpan? ProxyCpuPerRpc);
+/// <summary>One proxy variant at one concurrency (d); no cost figures for the direct calls, which have no proxy.</summary>
+internal sealed record ProxyRun(string Variant, int Concurrency, LoadResult Result, ProxyCost? Cost)
+{
+    public TimeSpan? ProxyCpuPerRpc => Cost?.CpuPerRpc;
+}
+
+/// <summary>
+/// What the proxy's processes spent per RPC: CPU time, and context switches (voluntary: a thread went to sleep
+/// waiting for work, so another had to be woken to carry the call on; involuntary: the scheduler preempted one).
+/// </summary>
+internal sealed record ProxyCost(TimeSpan CpuPerRpc, double VoluntarySwitchesPerRpc, double InvoluntarySwitchesPerRpc)
+{
+    public static ProxyCost PerRpc(ProcessTreeSample used, long rpcs) =>
+        new(used.Cpu / rpcs, (double)used.VoluntarySwitches / rpcs, (double)used.InvoluntarySwitches / rpcs);
+}
+
+/// <summary>A sidecar variant's resident memory when idle and after its proxied RPCs.</summary>
+internal sealed record SidecarMemoryRun(string Variant, long IdleRssBytes, long RssAfterRpcsBytes);
 
 /// <summary>One audience of the refresh run (e): metadata fetches against the distinct tokens callers were handed.</summary>
 internal sealed record RefreshRun(string Audience, string Kind, int Fetches, int DistinctTokens, long Requests, long Failures)
@@ -23,7 +39,7 @@ internal sealed record BenchResults(
     BenchSettings Settings,
     ServerRun Sidecar,
     ServerRun Bare,
-    long SidecarRssAfterRpcsBytes,
+    IReadOnlyList<SidecarMemoryRun> SidecarMemory,
     IReadOnlyList<ProxyRun> Proxy,
     IReadOnlyList<RefreshRun> Refresh,
     TimeSpan Duration);
@@ -31,6 +47,24 @@ internal sealed record BenchResults(
 /// <summary>The fixed sizes of a run, reported with its figures.</summary>
 internal sealed record BenchSettings
 {
+    /// <summary>
+    /// A run a few times smaller, to check the harness end to end (<c>scripts/bench --quick</c>); its figures are too
+    /// short-lived to compare.
+    /// </summary>
+    public static BenchSettings Quick { get; } = new()
+    {
+        StartRepeats = 2,
+        TokenWarmup = 400,
+        TokenRequestsOne = 2_000,
+        TokenRequestsMany = 7_600,
+        RpcWarmup = 500,
+        RpcsOne = 1_500,
+        RpcsMany = 8_000,
+        RefreshCallers = 100,
+        RefreshTokenLifetimeSeconds = 4,
+        RefreshDuration = TimeSpan.FromSeconds(5),
+    };
+
     public int StartRepeats { get; init; } = 10;
 
     public int TokenWarmup { get; init; } = 4_000;

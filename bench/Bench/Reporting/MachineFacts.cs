@@ -19,7 +19,7 @@ internal sealed record MachineFacts(
         return new MachineFacts(
             DateTimeOffset.UtcNow,
             commit,
-            cpuInfo.Count(line => line.StartsWith("processor", StringComparison.Ordinal)),
+            CoreCount(),
             cpuInfo.FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown",
             File.ReadAllText("/proc/sys/kernel/osrelease").Trim(),
             RuntimeInformation.FrameworkDescription,
@@ -27,6 +27,9 @@ internal sealed record MachineFacts(
             Run("nginx", "-v").Replace("nginx version: ", "", StringComparison.Ordinal),
             Run("haproxy", "-v").Split('\n')[0]);
     }
+
+    /// <summary>The machine's cores, whatever this process is pinned to (<c>Environment.ProcessorCount</c> counts only those).</summary>
+    public static int CoreCount() => File.ReadLines("/proc/cpuinfo").Count(line => line.StartsWith("processor", StringComparison.Ordinal));
 
     /// <summary><c>getconf CLK_TCK</c>: the unit of the CPU times in <c>/proc/PID/stat</c>.</summary>
     public static int ClockTicksPerSecond() => int.Parse(Run("getconf", "CLK_TCK"), System.Globalization.CultureInfo.InvariantCulture);

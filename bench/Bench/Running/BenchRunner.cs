@@ -29,9 +29,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private const string ServiceUrl = "https://" + ServiceHost;
     private const string CustomAudience = "https://custom-audience.bench.example";
     private const string MeasuredCore = "0";
-
-    /// <summary>The sidecar's egress port, beside its route ("token-injector") in the proxy table.</summary>
-    public const string EgressVariant = "token-injector (egress port)";
+    private static readonly string AllCores = $"0-{MachineFacts.CoreCount() - 1}";
 
     private static readonly string[] Audiences =
         ["https://billing-abc123-uc.a.run.app", "https://inventory-abc123-uc.a.run.app", "https://ledger-abc123-uc.a.run.app"];
@@ -46,9 +44,68 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private string _metadataHostAndPort = "";
     private int _upstreamPort;
 
-    public async Task<BenchResults> RunAsync(MachineFacts machine, CancellationToken cancellationToken)
+    public Task<BenchResults> RunAsync(MachineFacts machine, CancellationToken cancellationToken) => InWorkDirectoryAsync(async () =>
     {
         var clock = Stopwatch.StartNew();
+        log.WriteLine("(b) start-up: sidecar to /readyz 200, bare Kestrel to its first answer");
+        var sidecarStart = await MedianStartAsync(SidecarStart, cancellationToken);
+        var bareStart = await MedianStartAsync(BareStart, cancellationToken);
+
+        log.WriteLine("(a, c) bare Kestrel: idle memory, token-sized answers over its Unix socket");
+        var bare = await MeasureBareAsync(bareStart, cancellationToken);
+
+        log.WriteLine("(a, c) sidecar: idle memory, token API");
+        var (sidecar, token) = await MeasureSidecarAsync(sidecarStart, cancellationToken);
+
+        log.WriteLine("(d) the same RPCs direct to the upstream, through each sidecar variant, through nginx and through haproxy");
+        var proxy = new List<ProxyRun>();
+        proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
+        var memory = new List<SidecarMemoryRun>();
+        foreach (var variant in SidecarVariant.Measured)
+        {
+            var (runs, rss) = await MeasureSidecarProxyAsync(variant, attach: null, cancellationToken);
+            proxy.AddRange(runs);
+            memory.Add(rss);
+        }
+
+        proxy.AddRange(await MeasureReferenceProxiesAsync(token, cancellationToken));
+
+        log.WriteLine($"(e) refresh: {settings.RefreshCallers} socket callers for {settings.RefreshDuration.TotalSeconds:0} s, tokens living {settings.RefreshTokenLifetimeSeconds} s");
+        var refresh = await MeasureRefreshAsync(cancellationToken);
+
+        return new BenchResults(machine, settings, sidecar, bare, memory, proxy, refresh, clock.Elapsed);
+    }, cancellationToken);
+
+    /// <summary>
+    /// The proxy's cost alone (<c>bench cost</c>): haproxy as the baseline, then each sidecar variant, at 1 and at many
+    /// streams, with <paramref name="attach"/> (a profiler) beside each sidecar load when given.
+    /// </summary>
+    public Task<IReadOnlyList<ProxyRun>> RunCostAsync(
+        IReadOnlyList<SidecarVariant> variants, AttachCommand? attach, CancellationToken cancellationToken) => InWorkDirectoryAsync(async () =>
+    {
+        var ports = FreePort.Take(3);
+        var sidecar = StartSidecar("token.sock", ports[0], ports[1..]);
+        await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz", StartTimeout, cancellationToken);
+        var token = await RouteTokenAsync(sidecar, Path.Combine(_directory, "token.sock"), cancellationToken);
+        await StopAsync(sidecar);
+
+        var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
+        var proxy = new List<ProxyRun>(await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken));
+        foreach (var variant in variants)
+        {
+            var (runs, _) = await MeasureSidecarProxyAsync(variant, attach, cancellationToken);
+            proxy.AddRange(runs);
+        }
+
+        return (IReadOnlyList<ProxyRun>)proxy;
+    }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="measure"/> with a fresh work directory, the test CA, the metadata emulator and the TLS echo
+    /// upstream; every process is stopped and the directory removed after, whatever happened.
+    /// </summary>
+    private async Task<T> InWorkDirectoryAsync<T>(Func<Task<T>> measure, CancellationToken cancellationToken)
+    {
         using var directory = new TempDirectory("token-injector-bench-");
         using var authority = DevCertificateAuthority.Create();
         _directory = directory.Path;
@@ -62,31 +119,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             var upstream = Track(ChildProcess.Start(Path.Combine(AppContext.BaseDirectory, "bench.dll"),
                 ["upstream", Invariant(_upstreamPort), certificateFile, keyFile], name: "upstream"));
             await upstream.WaitForLineAsync(line => line == UpstreamCommand.ListeningLine, StartTimeout, cancellationToken);
-
-            log.WriteLine("(b) start-up: sidecar to /readyz 200, bare Kestrel to its first answer");
-            var sidecarStart = await MedianStartAsync(SidecarStart, cancellationToken);
-            var bareStart = await MedianStartAsync(BareStart, cancellationToken);
-
-            log.WriteLine("(a, c) bare Kestrel: idle memory, token-sized answers over its Unix socket");
-            var bare = await MeasureBareAsync(bareStart, cancellationToken);
-
-            log.WriteLine("(a, c, d) sidecar: idle memory, token API, then the proxy route");
-            var (sidecar, token, sidecarProxy, rssAfterRpcs) = await MeasureSidecarAsync(sidecarStart, cancellationToken);
-
-            log.WriteLine("(d) the same RPCs direct to the upstream, through nginx and through haproxy");
-            var proxy = new List<ProxyRun>();
-            proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
-            proxy.AddRange(sidecarProxy);
-            var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
-            proxy.AddRange(await MeasureReferenceProxyAsync("nginx", "nginx",
-                port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken));
-            proxy.AddRange(await MeasureReferenceProxyAsync("haproxy", "haproxy",
-                port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken));
-
-            log.WriteLine($"(e) refresh: {settings.RefreshCallers} socket callers for {settings.RefreshDuration.TotalSeconds:0} s, tokens living {settings.RefreshTokenLifetimeSeconds} s");
-            var refresh = await MeasureRefreshAsync(cancellationToken);
-
-            return new BenchResults(machine, settings, sidecar, bare, rssAfterRpcs, proxy, refresh, clock.Elapsed);
+            return await measure();
         }
         catch (ChildProcessException ex)
         {
@@ -139,8 +172,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private (ChildProcess, EndPoint, string) SidecarStart(int attempt)
     {
-        var ports = FreePort.Take(4);
-        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..3], ports[3]);
+        var ports = FreePort.Take(3);
+        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..]);
         return (child, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz");
     }
 
@@ -151,11 +184,16 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return (child, new IPEndPoint(IPAddress.Loopback, port), "/");
     }
 
-    // The egress port reaches the same upstream: the service's host on 443, connected to the upstream's port.
-    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts, int egressPort) =>
-        Start("injector sidecar", "taskset",
+    // The egress port reaches the same upstream as the routes: the service's host on 443, connected to the upstream's port.
+    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts, int egressPort, SidecarVariant? variant = null)
+    {
+        var environment = new Dictionary<string, string>(variant?.Environment ?? new Dictionary<string, string>())
+        {
+            ["GCE_METADATA_HOST"] = _metadataHostAndPort,
+        };
+        return Start(variant?.Name ?? "injector sidecar", "taskset",
         [
-            "-c", MeasuredCore, programs.Injector, "sidecar",
+            "-c", variant is { Pinned: false } ? AllCores : MeasuredCore, programs.Injector, "sidecar",
             "--audience", Audiences[0], "--audience", Audiences[1], "--audience", Audiences[2],
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
             "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
@@ -168,7 +206,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             "--admin-address", $"127.0.0.1:{adminPort}",
             "--drain-timeout", "1s",
         ],
-        new() { ["GCE_METADATA_HOST"] = _metadataHostAndPort });
+        environment);
+    }
 
     private ChildProcess StartBare(string socketName, int port) =>
         Start("bare kestrel", "taskset", ["-c", MeasuredCore, programs.BareKestrel, "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
@@ -186,8 +225,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return new ServerRun(BenchPrograms.BuildOf(programs.BareKestrel), idle, after, startMedian, tokenApi);
     }
 
-    private async Task<(ServerRun Run, string Token, IReadOnlyList<ProxyRun> Proxy, long RssAfterRpcs)> MeasureSidecarAsync(
-        TimeSpan startMedian, CancellationToken cancellationToken)
+    private async Task<(ServerRun Run, string Token)> MeasureSidecarAsync(TimeSpan startMedian, CancellationToken cancellationToken)
     {
         var ports = FreePort.Take(4);
         var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
@@ -198,8 +236,40 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
         var tokenApi = await LoadTokenApiAsync(sidecar.Id, socket, "/v1/token?audience=" + Audiences[0], cancellationToken);
         var afterTokens = ProcessStats.ResidentBytes(sidecar.Id);
+        var token = await RouteTokenAsync(sidecar, socket, cancellationToken);
+        await StopAsync(sidecar);
+        return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi), token);
+    }
 
-        // The route's own token, for the variants that add it themselves: the same header, so the same bytes upstream.
+    /// <summary>
+    /// A fresh sidecar of <paramref name="variant"/>: its idle RSS, the RPC load through its listener, its RSS after.
+    /// <paramref name="attach"/>, when given, runs beside each measured load (a profiler attached to the sidecar).
+    /// </summary>
+    private async Task<(IReadOnlyList<ProxyRun> Runs, SidecarMemoryRun Memory)> MeasureSidecarProxyAsync(
+        SidecarVariant variant, AttachCommand? attach, CancellationToken cancellationToken)
+    {
+        var ports = FreePort.Take(4);
+        var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
+        var sidecar = StartSidecar($"variant-{ports[0]}.sock", adminPort, routePorts, egressPort, variant);
+        await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
+        await Task.Delay(IdleSettle, cancellationToken);
+        var idle = ProcessStats.ResidentBytes(sidecar.Id);
+        var target = variant.Listener switch
+        {
+            SidecarListener.Route => new EchoTarget(new Uri($"http://127.0.0.1:{routePorts[0]}")),
+            // The channel names the service (its :authority picks the upstream and the audience) and dials the port.
+            SidecarListener.Egress => new EchoTarget(new Uri($"http://{ServiceHost}"), new IPEndPoint(IPAddress.Loopback, egressPort)),
+            _ => throw new ArgumentOutOfRangeException(nameof(variant), variant.Listener, "no such listener"),
+        };
+        var runs = await LoadEchoAsync(variant.Name, target, sidecar.Id, attach, cancellationToken);
+        var after = ProcessStats.ResidentBytes(sidecar.Id);
+        await StopAsync(sidecar);
+        return (runs, new SidecarMemoryRun(variant.Name, idle, after));
+    }
+
+    /// <summary>The route's own token, for the variants that add it themselves: the same header, so the same bytes upstream.</summary>
+    private static async Task<string> RouteTokenAsync(ChildProcess sidecar, string socket, CancellationToken cancellationToken)
+    {
         using var connection = await Http1Connection.OpenAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
         var (status, body) = await connection.SendAsync(Http1Connection.Get("/v1/token?audience=" + ServiceUrl), cancellationToken);
         if (status != 200)
@@ -207,15 +277,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             throw new ChildProcessException($"the sidecar answered {status} to a token request for {ServiceUrl}", sidecar);
         }
 
-        var token = Encoding.ASCII.GetString(body.Span);
-        var proxy = await LoadEchoAsync("token-injector", new EchoTarget(new Uri($"http://127.0.0.1:{routePorts[0]}")), sidecar.Id, cancellationToken);
-
-        // The egress port: the channel names the service (its :authority picks the upstream) and dials the port.
-        var egress = new EchoTarget(new Uri($"http://{ServiceHost}"), new IPEndPoint(IPAddress.Loopback, egressPort));
-        proxy = [.. proxy, .. await LoadEchoAsync(EgressVariant, egress, sidecar.Id, cancellationToken)];
-        var afterRpcs = ProcessStats.ResidentBytes(sidecar.Id);
-        await StopAsync(sidecar);
-        return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi), token, proxy, afterRpcs);
+        return Encoding.ASCII.GetString(body.Span);
     }
 
     private Task<IReadOnlyList<ProxyRun>> MeasureDirectAsync(string token, CancellationToken cancellationToken)
@@ -223,7 +285,16 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(_caFile));
         var target = new EchoTarget(new Uri($"{ServiceUrl}:{_upstreamPort}"), new IPEndPoint(IPAddress.Loopback, _upstreamPort),
             X509CertificateLoader.LoadCertificate(ca.RawData), token);
-        return LoadEchoAsync("direct (TLS, client adds the token)", target, proxyProcessId: null, cancellationToken);
+        return LoadEchoAsync("direct (TLS, client adds the token)", target, proxyProcessId: null, attach: null, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxiesAsync(string token, CancellationToken cancellationToken)
+    {
+        var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
+        var nginx = await MeasureReferenceProxyAsync("nginx", "nginx",
+            port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken);
+        var haproxy = await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken);
+        return [.. nginx, .. haproxy];
     }
 
     private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxyAsync(
@@ -232,7 +303,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var port = FreePort.Next();
         var proxy = Start(variant, "taskset", ["-c", MeasuredCore, program, .. arguments(port)]);
         await proxy.WaitForPortAsync(port, StartTimeout, cancellationToken);
-        var runs = await LoadEchoAsync(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id, cancellationToken);
+        var runs = await LoadEchoAsync(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id, attach: null, cancellationToken);
         await StopAsync(proxy);
         return runs;
     }
@@ -271,17 +342,22 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         }
     }
 
-    private async Task<IReadOnlyList<ProxyRun>> LoadEchoAsync(string variant, EchoTarget target, int? proxyProcessId, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ProxyRun>> LoadEchoAsync(
+        string variant, EchoTarget target, int? proxyProcessId, AttachCommand? attach, CancellationToken cancellationToken)
     {
         log.WriteLine($"    {variant}");
         await RunAsync(settings.RpcConnections, settings.RpcConcurrency, settings.RpcWarmup);
         var runs = new List<ProxyRun>();
         foreach (var (connections, concurrency, rpcs) in new[] { (1, 1, settings.RpcsOne), (settings.RpcConnections, settings.RpcConcurrency, settings.RpcsMany) })
         {
-            var before = proxyProcessId is { } id ? ProcessStats.TreeCpuTime(id) : TimeSpan.Zero;
+            using var attached = proxyProcessId is { } attachTo && attach is not null
+                ? await attach.StartAsync(attachTo, $"{variant}-{concurrency}", cancellationToken)
+                : null;
+            var before = proxyProcessId is { } id ? ProcessStats.TreeSample(id) : default;
             var result = await RunAsync(connections, concurrency, rpcs);
-            TimeSpan? cpu = proxyProcessId is { } pid ? (ProcessStats.TreeCpuTime(pid) - before) / result.Requests : null;
-            runs.Add(new ProxyRun(variant, concurrency, result, cpu));
+            ProcessTreeSample? used = proxyProcessId is { } pid ? ProcessStats.TreeSample(pid) - before : null;
+            runs.Add(new ProxyRun(variant, concurrency, result, used is { } u ? ProxyCost.PerRpc(u, result.Requests) : null));
+            await (attached?.StopAsync() ?? Task.CompletedTask);
         }
 
         return runs;

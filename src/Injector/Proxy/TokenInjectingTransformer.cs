@@ -8,7 +8,8 @@ namespace TokenInjector.Proxy;
 /// Adds the request's ID token to the upstream request, and leaves <c>:authority</c>/<c>Host</c> to come from the
 /// upstream URL (the Cloud Run host), whatever the app dialled locally. A forward-proxy request
 /// (<c>GET http://HOST/path</c>) keeps its path and query exactly as the app sent them: Kestrel hands such a request on
-/// with the path decoded (<c>%2F</c> becoming <c>/</c>) and its dot segments removed, which would change what it asks for.
+/// with the path decoded (<c>%2F</c> becoming <c>/</c>) and its dot segments removed, which would change what it asks
+/// for. A request with a body gets its flushes deferred (<see cref="RequestFlushDeferral"/>).
 /// </summary>
 internal sealed class TokenInjectingTransformer(AuthHeaderMode mode) : HttpTransformer
 {
@@ -27,6 +28,10 @@ internal sealed class TokenInjectingTransformer(AuthHeaderMode mode) : HttpTrans
         proxyRequest.Headers.Remove(_header);
         var token = httpContext.Features.Get<RouteToken>()!.Token;
         proxyRequest.Headers.TryAddWithoutValidation(_header, "Bearer " + token.Value);
+        if (proxyRequest.Content is not null)
+        {
+            RequestFlushDeferral.Install(httpContext, proxyRequest);
+        }
     }
 
     // "http://host:80/a%2Fb?q" -> "/a%2Fb?q" ("/" when the URL has no path); null for an origin-form target.

@@ -7,12 +7,13 @@ namespace TokenInjector.Proxy;
 
 /// <summary>
 /// The HTTP client routes forward through: TLS verified by <see cref="UpstreamTrust"/>, HTTP/2 by ALPN with more
-/// connections when one is full, no proxy, no redirects, no decompression, and <c>--resolve</c> applied at connect
-/// time so that SNI and certificate checks still use the route's host name.
+/// connections when one is full, no proxy, no redirects, no decompression, <c>--resolve</c> applied at connect
+/// time so that SNI and certificate checks still use the route's host name, and request flushes deferred until the
+/// app's body would wait (<see cref="RequestFlushDeferral"/>).
 /// </summary>
 internal static class UpstreamClient
 {
-    public static HttpMessageInvoker Create(UpstreamTrust trust, IReadOnlyList<ResolveSpec> resolves) => new(new SocketsHttpHandler
+    public static HttpMessageInvoker Create(UpstreamTrust trust, IReadOnlyList<ResolveSpec> resolves) => new(new RequestFlushDeferral.Handler(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -23,7 +24,7 @@ internal static class UpstreamClient
         ActivityHeadersPropagator = null,
         SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = trust.Validate },
         ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, resolves, cancellationToken),
-    });
+    }));
 
     private static async ValueTask<Stream> ConnectAsync(DnsEndPoint target, IReadOnlyList<ResolveSpec> resolves, CancellationToken cancellationToken)
     {

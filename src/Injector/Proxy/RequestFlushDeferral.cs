@@ -43,7 +43,15 @@ internal sealed class RequestFlushDeferral
     private async ValueTask PayOwedFlushAsync(CancellationToken cancellationToken)
     {
         _flushOwed = false;
-        await _upstream!.FlushAsync(cancellationToken);
+        try
+        {
+            await _upstream!.FlushAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException)
+        {
+            // The upstream stream broke. Raised here, inside a read of the app's body, YARP would blame the app;
+            // the copy's next write or its end of stream meets the same failure and reports it as the upstream's.
+        }
     }
 
     /// <summary>The request content as YARP wrote it, handed a stream whose flushes are owed rather than done.</summary>

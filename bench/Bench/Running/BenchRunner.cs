@@ -83,8 +83,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     public Task<IReadOnlyList<ProxyRun>> RunCostAsync(
         IReadOnlyList<SidecarVariant> variants, AttachCommand? attach, CancellationToken cancellationToken) => InWorkDirectoryAsync(async () =>
     {
-        var ports = FreePort.Take(3);
-        var sidecar = StartSidecar("token.sock", ports[0], ports[1..]);
+        var ports = FreePort.Take(4);
+        var sidecar = StartSidecar("token.sock", ports[0], ports[1..3], ports[3]);
         await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz", StartTimeout, cancellationToken);
         var token = await RouteTokenAsync(sidecar, Path.Combine(_directory, "token.sock"), cancellationToken);
         await StopAsync(sidecar);
@@ -172,8 +172,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private (ChildProcess, EndPoint, string) SidecarStart(int attempt)
     {
-        var ports = FreePort.Take(3);
-        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..]);
+        var ports = FreePort.Take(4);
+        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..3], ports[3]);
         return (child, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz");
     }
 

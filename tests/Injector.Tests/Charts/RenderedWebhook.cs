@@ -72,14 +72,6 @@ internal sealed class RenderedWebhook : IAsyncDisposable
         return JsonNode.Parse(body)!["response"]!;
     }
 
-    /// <summary>A loopback port nothing listens on now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -88,7 +88,7 @@ public sealed class WebhookArgsAgreementTests
 
             if (!rows.Any(r => r.Path == "webhook.port"))
             {
-                values = ValueSets.Merge(values, ValueSets.Setting("webhook.port", RenderedWebhook.FreePort()));
+                values = ValueSets.Merge(values, ValueSets.Setting("webhook.port", FreePort.Next()));
             }
 
             var rendering = await Helm.RenderAsync(values);
@@ -100,7 +100,7 @@ public sealed class WebhookArgsAgreementTests
     [Fact]
     public async Task WhatTheChartRefuses_TheWebhookRefusesToo()
     {
-        var defaults = await Helm.RenderAsync(ValueSets.Setting("webhook.port", RenderedWebhook.FreePort()));
+        var defaults = await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next()));
         foreach (var row in AllBoundaries(await CommandLinePathsAsync()).Where(b => b.Verdict != Verdict.Accepted))
         {
             var values = ValueSets.Merge(row.With ?? [], ValueSets.Setting(row.Path, JsonNode.Parse(row.Json)));
@@ -118,7 +118,7 @@ public sealed class WebhookArgsAgreementTests
             }
             else
             {
-                var port = row.Path == "webhook.port" ? new JsonObject() : ValueSets.Setting("webhook.port", RenderedWebhook.FreePort());
+                var port = row.Path == "webhook.port" ? new JsonObject() : ValueSets.Setting("webhook.port", FreePort.Next());
                 var unvalidated = await Helm.TemplateAsync(4, ValueSets.Merge(values, port), Helm.CrdApis, skipSchemaValidation: true);
                 Assert.True(unvalidated.ExitCode == 0, $"{row}: {unvalidated.Stderr}");
                 args = new Rendering(YamlJson.ParseAll(unvalidated.Stdout).OfType<JsonObject>().ToList()).WebhookArgs;

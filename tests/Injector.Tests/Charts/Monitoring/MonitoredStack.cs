@@ -50,7 +50,7 @@ internal sealed class MonitoredStack : IAsyncDisposable
     public static async Task<MonitoredStack> StartAsync()
     {
         var cloudRun = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(12));
-        var stack = new MonitoredStack(cloudRun, await Helm.RenderAsync(ValueSets.Setting("webhook.port", RenderedWebhook.FreePort())));
+        var stack = new MonitoredStack(cloudRun, await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next())));
         try
         {
             await stack.StartProcessesAsync();

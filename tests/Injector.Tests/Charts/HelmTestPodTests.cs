@@ -18,7 +18,7 @@ public sealed class HelmTestPodTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _certificates = WebhookTestCertificates.Create();
-        _rendering = await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next()));
+        _rendering = await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next())));
         var (webhook, output) = await RenderedWebhook.StartAsync(_rendering);
         _webhook = webhook ?? throw new InvalidOperationException("the webhook did not start:\n" + output);
 

@@ -474,8 +474,8 @@ public sealed class ChartObjectsTests
         var rendering = await Helm.RenderAsync(ValueSets.All["every plain value changed"]);
         var hooks = rendering.TestHooks.ToList();
         var pod = rendering.Single("Pod");
-        var role = rendering.Single("Role");
-        var binding = rendering.Single("RoleBinding");
+        var role = Assert.Single(hooks, h => Rendering.Kind(h) == "Role");
+        var binding = Assert.Single(hooks, h => Rendering.Kind(h) == "RoleBinding");
 
         Assert.Equal(["ServiceAccount", "Role", "RoleBinding", "Pod"], hooks.Select(Rendering.Kind));
         Assert.Equal("""[{"apiGroups":[""],"resources":["pods"],"verbs":["create"]}]""", role["rules"]!.ToJsonString());

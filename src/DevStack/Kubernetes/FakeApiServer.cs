@@ -43,6 +43,8 @@ internal sealed class FakeApiServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _counts = new();
     private long _resourceVersion = 1000;
     private int _requests;
+    private int _refused;
+    private (int Count, int Waiting, TaskCompletionSource Released)? _createGate;
 
     private FakeApiServer(WebApplication app) => _app = app;
 
@@ -54,6 +56,9 @@ internal sealed class FakeApiServer : IAsyncDisposable
 
     /// <summary>Requests answered (or hung), of every kind.</summary>
     public int Requests => _requests;
+
+    /// <summary>Connections and requests cut while <see cref="Down"/>: the attempts of a client that keeps retrying.</summary>
+    public int Refused => _refused;
 
     /// <summary>The address, <c>https://127.0.0.1:PORT</c>.</summary>
     public string Address { get; private set; } = string.Empty;
@@ -73,6 +78,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
             {
                 if (server!.Down)
                 {
+                    Interlocked.Increment(ref server._refused);
                     connection.Abort(new ConnectionAbortedException("the fake API server is down"));
                     return Task.CompletedTask;
                 }
@@ -134,6 +140,18 @@ internal sealed class FakeApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Holds every create (POST) until <paramref name="count"/> of them are waiting, then lets them through together:
+    /// clients that both found an object missing race to create it, and all but one get 409 AlreadyExists.
+    /// </summary>
+    public void HoldCreates(int count)
+    {
+        lock (_gate)
+        {
+            _createGate = (count, 0, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+    }
+
     /// <summary>A copy of the stored object, or null.</summary>
     public JsonObject? Get(string resource, string @namespace, string name)
     {
@@ -150,6 +168,58 @@ internal sealed class FakeApiServer : IAsyncDisposable
             return _objects.Remove((resource, @namespace, name));
         }
     }
+
+    /// <summary>
+    /// A webhook configuration (<c>mutatingwebhookconfigurations</c> or <c>validatingwebhookconfigurations</c>) whose
+    /// entries, named <paramref name="entries"/>, call Service <paramref name="serviceNamespace"/>/<paramref name="serviceName"/>
+    /// with no caBundle, as a chart renders it for a webhook that keeps its own certificate.
+    /// </summary>
+    public JsonObject PutWebhookConfiguration(string resource, string name, string serviceNamespace, string serviceName, params string[] entries)
+    {
+        var webhooks = new JsonArray();
+        foreach (var entry in entries)
+        {
+            var webhook = new JsonObject
+            {
+                ["name"] = entry,
+                ["clientConfig"] = new JsonObject
+                {
+                    ["service"] = new JsonObject { ["namespace"] = serviceNamespace, ["name"] = serviceName, ["path"] = "/mutate", ["port"] = 443 },
+                },
+                ["rules"] = new JsonArray(new JsonObject
+                {
+                    ["apiGroups"] = new JsonArray(""),
+                    ["apiVersions"] = new JsonArray("v1"),
+                    ["operations"] = new JsonArray("CREATE"),
+                    ["resources"] = new JsonArray("pods"),
+                    ["scope"] = "*",
+                }),
+                ["failurePolicy"] = "Fail",
+                ["sideEffects"] = "None",
+                ["admissionReviewVersions"] = new JsonArray("v1"),
+                ["timeoutSeconds"] = 5,
+                ["objectSelector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["token-injector.dev/inject"] = "true" } },
+            };
+            if (resource == "mutatingwebhookconfigurations")
+            {
+                webhook["reinvocationPolicy"] = "IfNeeded";
+            }
+
+            webhooks.Add(webhook);
+        }
+
+        return Put(resource, string.Empty, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = "token-injector" } },
+            ["webhooks"] = webhooks,
+        });
+    }
+
+    /// <summary>The caBundle of each entry of a webhook configuration, as PEM ("" where there is none; empty when the configuration is missing).</summary>
+    public IReadOnlyList<string> CaBundles(string resource, string name) =>
+        Get(resource, string.Empty, name)?["webhooks"]?.AsArray()
+            .Select(webhook => (string?)webhook?["clientConfig"]?["caBundle"] is { } bundle ? Encoding.ASCII.GetString(Convert.FromBase64String(bundle)) : string.Empty)
+            .ToList() ?? [];
 
     /// <summary>A service account with <paramref name="annotations"/>.</summary>
     public void PutServiceAccount(string @namespace, string name, Dictionary<string, string> annotations)
@@ -238,6 +308,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
     {
         if (Down)
         {
+            Interlocked.Increment(ref _refused);
             context.Abort();
             return;
         }
@@ -293,6 +364,28 @@ internal sealed class FakeApiServer : IAsyncDisposable
     private async Task CreateAsync(HttpContext context, string resource, string ns)
     {
         var body = await ReadBodyAsync(context);
+        Task? held = null;
+        lock (_gate)
+        {
+            if (_createGate is var (count, waiting, released))
+            {
+                _createGate = (count, waiting + 1, released);
+                if (waiting + 1 >= count)
+                {
+                    _createGate = null;
+                    released.SetResult();
+                }
+
+                held = released.Task;
+            }
+        }
+
+        if (held is not null)
+        {
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            await held.WaitAsync(both.Token);
+        }
+
         var name = body is null ? string.Empty : Name(body);
         if (body is null || name.Length == 0)
         {

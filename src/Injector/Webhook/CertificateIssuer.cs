@@ -55,13 +55,21 @@ internal static class CertificateIssuer
         return new PemPair(certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
-    /// <summary>A certificate with a private key for nobody to trust: what the listener serves before it has a real one, so that /readyz can say why.</summary>
-    public static X509Certificate2 Placeholder(DateTimeOffset now)
+    /// <summary>
+    /// A self-signed certificate (with its key) for <paramref name="dnsNames"/> that nobody trusts: what the listener
+    /// serves before it has a real one, so that the kubelet's probe of /readyz, which verifies nothing, hears why.
+    /// </summary>
+    public static X509Certificate2 Placeholder(DateTimeOffset now, IReadOnlyList<string> dnsNames)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=token-injector webhook (no certificate yet)", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
+        foreach (var name in dnsNames)
+        {
+            names.AddDnsName(name);
+        }
+
         request.CertificateExtensions.Add(names.Build());
         using var certificate = request.CreateSelfSigned(now - Backdated, now.AddDays(1));
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);

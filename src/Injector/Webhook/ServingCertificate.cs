@@ -8,9 +8,9 @@ namespace TokenInjector.Webhook;
 /// that publishes its expiry as a metric. Until a source has given one, the listener serves a throwaway certificate
 /// nobody trusts, so that the kubelet's probes still reach <c>/readyz</c> and hear why the webhook is not ready.
 /// </summary>
-internal sealed class ServingCertificate(WebhookMetrics metrics, TimeProvider time, ILogger<ServingCertificate> logger)
+internal sealed class ServingCertificate(WebhookMetrics metrics, TimeProvider time, ILogger<ServingCertificate> logger, IReadOnlyList<string> names)
 {
-    private readonly Lazy<X509Certificate2> _placeholder = new(() => CertificateIssuer.Placeholder(time.GetUtcNow()));
+    private readonly Lazy<X509Certificate2> _placeholder = new(() => CertificateIssuer.Placeholder(time.GetUtcNow(), names));
     private volatile X509Certificate2? _served;
 
     /// <summary>The certificate for the next handshake.</summary>

@@ -15,7 +15,11 @@ internal static class WebhookServer
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<WebhookMetrics>();
-        builder.Services.AddSingleton<ServingCertificate>();
+        builder.Services.AddSingleton(services => new ServingCertificate(
+            services.GetRequiredService<WebhookMetrics>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<ServingCertificate>>(),
+            settings.SelfManaged?.DnsNames ?? []));
         if (settings.SelfManaged is { } selfManaged)
         {
             builder.Services.AddSingleton(services => new SelfManagedCertificate(

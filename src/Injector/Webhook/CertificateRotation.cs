@@ -35,7 +35,7 @@ internal static class CertificateRotation
                     PhaseSince = now,
                 }, "the new CA signs the serving certificate (both CAs stay in the bundle)");
             case RotationPhase.CaSwitched when now - current.PhaseSince >= options.RotationOverlap:
-                return (current with { Bundle = current.SigningCa.CertificatePem, Phase = RotationPhase.None, PhaseSince = now },
+                return (current with { Bundle = CertificateSecret.BundleOf(current.SigningCa), Phase = RotationPhase.None, PhaseSince = now },
                     "the old CA left the bundle");
             case RotationPhase.None:
                 break;
@@ -50,7 +50,7 @@ internal static class CertificateRotation
             return (current with
             {
                 NextCa = nextCa,
-                Bundle = current.SigningCa.CertificatePem + nextCa.CertificatePem,
+                Bundle = CertificateSecret.BundleOf(current.SigningCa, nextCa),
                 Phase = RotationPhase.CaAdded,
                 PhaseSince = now,
             }, "a new CA joined the bundle");

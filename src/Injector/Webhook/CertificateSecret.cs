@@ -61,12 +61,15 @@ internal sealed record CertificateSecret
         return new CertificateSecret
         {
             SigningCa = ca,
-            Bundle = ca.CertificatePem,
+            Bundle = BundleOf(ca),
             Serving = CertificateIssuer.IssueServing(ca, options.DnsNames, now, options.ServingCertificateLifetime),
             Phase = RotationPhase.None,
             PhaseSince = now,
         };
     }
+
+    /// <summary>The PEM bundle of <paramref name="authorities"/>, one certificate per block, each ending its line.</summary>
+    public static string BundleOf(params PemPair[] authorities) => string.Concat(authorities.Select(ca => ca.CertificatePem.TrimEnd() + "\n"));
 
     /// <summary>True when the Secret carries the webhook's label: anything else of that name is left alone.</summary>
     public static bool IsOurs(V1Secret secret) =>

@@ -48,7 +48,8 @@ public sealed class CertificateRotationTests : IDisposable
                 }
                 catch (HttpRequestException ex) when (ex.InnerException is AuthenticationException)
                 {
-                    failures.Enqueue($"review {i}: TLS failure at {clock.GetUtcNow():T}: {ex.InnerException.Message}");
+                    var bundle = string.Join(", ", KeptCertificateWebhook.Bundle(api).Select(ca => ca.Subject));
+                    failures.Enqueue($"review {i}: TLS failure at {clock.GetUtcNow():T}: {ex.InnerException.Message}; caBundle [{bundle}], served by {replicas[i % 2].Serving.Served?.Issuer}");
                 }
                 catch (Exception ex) when (ex is HttpRequestException or Xunit.Sdk.XunitException)
                 {

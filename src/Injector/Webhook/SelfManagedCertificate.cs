@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using k8s;
 using k8s.Autorest;
+using k8s.Exceptions;
 using k8s.Models;
 
 namespace TokenInjector.Webhook;
@@ -84,7 +85,9 @@ internal sealed class SelfManagedCertificate(
             ($"API server unavailable (answered {(int)failed.Response.StatusCode})", true),
         HttpOperationException failed => ($"the API server answered {(int)failed.Response.StatusCode}: {failed.Message}", false),
         HttpRequestException or IOException or TaskCanceledException or TimeoutException => ($"API server unreachable: {ex.Message}", true),
-        _ => ($"no Kubernetes API access: {ex.Message}", true),
+        KubeConfigException or KubernetesClientException => ($"no Kubernetes API access: {ex.Message}", true),
+        // A fault of this code, not of the cluster: said, and tried again next round rather than taking the webhook down.
+        _ => ($"unexpected {ex.GetType().Name}: {ex.Message}", true),
     };
 
     private static bool Is(Exception ex, HttpStatusCode code) => ex is HttpOperationException failed && failed.Response.StatusCode == code;

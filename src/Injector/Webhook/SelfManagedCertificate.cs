@@ -228,7 +228,8 @@ internal sealed class SelfManagedCertificate(
                     kind,
                     name,
                     mutating.Webhooks?.Select(w => (w.Name, w.ClientConfig)).ToList() ?? [],
-                    c => client.AdmissionregistrationV1.ReplaceMutatingWebhookConfigurationAsync(mutating, name, cancellationToken: c),
+                    async c => mutating.Metadata.ResourceVersion =
+                        (await client.AdmissionregistrationV1.ReplaceMutatingWebhookConfigurationAsync(mutating, name, cancellationToken: c)).Metadata.ResourceVersion,
                     options.Namespace);
             }
 
@@ -237,7 +238,8 @@ internal sealed class SelfManagedCertificate(
                 kind,
                 name,
                 validating.Webhooks?.Select(w => (w.Name, w.ClientConfig)).ToList() ?? [],
-                c => client.AdmissionregistrationV1.ReplaceValidatingWebhookConfigurationAsync(validating, name, cancellationToken: c),
+                async c => validating.Metadata.ResourceVersion =
+                    (await client.AdmissionregistrationV1.ReplaceValidatingWebhookConfigurationAsync(validating, name, cancellationToken: c)).Metadata.ResourceVersion,
                 options.Namespace);
         }
         catch (HttpOperationException ex) when (Is(ex, HttpStatusCode.NotFound))
@@ -251,6 +253,7 @@ internal sealed class SelfManagedCertificate(
         foreach (var configuration in configurations.Where(c => !c.Holds(bundle)))
         {
             var bytes = Encoding.ASCII.GetBytes(bundle);
+            var held = configuration.Entries.Select(entry => entry.ClientConfig.CaBundle).ToList();
             foreach (var (_, clientConfig) in configuration.Entries)
             {
                 clientConfig.CaBundle = bytes;
@@ -261,8 +264,19 @@ internal sealed class SelfManagedCertificate(
                 await configuration.ReplaceAsync(cancellationToken);
                 logger.CaBundleWritten(configuration.Kind, configuration.Name, configuration.Entries.Count);
             }
-            catch (HttpOperationException ex) when (Is(ex, HttpStatusCode.Conflict))
+            catch (Exception ex)
             {
+                // Not written: the copy goes back to what the API server holds, which the rotation and readiness judge by.
+                for (var i = 0; i < held.Count; i++)
+                {
+                    configuration.Entries[i].ClientConfig.CaBundle = held[i];
+                }
+
+                if (!Is(ex, HttpStatusCode.Conflict))
+                {
+                    throw;
+                }
+
                 logger.UpdateConflict(configuration.Kind, configuration.Name);
             }
         }

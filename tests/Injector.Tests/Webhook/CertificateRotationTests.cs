@@ -28,7 +28,21 @@ public sealed class CertificateRotationTests : IDisposable
         await using var first = await starting[0];
         await using var second = await starting[1];
         KeptCertificateWebhook[] replicas = [first, second];
-        await TestWait.UntilAsync(() => KeptCertificateWebhook.Bundle(api).Count == 1 && replicas.All(r => r.Keeper.NotReadyReason is null));
+        // One interval of the clock: once both replicas wait on it, and until both have done their round.
+        async Task StepAsync()
+        {
+            var rounds = replicas.Select(r => r.Keeper.Rounds).ToArray();
+            await clock.AdvanceAsync(Interval, timers: 2);
+            await TestWait.UntilAsync(() => replicas.Select(r => r.Keeper.Rounds).Zip(rounds).All(pair => pair.First > pair.Second));
+        }
+
+        // The replica whose caBundle write lost to the other's is ready a round later.
+        for (var step = 0; !(KeptCertificateWebhook.Bundle(api).Count == 1 && replicas.All(r => r.Keeper.NotReadyReason is null)); step++)
+        {
+            Assert.True(step < 3, string.Join("; ", replicas.Select(r => r.Keeper.NotReadyReason)));
+            await StepAsync();
+        }
+
         var firstCa = KeptCertificateWebhook.Bundle(api).Single().Thumbprint;
 
         var failures = new ConcurrentQueue<string>();
@@ -67,9 +81,7 @@ public sealed class CertificateRotationTests : IDisposable
         var start = clock.GetUtcNow();
         while (clock.GetUtcNow() - start < TimeSpan.FromMinutes(11))
         {
-            var rounds = replicas.Select(r => r.Keeper.Rounds).ToArray();
-            await clock.AdvanceAsync(Interval, timers: 2);
-            await TestWait.UntilAsync(() => replicas.Select(r => r.Keeper.Rounds).Zip(rounds).All(pair => pair.First > pair.Second));
+            await StepAsync();
             // Reviews reach both replicas at every step of the rotation.
             var seen = Volatile.Read(ref reviews);
             await TestWait.UntilAsync(() => Volatile.Read(ref reviews) >= seen + 2);

@@ -47,13 +47,12 @@ internal sealed class KeptCertificateWebhook : IAsyncDisposable
 
     public WebhookMetrics Metrics { get; }
 
-    /// <summary>The arguments every test starts with (the API server, the Secret, the names, both configurations).</summary>
-    public static string[] Arguments(FakeApiServer api, TimeSpan interval) =>
+    /// <summary>The arguments every test starts with (the API server, the Secret, the Service's names unless given, both configurations).</summary>
+    public static string[] Arguments(FakeApiServer api, TimeSpan interval, params string[] dnsNames) =>
     [
         "--listen", "127.0.0.1:0",
         "--tls-secret", SecretName,
-        "--tls-dns-name", DnsName,
-        "--tls-dns-name", DnsName + ".cluster.local",
+        .. (dnsNames.Length == 0 ? [DnsName, DnsName + ".cluster.local"] : dnsNames).SelectMany(name => new[] { "--tls-dns-name", name }),
         "--mutating-webhook-configuration", MutatingName,
         "--validating-webhook-configuration", ValidatingName,
         "--tls-reload-interval", $"{interval.TotalSeconds}s",

@@ -105,6 +105,28 @@ public sealed class SelfManagedCertificateTests : IDisposable
         Assert.True((bool)(await webhook.ReviewAsync("after-outage"))["allowed"]!);
     }
 
+    [Fact]
+    public async Task DnsNamesChanged_ServingCertificateIssuedAgain_UnderTheSameCa()
+    {
+        await using var api = await _certificates.StartApiServerAsync();
+        KeptCertificateWebhook.InstallConfigurations(api);
+        string firstServed;
+        await using (var before = await KeptCertificateWebhook.StartAsync(api, TimeProvider.System, KeptCertificateWebhook.Arguments(api, Interval, KeptCertificateWebhook.DnsName)))
+        {
+            await TestWait.UntilAsync(async () => (await before.ReadyzAsync()).Status == HttpStatusCode.OK, TimeSpan.FromMilliseconds(50));
+            firstServed = before.Serving.Served!.Thumbprint;
+        }
+
+        var ca = KeptCertificateWebhook.Bundle(api).Single().Thumbprint;
+        await using var after = await KeptCertificateWebhook.StartAsync(api, TimeProvider.System, KeptCertificateWebhook.Arguments(api, Interval));
+        await TestWait.UntilAsync(() => after.Serving.Served is { } served && served.Thumbprint != firstServed);
+
+        var names = after.Serving.Served!.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames().ToHashSet();
+        Assert.Equal([KeptCertificateWebhook.DnsName, KeptCertificateWebhook.DnsName + ".cluster.local"], names);
+        Assert.Equal(ca, KeptCertificateWebhook.Bundle(api).Single().Thumbprint);
+        Assert.True((bool)(await after.ReviewAsync("renamed"))["allowed"]!);
+    }
+
     /// <summary>What the webhook must never write, and what it says instead, in /readyz and its log.</summary>
     public static TheoryData<string, string> ObjectsLeftAlone => new()
     {

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TokenInjector.Demo.Observing;
 using TokenInjector.DevStack.Certificates;
 using TokenInjector.DevStack.Files;
+using TokenInjector.DevStack.Kubernetes;
 using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Processes;
 using TokenInjector.DevStack.Stack;
@@ -21,7 +23,9 @@ namespace TokenInjector.Demo.Smoke;
 /// SIGTERM then exit 0); <c>sidecar --token-source adc</c> with every kind of credentials file it claims (a
 /// service-account key and an impersonated service account mint exact tokens through the emulator's OAuth2 endpoints;
 /// user credentials exit 2 at start); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
-/// one AdmissionReview over HTTPS, SIGTERM then exit 0). Prints the binary's size, the sidecar's idle resident
+/// one AdmissionReview over HTTPS, SIGTERM then exit 0), once with certificate files and once keeping its own
+/// certificate against the Kubernetes API server stand-in (Secret created, caBundle written, the review over a connection
+/// that trusts only that caBundle). Prints the binary's size, the sidecar's idle resident
 /// memory and its start to <c>/readyz</c> time. A build for another machine runs under a user-mode emulator
 /// (<see cref="SmokeOptions.Emulator"/>): the webhook is then started as <c>injector-webhook</c> itself, a route's
 /// first calls are retried, and no footprint is printed.
@@ -55,6 +59,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
             var (readyAfter, idleResident) = await CheckSidecarAsync(stack, stop);
             await CheckApplicationDefaultCredentialsAsync(stack, stop);
             await CheckWebhookAsync(stack, stop);
+            await CheckSelfManagedWebhookAsync(stack, stop);
             var size = new FileInfo(options.Injector).Length;
             output.WriteLine(options.Emulator is { } emulator
                 ? string.Create(CultureInfo.InvariantCulture, $"binary: {size} bytes; run under {emulator}: no footprint figures")
@@ -249,15 +254,75 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         using var certificate = stack.Authority.IssueServerCertificate("127.0.0.1");
         var (certificateFile, keyFile) = DevCertificateAuthority.WritePem(certificate, stack.Directory.Path, "webhook");
         var port = FreePort.Next();
-        // Started through the sidecar build, which execs injector-webhook in the same process. Without a kubeconfig
-        // it runs without service account checks.
-        // (Emulated, injector-webhook itself: the exec of a file for another machine needs the kernel's binfmt_misc hook,
-        // which a CI machine may not have.)
-        string[] arguments = ["webhook", "--listen", $"127.0.0.1:{port}", "--tls-cert-file", certificateFile, "--tls-key-file", keyFile, "--sidecar-image", "token-injector:smoke"];
-        var webhook = stack.Track(options.Emulator is { } emulator
-            ? ChildProcess.Start(emulator, [options.Webhook, .. arguments], name: "injector webhook")
-            : ChildProcess.Start(options.Injector, arguments, name: "injector webhook"));
+        // Without a kubeconfig it runs without service account checks.
+        var webhook = StartWebhook(stack, ["--listen", $"127.0.0.1:{port}", "--tls-cert-file", certificateFile, "--tls-key-file", keyFile]);
         using var https = new HttpClient(stack.Authority.CreateHttpHandler()) { BaseAddress = new Uri($"https://127.0.0.1:{port}/"), Timeout = StopTimeout };
+        await WaitUntilReadyAsync(webhook, https, stop);
+        var patch = await ReviewAsync(https, "aot-smoke-1", stop);
+        output.WriteLine($"webhook (certificate files): allowed with a patch of {patch} operations");
+        await StopCleanlyAsync(webhook);
+    }
+
+    /// <summary>
+    /// The webhook keeping its own certificate against the API server stand-in: it creates the Secret, writes the CA
+    /// into the caBundle of every entry of both configurations, and answers an AdmissionReview over HTTPS to a client
+    /// that trusts that caBundle alone, by the Service's DNS name, as the API server would.
+    /// </summary>
+    private async Task CheckSelfManagedWebhookAsync(LocalStack stack, CancellationToken stop)
+    {
+        const string Namespace = "token-injector";
+        const string Service = "token-injector-webhook";
+        const string DnsName = $"{Service}.{Namespace}.svc";
+        await using var api = await FakeApiServer.StartAsync(stack.Authority, stack.Directory.Path, stop);
+        api.PutWebhookConfiguration("mutatingwebhookconfigurations", "token-injector", Namespace, Service, "inject.token-injector.dev");
+        api.PutWebhookConfiguration("validatingwebhookconfigurations", "token-injector-workloads", Namespace, Service, "workloads.token-injector.dev");
+        var port = FreePort.Next();
+        var webhook = StartWebhook(stack, [
+            "--listen", $"127.0.0.1:{port}", "--tls-secret", "token-injector-webhook-tls", "--tls-dns-name", DnsName, "--namespace", Namespace,
+            "--mutating-webhook-configuration", "token-injector", "--validating-webhook-configuration", "token-injector-workloads",
+            "--kubeconfig", api.KubeconfigFile, "--tls-reload-interval", "1s",
+        ]);
+        var deadline = Stopwatch.StartNew();
+        while (api.CaBundles("mutatingwebhookconfigurations", "token-injector") is not [{ Length: > 0 }])
+        {
+            Require(!webhook.HasExited, $"the self-managed webhook exited with {(webhook.HasExited ? webhook.ExitCode : 0)} before it wrote a caBundle");
+            Require(deadline.Elapsed < ChildProcess.DefaultRunTimeout, "the self-managed webhook wrote no caBundle in time");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
+        }
+
+        var bundle = api.CaBundles("mutatingwebhookconfigurations", "token-injector")[0];
+        Require(api.CaBundles("validatingwebhookconfigurations", "token-injector-workloads") is [var validating] && validating == bundle, "the validating configuration's caBundle differs");
+        Require(api.Get("secrets", Namespace, "token-injector-webhook-tls")?["type"]?.GetValue<string>() == "kubernetes.io/tls", "no kubernetes.io/tls Secret was created");
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPem(bundle);
+        using var https = new HttpClient(LoopbackHttp.Handler(new IPEndPoint(IPAddress.Loopback, port), trusted))
+        {
+            BaseAddress = new Uri($"https://{DnsName}:{port}/"),
+            Timeout = StopTimeout,
+        };
+        await WaitUntilReadyAsync(webhook, https, stop);
+        var patch = await ReviewAsync(https, "aot-smoke-2", stop);
+        var metrics = await https.GetStringAsync(new Uri("metrics", UriKind.Relative), stop);
+        Require(metrics.Contains("\ntoken_injector_webhook_certificate_expiry_timestamp_seconds ", StringComparison.Ordinal), "/metrics has no certificate expiry");
+        output.WriteLine($"webhook (self-managed certificate): Secret created, caBundle written, allowed with a patch of {patch} operations over a connection trusting only the caBundle");
+        await StopCleanlyAsync(webhook);
+    }
+
+    /// <summary>
+    /// <c>injector webhook</c>, through the sidecar build, which execs injector-webhook in the same process. (Emulated,
+    /// injector-webhook itself: the exec of a file for another machine needs the kernel's binfmt_misc hook, which a CI
+    /// machine may not have.)
+    /// </summary>
+    private ChildProcess StartWebhook(LocalStack stack, string[] arguments)
+    {
+        string[] all = ["webhook", .. arguments, "--sidecar-image", "token-injector:smoke"];
+        return stack.Track(options.Emulator is { } emulator
+            ? ChildProcess.Start(emulator, [options.Webhook, .. all], name: "injector webhook")
+            : ChildProcess.Start(options.Injector, all, name: "injector webhook"));
+    }
+
+    private static async Task WaitUntilReadyAsync(ChildProcess webhook, HttpClient https, CancellationToken stop)
+    {
         var deadline = Stopwatch.StartNew();
         while (!await AnswersOkAsync(https, "readyz", stop))
         {
@@ -265,14 +330,18 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
             Require(deadline.Elapsed < ChildProcess.DefaultRunTimeout, "the webhook's /readyz did not answer 200 in time");
             await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
         }
+    }
 
+    /// <summary>One AdmissionReview of the smoke pod: allowed, with a patch that adds the sidecar; returns the patch's length.</summary>
+    private async Task<int> ReviewAsync(HttpClient https, string uid, CancellationToken stop)
+    {
         var review = new JsonObject
         {
             ["apiVersion"] = "admission.k8s.io/v1",
             ["kind"] = "AdmissionReview",
             ["request"] = new JsonObject
             {
-                ["uid"] = "aot-smoke-1",
+                ["uid"] = uid,
                 ["kind"] = new JsonObject { ["group"] = string.Empty, ["version"] = "v1", ["kind"] = "Pod" },
                 ["operation"] = "CREATE",
                 ["namespace"] = "apps",
@@ -283,13 +352,12 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         using var answer = await https.PostAsync(new Uri("mutate", UriKind.Relative), content, stop);
         Require(answer.StatusCode == HttpStatusCode.OK, $"POST /mutate answered {(int)answer.StatusCode}");
         var response = JsonNode.Parse(await answer.Content.ReadAsStringAsync(stop))!["response"]!;
-        Require((string?)response["uid"] == "aot-smoke-1" && (bool?)response["allowed"] == true, $"the AdmissionReview answer: {response.ToJsonString()}");
+        Require((string?)response["uid"] == uid && (bool?)response["allowed"] == true, $"the AdmissionReview answer: {response.ToJsonString()}");
         var patch = JsonNode.Parse(Convert.FromBase64String((string)response["patch"]!))!.AsArray();
         Require(
             patch.Any(operation => (string?)operation!["op"] == "add" && operation["value"]?.ToJsonString().Contains("token-injector", StringComparison.Ordinal) == true),
             "the patch adds no token-injector container");
-        output.WriteLine($"webhook: allowed with a patch of {patch.Count} operations");
-        await StopCleanlyAsync(webhook);
+        return patch.Count;
     }
 
     /// <summary>The injector, run to its end (under the emulator when there is one).</summary>

@@ -25,7 +25,15 @@ internal static class LoopbackHttp
     /// against <paramref name="trustedCa"/> alone (when given): the name is checked, revocation is not (a throwaway CA
     /// publishes no list), and nothing is ever accepted unverified.
     /// </summary>
-    public static SocketsHttpHandler Handler(IPEndPoint? connectTo = null, X509Certificate2? trustedCa = null)
+    public static SocketsHttpHandler Handler(IPEndPoint? connectTo = null, X509Certificate2? trustedCa = null) =>
+        Handler(connectTo, trustedCa is null ? null : [trustedCa]);
+
+    /// <summary>
+    /// As <see cref="Handler(IPEndPoint?, X509Certificate2?)"/>, trusting every CA of <paramref name="trusted"/> (a
+    /// webhook configuration's caBundle) and, when <paramref name="verificationTime"/> is given, checking validity
+    /// at that time (a test's clock) rather than now.
+    /// </summary>
+    public static SocketsHttpHandler Handler(IPEndPoint? connectTo, X509Certificate2Collection? trusted, DateTimeOffset? verificationTime = null)
     {
         var handler = new SocketsHttpHandler { UseProxy = false };
         if (connectTo is not null)
@@ -33,10 +41,15 @@ internal static class LoopbackHttp
             handler.ConnectCallback = (_, cancellationToken) => ConnectAsync(connectTo, cancellationToken);
         }
 
-        if (trustedCa is not null)
+        if (trusted is not null)
         {
             var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-            policy.CustomTrustStore.Add(trustedCa);
+            policy.CustomTrustStore.AddRange(trusted);
+            if (verificationTime is { } time)
+            {
+                policy.VerificationTime = time.UtcDateTime;
+            }
+
             handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
         }
 

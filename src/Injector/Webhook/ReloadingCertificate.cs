@@ -8,7 +8,7 @@ namespace TokenInjector.Webhook;
 /// (cert-manager, or the chart on upgrade) is served without a restart. The files are compared by content at
 /// most once per <c>interval</c>, on the TLS handshake path: this works for Kubernetes' Secret volumes, which swap
 /// a symlink rather than write the files (file watchers miss that). A half-written pair is ignored and the last good
-/// certificate stays in use until both files agree.
+/// certificate stays in use until both files agree. What it reads goes to <see cref="ServingCertificate"/>.
 /// </summary>
 internal sealed class ReloadingCertificate
 {
@@ -17,14 +17,15 @@ internal sealed class ReloadingCertificate
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ServingCertificate _serving;
     private readonly Lock _gate = new();
-    private X509Certificate2 _current;
     private byte[] _certBytes;
     private byte[] _keyBytes;
     private long _lastCheck;
 
-    public ReloadingCertificate(string certFile, string keyFile, TimeSpan interval, TimeProvider time, ILogger logger)
+    public ReloadingCertificate(string certFile, string keyFile, TimeSpan interval, ServingCertificate serving, TimeProvider time, ILogger logger)
     {
+        _serving = serving;
         _certFile = certFile;
         _keyFile = keyFile;
         _interval = interval;
@@ -32,7 +33,7 @@ internal sealed class ReloadingCertificate
         _logger = logger;
         _certBytes = File.ReadAllBytes(certFile);
         _keyBytes = File.ReadAllBytes(keyFile);
-        _current = Load(_certBytes, _keyBytes);
+        serving.Serve(Load(_certBytes, _keyBytes));
         _lastCheck = time.GetTimestamp();
     }
 
@@ -49,18 +50,13 @@ internal sealed class ReloadingCertificate
                     Refresh();
                 }
 
-                return _current;
+                return _serving.Current;
             }
         }
     }
 
-    private static X509Certificate2 Load(byte[] cert, byte[] key)
-    {
-        using var pem = X509Certificate2.CreateFromPem(
-            System.Text.Encoding.ASCII.GetString(cert), System.Text.Encoding.ASCII.GetString(key));
-        // Re-imported so the private key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-    }
+    private static X509Certificate2 Load(byte[] cert, byte[] key) =>
+        ServingCertificate.Load(new PemPair(System.Text.Encoding.ASCII.GetString(cert), System.Text.Encoding.ASCII.GetString(key)));
 
     private void Refresh()
     {
@@ -87,8 +83,7 @@ internal sealed class ReloadingCertificate
             var loaded = Load(cert, key);
             _certBytes = cert;
             _keyBytes = key;
-            _current = loaded;
-            _logger.CertificateReloaded(loaded.Subject, loaded.Thumbprint, loaded.NotAfter);
+            _serving.Serve(loaded);
         }
         catch (CryptographicException ex)
         {

@@ -6,8 +6,16 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Webhook listening on https://{Endpoint}")]
     public static partial void Listening(this ILogger logger, string endpoint);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Serving certificate reloaded: {Subject} ({Thumbprint}), valid until {NotAfter:O}")]
-    public static partial void CertificateReloaded(this ILogger logger, string subject, string thumbprint, DateTime notAfter);
+    public static void CertificateReloaded(this ILogger logger, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.CertificateReloaded(certificate.Subject, certificate.Thumbprint, certificate.NotAfter.ToUniversalTime());
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Serving certificate now {Subject} ({Thumbprint}), valid until {NotAfter:O}")]
+    private static partial void CertificateReloaded(this ILogger logger, string subject, string thumbprint, DateTime notAfter);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Serving certificate {File} could not be reloaded, still serving the previous one: {Reason}")]
     public static partial void CertificateReloadFailed(this ILogger logger, string file, string reason);
@@ -32,4 +40,25 @@ internal static partial class WebhookLog
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "No Kubernetes API access ({Reason}); service accounts are not checked for Workload Identity")]
     public static partial void ServiceAccountChecksDisabled(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Created Secret {Namespace}/{Name} with a new CA and serving certificate")]
+    public static partial void SecretCreated(this ILogger logger, string @namespace, string name);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Information, Message = "Secret {Namespace}/{Name} was created by another replica first; serving its certificate")]
+    public static partial void SecretCreatedByAnother(this ILogger logger, string @namespace, string name);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "Wrote the CA bundle into the caBundle of {Kind} {Name} ({Entries} entries)")]
+    public static partial void CaBundleWritten(this ILogger logger, string kind, string name, int entries);
+
+    [LoggerMessage(EventId = 2043, Level = LogLevel.Information, Message = "Certificate in Secret {Namespace}/{Name}: {Step}")]
+    public static partial void RotationStep(this ILogger logger, string @namespace, string name, string step);
+
+    [LoggerMessage(EventId = 2044, Level = LogLevel.Debug, Message = "{Kind} {Name} changed since it was read (another replica); reading it again next round")]
+    public static partial void UpdateConflict(this ILogger logger, string kind, string name);
+
+    [LoggerMessage(EventId = 2045, Level = LogLevel.Warning, Message = "Webhook not ready: {Reason}")]
+    public static partial void CertificateKeeperNotReady(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2046, Level = LogLevel.Information, Message = "Webhook ready: serving the certificate of Secret {Namespace}/{Name}, trusted by the webhook configurations' caBundle")]
+    public static partial void CertificateKeeperReady(this ILogger logger, string @namespace, string name);
 }

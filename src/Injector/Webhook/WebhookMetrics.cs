@@ -16,6 +16,10 @@ internal sealed class WebhookMetrics
             "token_injector_webhook_admission_duration_seconds",
             "Time to answer one admission request, service account look-up included.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        CertificateExpiry = factory.CreateGauge(
+            "token_injector_webhook_certificate_expiry_timestamp_seconds",
+            "When the serving certificate being served expires (its notAfter), in Unix seconds.",
+            new GaugeConfiguration { SuppressInitialValue = true });
     }
 
     public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
@@ -23,4 +27,6 @@ internal sealed class WebhookMetrics
     public Counter Admissions { get; }
 
     public Histogram Duration { get; }
+
+    public Gauge CertificateExpiry { get; }
 }

@@ -7,19 +7,40 @@ namespace TokenInjector.Webhook;
 /// <summary>Builds the webhook's HTTPS server from its settings: Kestrel, the routes, and the services behind them.</summary>
 internal static class WebhookServer
 {
-    public static WebApplication Build(WebhookSettings settings)
+    /// <summary>The app for <paramref name="settings"/>, on <paramref name="time"/> (the system clock unless a test steps one).</summary>
+    public static WebApplication Build(WebhookSettings settings, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         settings.Logging.Apply(builder.Logging);
         builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<WebhookMetrics>();
-        builder.Services.AddSingleton(services => new ReloadingCertificate(
-            settings.TlsCertFile,
-            settings.TlsKeyFile,
-            settings.TlsReloadInterval,
+        builder.Services.AddSingleton(services => new ServingCertificate(
+            services.GetRequiredService<WebhookMetrics>(),
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<ReloadingCertificate>>()));
+            services.GetRequiredService<ILogger<ServingCertificate>>(),
+            settings.SelfManaged?.DnsNames ?? []));
+        if (settings.SelfManaged is { } selfManaged)
+        {
+            builder.Services.AddSingleton(services => new SelfManagedCertificate(
+                selfManaged,
+                () => KubernetesServiceAccountLookup.Connect(settings.KubeconfigFile),
+                services.GetRequiredService<ServingCertificate>(),
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILogger<SelfManagedCertificate>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<SelfManagedCertificate>());
+        }
+        else
+        {
+            builder.Services.AddSingleton(services => new ReloadingCertificate(
+                settings.TlsCertFile!,
+                settings.TlsKeyFile!,
+                settings.TlsReloadInterval,
+                services.GetRequiredService<ServingCertificate>(),
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILogger<ReloadingCertificate>>()));
+        }
+
         builder.Services.AddSingleton(services =>
         {
             var logger = services.GetRequiredService<ILogger<WorkloadIdentityCheck>>();
@@ -38,10 +59,12 @@ internal static class WebhookServer
             kestrel.Limits.MaxRequestBodySize = null; // The handler enforces its own limit and answers 400.
             kestrel.Listen(settings.ListenEndpoint, listen =>
             {
-                var certificate = kestrel.ApplicationServices.GetRequiredService<ReloadingCertificate>();
+                // Files are checked on the handshake path; the self-managed certificate is pushed by its own loop.
+                var files = kestrel.ApplicationServices.GetService<ReloadingCertificate>();
+                var serving = kestrel.ApplicationServices.GetRequiredService<ServingCertificate>();
                 listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
-                    ServerCertificateSelector = (_, _) => certificate.Current,
+                    ServerCertificateSelector = (_, _) => files?.Current ?? serving.Current,
                 });
             });
         });
@@ -51,7 +74,10 @@ internal static class WebhookServer
         var metrics = app.Services.GetRequiredService<WebhookMetrics>();
         app.MapPost("/mutate", handler.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () => Results.Text("ok\n"));
+        var keeper = app.Services.GetService<SelfManagedCertificate>();
+        app.MapGet("/readyz", () => keeper?.NotReadyReason is { } reason
+            ? Results.Text($"not ready: {reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ok\n"));
         app.MapGet("/metrics", async context =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -60,11 +86,14 @@ internal static class WebhookServer
         return app;
     }
 
-    /// <summary>Starts the server; the certificate is loaded first, so a bad key fails here rather than at the first handshake.</summary>
-    public static async Task<WebApplication> StartAsync(WebhookSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the server; certificate files are loaded first, so a bad key fails here rather than at the first handshake.
+    /// A self-managed certificate comes from its loop, which starts with the server and never stops it.
+    /// </summary>
+    public static async Task<WebApplication> StartAsync(WebhookSettings settings, CancellationToken cancellationToken, TimeProvider? time = null)
     {
-        var app = Build(settings);
-        _ = app.Services.GetRequiredService<ReloadingCertificate>();
+        var app = Build(settings, time);
+        _ = app.Services.GetService<ReloadingCertificate>();
         await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILogger<AdmissionHandler>>();
         foreach (var address in BoundAddresses(app))

@@ -58,7 +58,7 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
 
     /// <summary>A kubeconfig that reaches this server as service account <paramref name="namespace"/>/<paramref name="name"/>.</summary>
     public string Kubeconfig(WebhookTestCertificates certificates, string @namespace, string name) =>
-        FakeKubernetesApiServer.Kubeconfig(Address, certificates.AuthorityPem, token: $"{@namespace}:{name}");
+        TokenInjector.DevStack.Kubernetes.FakeApiServer.Kubeconfig(Address, certificates.AuthorityPem, token: $"{@namespace}:{name}");
 
     public async ValueTask DisposeAsync()
     {

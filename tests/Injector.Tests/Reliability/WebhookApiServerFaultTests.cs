@@ -24,9 +24,9 @@ public sealed class WebhookApiServerFaultTests
     public async Task ApiServerFault_PodsStillMutated_WithinTheWebhookTimeout(string fault)
     {
         using var certificates = WebhookTestCertificates.Create();
-        await using var api = await FakeKubernetesApiServer.StartAsync(certificates, CancellationToken.None).Bounded();
+        await using var api = await certificates.StartApiServerAsync();
         api.Hang = fault == "hanging";
-        var kubeconfig = fault == "down" ? FakeKubernetesApiServer.WriteUnreachableKubeconfig(certificates) : api.KubeconfigFile;
+        var kubeconfig = fault == "down" ? certificates.WriteUnreachableKubeconfig() : api.KubeconfigFile;
         await using var webhook = await RunningWebhook.StartAsync(certificates, ["--kubeconfig", kubeconfig], CancellationToken.None).Bounded();
         var latencies = new List<TimeSpan>();
         var failures = new List<string>();

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Kubernetes;
 
 namespace TokenInjector.Tests.Support;
 
@@ -44,6 +45,13 @@ internal sealed class WebhookTestCertificates : IDisposable
     /// <summary>A certificate from the same CA for another server (a fake API server), for DNS names and addresses.</summary>
     public X509Certificate2 Issue(string commonName, IEnumerable<string> dnsNames, IEnumerable<System.Net.IPAddress> addresses) =>
         Authority.IssueServerCertificate(commonName, [.. dnsNames, .. addresses.Select(address => address.ToString())]);
+
+    /// <summary>The API server stand-in, serving a certificate from this CA, with its kubeconfig in this directory.</summary>
+    public Task<FakeApiServer> StartApiServerAsync(CancellationToken cancellationToken = default) =>
+        FakeApiServer.StartAsync(Authority, Directory, cancellationToken).WaitAsync(TestWait.Limit, cancellationToken);
+
+    /// <summary>A kubeconfig naming a loopback port where nothing listens.</summary>
+    public string WriteUnreachableKubeconfig() => FakeApiServer.WriteUnreachableKubeconfig(Authority, Directory);
 
     /// <summary>Trusts exactly this CA (and not the system roots) when checking a server's certificate.</summary>
     public bool Validate(X509Certificate2 certificate) => Authority.Validate(certificate);

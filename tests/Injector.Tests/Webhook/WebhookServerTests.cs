@@ -187,6 +187,19 @@ public sealed class WebhookServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ServingCertificate_FilesReplaced_ExpiryMetricFollows()
+    {
+        _certificates.WriteServingCertificate("token-injector-webhook-rotated");
+        X509Certificate2? served = null;
+        using var client = _webhook.NewClient(certificate => served = certificate);
+
+        var metrics = await client.GetStringAsync("/metrics", Timeout);
+
+        var notAfter = new DateTimeOffset(served!.NotAfter.ToUniversalTime()).ToUnixTimeSeconds();
+        Assert.Contains($"\ntoken_injector_webhook_certificate_expiry_timestamp_seconds {notAfter}\n", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HealthAndMetrics_AreServed()
     {
         await _webhook.ReviewAsync(RunningWebhook.GoldenInput("init-containers"), Timeout);

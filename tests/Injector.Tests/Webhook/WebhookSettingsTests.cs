@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TokenInjector.Commands;
 using TokenInjector.Configuration;
+using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
 
 namespace TokenInjector.Tests.Webhook;
@@ -15,7 +16,8 @@ public sealed class WebhookSettingsTests : IDisposable
     {
         var settings = Parse(["--tls-cert-file", _cert, "--tls-key-file", _key, "--sidecar-image", "img:1"], new() { ["POD_NAMESPACE"] = "token-injector" });
 
-        Assert.Equal("0.0.0.0:8443", settings.ListenEndpoint.ToString());
+        Assert.Equal("0.0.0.0:10250", settings.ListenEndpoint.ToString());
+        Assert.Null(settings.SelfManaged);
         Assert.Equal("token-injector", settings.Namespace);
         Assert.Equal(TimeSpan.FromSeconds(2), settings.ServiceAccountTimeout);
         Assert.Equal(9464, settings.Sidecar.AdminPort);
@@ -23,6 +25,55 @@ public sealed class WebhookSettingsTests : IDisposable
         Assert.Equal("json", settings.Sidecar.LogFormat);
         Assert.False(settings.Sidecar.PrometheusScrape);
         Assert.Null(settings.KubeconfigFile);
+    }
+
+    [Fact]
+    public void From_TlsSecret_KeepsTheCertificateWithTheDefaultLifetimes()
+    {
+        var settings = Parse(
+            ["--tls-secret", "webhook-tls", "--tls-dns-name", "hook.ns.svc", "--tls-dns-name", "Hook.NS.svc.cluster.local.", "--mutating-webhook-configuration", "hook", "--sidecar-image", "i"],
+            new() { ["POD_NAMESPACE"] = "ns" });
+
+        var kept = Assert.IsType<SelfManagedCertificateOptions>(settings.SelfManaged);
+        Assert.Null(settings.TlsCertFile);
+        Assert.Equal(("webhook-tls", "ns"), (kept.SecretName, kept.Namespace));
+        Assert.Equal(["hook.ns.svc", "hook.ns.svc.cluster.local"], kept.DnsNames);
+        Assert.Equal(("hook", (string?)null), (kept.MutatingWebhookConfiguration, kept.ValidatingWebhookConfiguration));
+        Assert.Equal((TimeSpan.FromHours(8760), TimeSpan.FromHours(2160), TimeSpan.FromHours(720)), (kept.CaLifetime, kept.ServingCertificateLifetime, kept.RenewBefore));
+        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)), (kept.PollInterval, kept.RotationOverlap));
+    }
+
+    /// <summary>Each bad way to ask for the certificate, through the real command line: exit 2 and the one line that says what to do.</summary>
+    public static TheoryData<string, string[], string> BadCertificateSources => new()
+    {
+        { "files and a Secret", ["--tls-secret", "s", "--tls-cert-file", "/etc/hostname", "--tls-key-file", "/etc/hostname"], "--tls-secret: cannot be given with --tls-cert-file/--tls-key-file" },
+        { "neither", [], "--tls-secret: is required unless --tls-cert-file and --tls-key-file are given" },
+        { "a Secret without DNS names", ["--tls-secret", "s", "--mutating-webhook-configuration", "m"], "--tls-dns-name: is required with --tls-secret" },
+        { "a Secret without configurations", ["--tls-secret", "s", "--tls-dns-name", "a.b.svc"], "--mutating-webhook-configuration: or --validating-webhook-configuration is required" },
+        { "a Secret outside any namespace", ["--tls-secret", "s", "--tls-dns-name", "a.b.svc", "--validating-webhook-configuration", "v", "--namespace", ""], "--namespace: is required with --tls-secret" },
+        { "a Secret name that is no name", ["--tls-secret", "Web_Hook", "--tls-dns-name", "a.b.svc", "--validating-webhook-configuration", "v"], "--tls-secret: 'Web_Hook' is not a Kubernetes object name" },
+        {
+            "renewal past the CA's lifetime",
+            ["--tls-secret", "s", "--tls-dns-name", "a.b.svc", "--validating-webhook-configuration", "v", "--ca-lifetime", "24h", "--renew-before", "48h"],
+            "--renew-before: '48h' is not shorter than --ca-lifetime '24h'"
+        },
+        {
+            "renewal as long as the serving certificate's lifetime",
+            ["--tls-secret", "s", "--tls-dns-name", "a.b.svc", "--validating-webhook-configuration", "v", "--serving-certificate-lifetime", "10h", "--renew-before", "10h"],
+            "--renew-before: '10h' is not shorter than --serving-certificate-lifetime '10h'"
+        },
+        { "polling too often", ["--tls-secret", "s", "--tls-dns-name", "a.b.svc", "--validating-webhook-configuration", "v", "--tls-reload-interval", "100ms"], "--tls-reload-interval: must be at least 1s with --tls-secret" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCertificateSources))]
+    public async Task Webhook_BadCertificateSource_ExitsWithTwoAndSaysWhy(string name, string[] args, string expected)
+    {
+        var (exitCode, _, stderr) = await ChildProcess.RunAsync(
+            TestPrograms.Injector, ["webhook", "--sidecar-image", "i", "--namespace", "token-injector", .. args]).Bounded();
+
+        Assert.True(exitCode == 2, $"{name}: exit {exitCode}, stderr: {stderr}");
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
 
     [Fact]

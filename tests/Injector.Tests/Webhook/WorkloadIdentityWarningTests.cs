@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using k8s.Models;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Webhook;
@@ -22,8 +21,8 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
     [Fact]
     public async Task AnnotatedServiceAccount_NoWarning()
     {
-        await using var api = await FakeKubernetesApiServer.StartAsync(_certificates, Timeout);
-        api.ServiceAccounts[("apps", "echo-client")] = Account("apps", "echo-client", new() { ["iam.gke.io/gcp-service-account"] = "echo-client@proj.iam.gserviceaccount.com" });
+        await using var api = await _certificates.StartApiServerAsync(Timeout);
+        api.PutServiceAccount("apps", "echo-client", new() { ["iam.gke.io/gcp-service-account"] = "echo-client@proj.iam.gserviceaccount.com" });
         await using var webhook = await StartWebhookAsync(api.KubeconfigFile);
 
         var response = await webhook.ReviewAsync(RunningWebhook.GoldenInput("controller-generate-name"), Timeout);
@@ -37,8 +36,8 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
     [Fact]
     public async Task UnannotatedServiceAccount_WarnsNamingTheAnnotation_AndCachesTheAnswer()
     {
-        await using var api = await FakeKubernetesApiServer.StartAsync(_certificates, Timeout);
-        api.ServiceAccounts[("apps", "echo-client")] = Account("apps", "echo-client", new() { ["owner"] = "team-a" });
+        await using var api = await _certificates.StartApiServerAsync(Timeout);
+        api.PutServiceAccount("apps", "echo-client", new() { ["owner"] = "team-a" });
         await using var webhook = await StartWebhookAsync(api.KubeconfigFile);
 
         var first = await webhook.ReviewAsync(RunningWebhook.GoldenInput("controller-generate-name"), Timeout);
@@ -59,8 +58,8 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
     [Fact]
     public async Task PodWithoutServiceAccountName_ChecksTheDefaultAccount()
     {
-        await using var api = await FakeKubernetesApiServer.StartAsync(_certificates, Timeout);
-        api.ServiceAccounts[("reports", "default")] = Account("reports", "default", []);
+        await using var api = await _certificates.StartApiServerAsync(Timeout);
+        api.PutServiceAccount("reports", "default", []);
         await using var webhook = await StartWebhookAsync(api.KubeconfigFile);
 
         var response = await webhook.ReviewAsync(RunningWebhook.GoldenInput("init-containers"), Timeout, @namespace: "reports");
@@ -71,7 +70,7 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
     [Fact]
     public async Task ApiServerDown_AllowedWithoutWarning_WithinTheTimeout()
     {
-        await using var webhook = await StartWebhookAsync(FakeKubernetesApiServer.WriteUnreachableKubeconfig(_certificates));
+        await using var webhook = await StartWebhookAsync(_certificates.WriteUnreachableKubeconfig());
 
         var elapsed = Stopwatch.StartNew();
         var response = await webhook.ReviewAsync(RunningWebhook.GoldenInput("controller-generate-name"), Timeout);
@@ -86,7 +85,7 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
     [Fact]
     public async Task ApiServerHanging_AllowedWithoutWarning_AfterTheTimeout()
     {
-        await using var api = await FakeKubernetesApiServer.StartAsync(_certificates, Timeout);
+        await using var api = await _certificates.StartApiServerAsync(Timeout);
         api.Hang = true;
         await using var webhook = await StartWebhookAsync(api.KubeconfigFile);
 
@@ -112,11 +111,4 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
         _certificates,
         ["--kubeconfig", kubeconfig, "--service-account-timeout", $"{LookupTimeout.TotalMilliseconds}ms"],
         Timeout);
-
-    private static V1ServiceAccount Account(string @namespace, string name, Dictionary<string, string> annotations) => new()
-    {
-        ApiVersion = "v1",
-        Kind = "ServiceAccount",
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Annotations = annotations },
-    };
 }

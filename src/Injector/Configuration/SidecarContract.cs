@@ -27,6 +27,18 @@ internal static class SidecarContract
     /// </summary>
     public static readonly string EgressEnvironmentVariable = OptionSpec.EnvironmentPrefix + "EGRESS";
 
+    /// <summary>
+    /// The metadata endpoint's port when the <c>token-injector.dev/metadata</c> annotation says <c>true</c>: not 80, which
+    /// a non-root sidecar cannot bind, and outside the ports apps and meshes commonly take (8080, 8443, 15000-15090, 9090).
+    /// </summary>
+    public const int DefaultMetadataPort = 8988;
+
+    /// <summary>Where Google's client libraries (and Google.Apis.Auth in the sidecar) look for the metadata server: <c>host[:port]</c>.</summary>
+    public const string MetadataHostEnvironmentVariable = "GCE_METADATA_HOST";
+
+    /// <summary>The GKE metadata server's address, when <see cref="MetadataHostEnvironmentVariable"/> names none.</summary>
+    public const string DefaultMetadataServer = "169.254.169.254";
+
     /// <summary>The environment variable that gives an app container a route's local URL.</summary>
     public static string RouteEnvironmentVariable(int port) =>
         OptionSpec.EnvironmentPrefix + "ROUTE_" + port.ToString(CultureInfo.InvariantCulture);

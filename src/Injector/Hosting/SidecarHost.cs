@@ -1,5 +1,6 @@
 using Prometheus;
 using TokenInjector.Configuration;
+using TokenInjector.MetadataApi;
 using TokenInjector.Proxy;
 using TokenInjector.Serving;
 using TokenInjector.Tokens;
@@ -62,6 +63,20 @@ internal static class SidecarHost
         services.AddSingleton(new AdminOptions(settings.AdminEndpoint));
         services.AddSingleton<AdminServer>();
         services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
+
+        if (settings.MetadataPort is { } metadataPort)
+        {
+            // Off GKE there is no metadata server to forward to: the endpoint answers what the credentials tell.
+            services.AddSingleton(new MetadataOptions(
+                metadataPort,
+                settings.RouteListenAddress,
+                settings.TokenSource == TokenSourceKind.Adc ? null : settings.MetadataServer,
+                new LocalMetadata(settings.AdcCredentials?.ServiceAccountEmail, settings.AdcCredentials?.ProjectId),
+                settings.FetchTimeout));
+            services.AddSingleton<MetadataMetrics>();
+            services.AddSingleton<MetadataServer>();
+            services.AddHostedService(provider => provider.GetRequiredService<MetadataServer>());
+        }
 
         // Registered last so that it stops first: routes and the egress port drain while tokens and the admin listener still serve.
         services.AddSingleton(new ProxyOptions(

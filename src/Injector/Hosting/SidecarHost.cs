@@ -56,17 +56,10 @@ internal static class SidecarHost
         services.AddSingleton<ITokenCache>(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService<StartupMemoryRelease>();
-        services.AddSingleton(new TokenApiOptions(settings.SocketPath, settings.SocketMode));
-        services.AddSingleton<TokenApiHandler>();
-        services.AddSingleton<TokenApiServer>();
-        services.AddHostedService(provider => provider.GetRequiredService<TokenApiServer>());
-        services.AddSingleton(new AdminOptions(settings.AdminEndpoint));
-        services.AddSingleton<AdminServer>();
-        services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
-
         if (settings.MetadataPort is { } metadataPort)
         {
-            // Off GKE there is no metadata server to forward to: the endpoint answers what the credentials tell.
+            // Before the admin listener: /readyz, which holds the app containers back, answers once the endpoint
+            // listens. Off GKE there is no metadata server to forward to: the endpoint answers what the credentials tell.
             services.AddSingleton(new MetadataOptions(
                 metadataPort,
                 settings.RouteListenAddress,
@@ -77,6 +70,14 @@ internal static class SidecarHost
             services.AddSingleton<MetadataServer>();
             services.AddHostedService(provider => provider.GetRequiredService<MetadataServer>());
         }
+
+        services.AddSingleton(new TokenApiOptions(settings.SocketPath, settings.SocketMode));
+        services.AddSingleton<TokenApiHandler>();
+        services.AddSingleton<TokenApiServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<TokenApiServer>());
+        services.AddSingleton(new AdminOptions(settings.AdminEndpoint));
+        services.AddSingleton<AdminServer>();
+        services.AddHostedService(provider => provider.GetRequiredService<AdminServer>());
 
         // Registered last so that it stops first: routes and the egress port drain while tokens and the admin listener still serve.
         services.AddSingleton(new ProxyOptions(

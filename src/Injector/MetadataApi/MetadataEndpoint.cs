@@ -143,8 +143,10 @@ internal sealed class MetadataEndpoint(
 
     private async Task ForwardAsync(HttpContext context)
     {
-        // HttpTransformer.Default copies the request as it came (no X-Forwarded-* added: the real server would refuse it).
-        var error = await forwarder.SendAsync(context, _destination, server, ForwardConfig, HttpTransformer.Default);
+        // The server's answer brings its own flavor header. HttpTransformer.Empty copies the request as it came:
+        // the default one adds X-Forwarded-*, which the real server refuses.
+        context.Response.Headers.Remove(FlavorHeader);
+        var error = await forwarder.SendAsync(context, _destination, server, ForwardConfig, HttpTransformer.Empty);
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             var reason = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();

@@ -36,6 +36,15 @@ internal static class SidecarContract
     /// <summary>Where Google's client libraries (and Google.Apis.Auth in the sidecar) look for the metadata server: <c>host[:port]</c>.</summary>
     public const string MetadataHostEnvironmentVariable = "GCE_METADATA_HOST";
 
+    /// <summary>
+    /// What an app container with the metadata endpoint gets, each set to <c>127.0.0.1:PORT</c>: every variable by which
+    /// one of Google's client libraries finds the metadata server. <c>GCE_METADATA_HOST</c>: Go's
+    /// cloud.google.com/go/compute/metadata, Java's and .NET's libraries, Python's google-auth, Node's gcp-metadata;
+    /// <c>GCE_METADATA_IP</c>: read before it by Node's gcp-metadata, and by Python's google-auth for its detection ping;
+    /// <c>GCE_METADATA_ROOT</c>: the older name Python's google-auth and the C++ libraries still fall back to.
+    /// </summary>
+    public static readonly IReadOnlyList<string> MetadataEnvironmentVariables = [MetadataHostEnvironmentVariable, "GCE_METADATA_IP", "GCE_METADATA_ROOT"];
+
     /// <summary>The GKE metadata server's address, when <see cref="MetadataHostEnvironmentVariable"/> names none.</summary>
     public const string DefaultMetadataServer = "169.254.169.254";
 

@@ -40,6 +40,7 @@ public sealed class PodMutatorGoldenTests
         "linkerd-proxy-container",
         "sidecar-stripped-by-another-webhook",
         "egress",
+        "metadata",
     ];
 
     /// <summary>Pods the webhook denies: NAME.denial.txt is the whole message.</summary>
@@ -48,6 +49,7 @@ public sealed class PodMutatorGoldenTests
         "app-port-9464",
         "route-on-app-port",
         "host-network",
+        "metadata-on-app-port",
     ];
 
     // Besides additions, the patch may change these, on purpose: the mesh's own capture exclusions get ours added.

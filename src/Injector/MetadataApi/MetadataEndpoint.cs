@@ -59,6 +59,12 @@ internal sealed class MetadataEndpoint(
             return await RefuseAsync(context, StatusCodes.Status403Forbidden, "Requests with an X-Forwarded-For header are refused.");
         }
 
+        if (HttpMethods.IsConnect(request.Method))
+        {
+            // Never a tunnel to the metadata server (and YARP cannot forward one).
+            return await RefuseAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed.");
+        }
+
         var isMetadata = path == Root || path.StartsWith(Root + "/", StringComparison.Ordinal);
         if (!isMetadata && path != "/")
         {

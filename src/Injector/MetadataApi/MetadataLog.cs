@@ -19,6 +19,7 @@ internal static partial class MetadataLog
     [LoggerMessage(EventId = 603, Level = LogLevel.Debug, Message = "Metadata endpoint: refused with {Status}: {Reason}")]
     public static partial void Refused(this ILogger logger, int status, string reason);
 
-    [LoggerMessage(EventId = 604, Level = LogLevel.Warning, Message = "Metadata endpoint: {Limit} learned audiences are cached; {Audience} answered 429")]
+    // Debug too: a client that keeps asking would flood the log; token_injector_metadata_endpoint_requests_total{code="429"} counts them.
+    [LoggerMessage(EventId = 604, Level = LogLevel.Debug, Message = "Metadata endpoint: {Limit} learned audiences are cached; {Audience} answered 429")]
     public static partial void LimitReached(this ILogger logger, string audience, int limit);
 }

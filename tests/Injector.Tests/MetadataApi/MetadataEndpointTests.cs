@@ -167,7 +167,7 @@ public sealed class MetadataEndpointTests
     {
         await using var stack = await CloudRunStack.StartAsync();
         var port = FreePort.Next();
-        await stack.StartSidecarAsync(["--audience", Audience, "--metadata", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-dynamic-audiences", "2"]);
+        var sidecar = await stack.StartSidecarAsync(["--audience", Audience, "--metadata", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-dynamic-audiences", "2"]);
         using var client = For($"127.0.0.1:{port}");
 
         using var first = await client.GetAsync(IdentityPath("https://one.a.run.app"), flavor: true);
@@ -188,6 +188,9 @@ public sealed class MetadataEndpointTests
         Assert.Equal(HttpStatusCode.OK, configured.StatusCode);
         Assert.Equal(0, stack.Metadata.IdentityRequests("https://three.a.run.app"));
         Assert.Equal(1, stack.Metadata.IdentityRequests("https://one.a.run.app"));
+        var metrics = await sidecar.MetricsOnceTheyShowAsync("token_injector_metadata_endpoint_requests_total{kind=\"identity\",code=\"200\"} 4");
+        Assert.Contains("token_injector_metadata_endpoint_requests_total{kind=\"identity\",code=\"429\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("three.a.run.app", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

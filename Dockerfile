@@ -17,7 +17,7 @@ ENV RID=linux-${TARGETARCH/amd64/x64}
 WORKDIR /src
 # The NativeAOT linker for the target (clang, plus Ubuntu's cross toolchain when the target is another machine), in
 # a layer of its own so that a source change does not fetch it again.
-COPY scripts/lib/aot-toolchain scripts/lib/
+COPY scripts/lib/aot-toolchain scripts/lib/apt-install.sh scripts/lib/
 RUN scripts/lib/aot-toolchain "$RID" >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 # Restore first, from the project files alone, so that a source change does not invalidate the package layer.
@@ -51,7 +51,7 @@ FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS injector
 WORKDIR /app
 COPY --from=build /out/injector/injector /out/injector/injector-webhook ./
 USER 65532:65532
-# 9464: sidecar /metrics /healthz /readyz; 8443: webhook HTTPS.
-EXPOSE 9464 8443
+# 9464: sidecar /metrics /healthz /readyz; 10250: webhook HTTPS (the chart's webhook.port).
+EXPOSE 9464 10250
 ENTRYPOINT ["/app/injector"]
 CMD ["sidecar"]

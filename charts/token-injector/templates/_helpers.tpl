@@ -133,12 +133,70 @@ another repository or tag and the webhook's digest would be another image, or no
 {{- end }}
 
 {{/*
-token-injector.tlsSecretName: the Secret that holds the webhook's serving certificate (tls.crt, tls.key, ca.crt). Each
-certificate mode has its own: the Secret cert-manager writes carries no Helm ownership, so a Helm-rendered Secret of
-the same name would fail the upgrade from cert-manager back to the generated certificate.
+token-injector.tlsSecretName: the Secret that holds the webhook's serving certificate. Each certificate mode has its
+own: selfManaged, the one the webhook creates and keeps (never rendered by Helm); certManager, the one cert-manager
+writes; secret, certificate.existingSecret. Separate names let a release switch modes without two owners fighting over
+one Secret.
 */}}
 {{- define "token-injector.tlsSecretName" -}}
-{{- include "token-injector.componentName" (list . (ternary "webhook-cert-manager-tls" "webhook-tls" .Values.certManager.enabled)) }}
+{{- $mode := .Values.certificate.mode }}
+{{- if eq $mode "secret" }}
+{{- required "certificate.existingSecret is required when certificate.mode is secret: name the kubernetes.io/tls Secret that holds the webhook's certificate" .Values.certificate.existingSecret }}
+{{- else }}
+{{- include "token-injector.componentName" (list . (ternary "webhook-cert-manager-tls" "webhook-tls" (eq $mode "certManager"))) }}
+{{- end }}
+{{- end }}
+
+{{/*
+token-injector.webhookConfigurationName: the name of the MutatingWebhookConfiguration and of the
+ValidatingWebhookConfiguration (two kinds, one name), which the self-managed webhook writes its caBundle into.
+*/}}
+{{- define "token-injector.webhookConfigurationName" -}}
+{{- include "token-injector.clusterScopedName" (list . "") }}
+{{- end }}
+
+{{/*
+token-injector.webhookConfigurationMetadata: name, labels and annotations of both webhook configurations. With
+certManager, cert-manager's cainjector writes the Certificate's CA into every caBundle of the object.
+*/}}
+{{- define "token-injector.webhookConfigurationMetadata" -}}
+name: {{ include "token-injector.webhookConfigurationName" . }}
+labels:
+  {{- include "token-injector.labels" . | nindent 2 }}
+  app.kubernetes.io/component: webhook
+{{- if eq .Values.certificate.mode "certManager" }}
+annotations:
+  cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "token-injector.webhookName" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+token-injector.webhookClientConfig: how the API server reaches the webhook: its Service on 443 and the path given. Only
+the secret mode renders a caBundle: selfManaged, the webhook writes it (so the render holds no key material and is the
+same every time); certManager, cainjector does. Call with (list $ "/path").
+*/}}
+{{- define "token-injector.webhookClientConfig" -}}
+{{- $root := index . 0 -}}
+service:
+  name: {{ include "token-injector.webhookName" $root }}
+  namespace: {{ $root.Release.Namespace }}
+  path: {{ index . 1 }}
+  port: 443
+{{- if eq $root.Values.certificate.mode "secret" }}
+caBundle: {{ $root.Values.certificate.caBundle }}
+{{- end }}
+{{- end }}
+
+{{/*
+token-injector.webhookNamespaceSelector: never kube-system, never the webhook's own namespace (its pods must start
+without it), never webhook.excludeNamespaces.
+*/}}
+{{- define "token-injector.webhookNamespaceSelector" -}}
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: NotIn
+    values:
+      {{- include "token-injector.excludedNamespaces" . | fromJsonArray | toYaml | nindent 6 }}
 {{- end }}
 
 {{/*
@@ -151,33 +209,47 @@ token-injector.serviceDnsNames: the names the serving certificate must cover, as
 {{- end }}
 
 {{/*
-token-injector.generatedTls: the serving certificate when cert-manager is off, as a dict of base64 PEM values
-(caCrt, tlsCrt, tlsKey). An existing Secret is reused so that upgrades keep the CA the API server trusts; otherwise a
-CA and a certificate signed by it are generated. Helm renders each template file separately, and the Secret and the
-webhook's caBundle must agree, so the first caller keeps the result in the chart's shared values map under the
-internal key "tokenInjectorGeneratedTls" (not a user value; the schema is checked before rendering) and later
-callers read it from there.
+token-injector.durationMs: a duration of the schema's form (a whole number and ms, s, m or h) in milliseconds, to
+compare two of them.
 */}}
-{{- define "token-injector.generatedTls" -}}
-{{- $cached := index .Values "tokenInjectorGeneratedTls" | default dict }}
-{{- if not $cached }}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "token-injector.tlsSecretName" .) }}
-{{- $data := dict }}
-{{- if $existing }}
-{{- $data = $existing.data | default dict }}
+{{- define "token-injector.durationMs" -}}
+{{- $number := regexFind "^[0-9]+" . }}
+{{- $factors := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 }}
+{{- mul (int64 $number) (index $factors (trimPrefix $number .)) }}
 {{- end }}
-{{- if and (hasKey $data "ca.crt") (hasKey $data "tls.crt") (hasKey $data "tls.key") }}
-{{- $cached = dict "caCrt" (index $data "ca.crt") "tlsCrt" (index $data "tls.crt") "tlsKey" (index $data "tls.key") }}
+
+{{/*
+token-injector.checkCertificate: fails the render when the certificate values cannot work together: a renewal point
+not before the end of a lifetime it applies to (the certificate would be renewed all the time), or the secret mode
+without its Secret or CA.
+*/}}
+{{- define "token-injector.checkCertificate" -}}
+{{- $certificate := .Values.certificate }}
+{{- $renew := include "token-injector.durationMs" $certificate.renewBefore | int64 }}
+{{- $lifetimes := dict "servingLifetime" $certificate.servingLifetime }}
+{{- if eq $certificate.mode "selfManaged" }}
+{{- $_ := set $lifetimes "caLifetime" $certificate.caLifetime }}
+{{- end }}
+{{- if ne $certificate.mode "secret" }}
+{{- range $name, $lifetime := $lifetimes }}
+{{- if ge $renew (include "token-injector.durationMs" $lifetime | int64) }}
+{{- fail (printf "certificate.renewBefore (%s) must be less than certificate.%s (%s): a certificate is renewed that long before it expires" $certificate.renewBefore $name $lifetime) }}
+{{- end }}
+{{- end }}
 {{- else }}
-{{- $days := int .Values.certificate.validityDays }}
-{{- $names := include "token-injector.serviceDnsNames" . | fromJsonArray }}
-{{- $ca := genCA (printf "%s-ca" (include "token-injector.fullname" .)) $days }}
-{{- $cert := genSignedCert (index $names 2) nil $names $days $ca }}
-{{- $cached = dict "caCrt" ($ca.Cert | b64enc) "tlsCrt" ($cert.Cert | b64enc) "tlsKey" ($cert.Key | b64enc) }}
+{{- if not $certificate.caBundle }}
+{{- fail "certificate.caBundle is required when certificate.mode is secret: the base64-encoded PEM of the CA that signed certificate.existingSecret's certificate" }}
 {{- end }}
-{{- $_ := set .Values "tokenInjectorGeneratedTls" $cached }}
+{{- $_ := include "token-injector.tlsSecretName" . }}
 {{- end }}
-{{- toYaml $cached }}
+{{- end }}
+
+{{/*
+token-injector.testNamespace: where helm test's dry-run pod goes: test.namespace, or else default, or kube-public when
+the release is in default (both exist in every cluster; the webhook never injects into its own namespace).
+*/}}
+{{- define "token-injector.testNamespace" -}}
+{{- .Values.test.namespace | default (ternary "kube-public" "default" (eq .Release.Namespace "default")) }}
 {{- end }}
 
 {{/*

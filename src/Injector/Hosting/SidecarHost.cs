@@ -49,7 +49,7 @@ internal static class SidecarHost
         if (settings.TokenDirectory is { } tokenDirectory)
         {
             services.AddSingleton<ITokenObserver>(provider =>
-                new TokenFileWriter(tokenDirectory, provider.GetRequiredService<ILogger<TokenFileWriter>>()));
+                new TokenFileWriter(tokenDirectory, settings.Audiences, provider.GetRequiredService<ILogger<TokenFileWriter>>()));
         }
 
         services.AddSingleton<TokenCache>();

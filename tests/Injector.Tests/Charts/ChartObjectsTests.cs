@@ -1,5 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
 using TokenInjector.Webhook;
 
@@ -60,50 +58,247 @@ public sealed class ChartObjectsTests
     }
 
     [Fact]
-    public async Task CertificateModes_TheGeneratedSecretIsNeverOneCertManagerWrites()
+    public async Task CertificateModes_EachServesFromASecretOfItsOwnAndNoneIsRendered()
     {
+        var selfManaged = await Helm.RenderAsync();
         var certManager = await Helm.RenderAsync(ValueSets.All["cert-manager with the chart's own CA"]);
-        var generated = await Helm.RenderAsync();
+        var brought = await Helm.RenderAsync(ValueSets.All["a Secret of your own"]);
 
         var written = certManager.OfKind("Certificate").Select(c => c["spec"]!["secretName"]!.GetValue<string>()).ToList();
-        var rendered = generated.OfKind("Secret").Select(Rendering.Name).ToList();
-
         Assert.Equal(2, written.Count);
-        Assert.Single(rendered);
-        Assert.Empty(written.Intersect(rendered));
-        Assert.Contains(MountedSecret(certManager), written);
-        Assert.Equal(MountedSecret(generated), Assert.Single(rendered));
+        Assert.Contains(ServingSecret(certManager), written);
+        Assert.Equal("corp-webhook-tls", ServingSecret(brought));
+        Assert.DoesNotContain(ServingSecret(selfManaged), written);
+        Assert.All(new[] { selfManaged, certManager, brought }, r => Assert.Empty(r.OfKind("Secret")));
     }
 
     [Fact]
-    public async Task GeneratedCertificate_IsServedForTheServiceAndTrustedThroughTheCaBundle()
+    public async Task SelfManaged_RendersNoKeyMaterial_AndHandsTheWebhookItsSecretNamesAndLifetimes()
     {
         var rendering = await Helm.RenderAsync();
-        var secret = rendering.Single("Secret");
-        var webhook = rendering.Single("MutatingWebhookConfiguration")["webhooks"]![0]!;
-        var service = rendering.Single("Service");
+        var without = await Helm.RenderAsync(ValueSets.Setting("webhook.validation.enabled", false));
+        var service = Rendering.Name(rendering.Single("Service"));
 
-        Assert.Equal(secret["data"]!["ca.crt"]!.GetValue<string>(), webhook["clientConfig"]!["caBundle"]!.GetValue<string>());
-        using var authority = X509Certificate2.CreateFromPem(Decode(secret["data"]!["ca.crt"]!));
-        using var serving = X509Certificate2.CreateFromPem(Decode(secret["data"]!["tls.crt"]!), Decode(secret["data"]!["tls.key"]!));
-        using var chain = new X509Chain { ChainPolicy = { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck } };
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        Assert.True(chain.Build(serving));
-        Assert.True(serving.MatchesHostname($"{Rendering.Name(service)}.{Helm.Namespace}.svc"));
-        Assert.Equal("kubernetes.io/tls", secret["type"]!.GetValue<string>());
+        Assert.Empty(rendering.OfKind("Secret"));
+        Assert.All(rendering.OfKind("MutatingWebhookConfiguration").Concat(rendering.OfKind("ValidatingWebhookConfiguration")), c =>
+        {
+            Assert.Null(c["metadata"]!["annotations"]);
+            Assert.All(c["webhooks"]!.AsArray(), w => Assert.Null(w!["clientConfig"]!["caBundle"]));
+        });
+        var pod = rendering.Single("Deployment")["spec"]!["template"]!;
+        Assert.Null(pod["metadata"]!["annotations"]);
+        Assert.DoesNotContain(pod["spec"]!["volumes"]!.AsArray(), v => v!["secret"] is not null);
+        Assert.DoesNotContain(rendering.WebhookArgs, a => a.StartsWith("--tls-cert-file", StringComparison.Ordinal) || a.StartsWith("--tls-key-file", StringComparison.Ordinal));
+
+        Assert.Equal($"{Helm.Release}-token-injector-webhook-tls", rendering.WebhookArg("tls-secret"));
+        Assert.Equal(
+            [service, $"{service}.{Helm.Namespace}", $"{service}.{Helm.Namespace}.svc", $"{service}.{Helm.Namespace}.svc.cluster.local"],
+            rendering.WebhookArgs.Where(a => a.StartsWith("--tls-dns-name=", StringComparison.Ordinal)).Select(a => a["--tls-dns-name=".Length..]));
+        Assert.Equal(Rendering.Name(rendering.Single("MutatingWebhookConfiguration")), rendering.WebhookArg("mutating-webhook-configuration"));
+        Assert.Equal(Rendering.Name(rendering.Single("ValidatingWebhookConfiguration")), rendering.WebhookArg("validating-webhook-configuration"));
+        Assert.Equal(("8760h", "2160h", "720h"), (rendering.WebhookArg("ca-lifetime"), rendering.WebhookArg("serving-certificate-lifetime"), rendering.WebhookArg("renew-before")));
+        Assert.Empty(without.OfKind("ValidatingWebhookConfiguration"));
+        Assert.DoesNotContain(without.WebhookArgs, a => a.StartsWith("--validating-webhook-configuration", StringComparison.Ordinal));
+        Assert.Equal("""["mutatingwebhookconfigurations"]""", without.Single("ClusterRole")["rules"]![1]!["resources"]!.ToJsonString());
     }
 
     [Fact]
-    public async Task CertManager_FillsTheCaBundleOfTheWebhookFromItsCertificate()
+    public async Task SelfManaged_Rbac_IsTheSecretByNameAndCreate_AndTheTwoConfigurationsByName()
+    {
+        var rendering = await Helm.RenderAsync();
+        var certManager = await Helm.RenderAsync(ValueSets.All["cert-manager with an external cluster issuer"]);
+        var configuration = Rendering.Name(rendering.Single("MutatingWebhookConfiguration"));
+        var secret = rendering.WebhookArg("tls-secret");
+        var account = rendering.Single("Deployment")["spec"]!["template"]!["spec"]!["serviceAccountName"]!.GetValue<string>();
+
+        var role = rendering.Single("Role", $"{Helm.Release}-token-injector-webhook");
+        Assert.Equal(Helm.Namespace, Rendering.NamespaceOf(role));
+        Assert.Equal(
+            $$"""[{"apiGroups":[""],"resources":["secrets"],"verbs":["get","update"],"resourceNames":["{{secret}}"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["create"]}]""",
+            role["rules"]!.ToJsonString());
+        Assert.Equal(
+            $$"""[{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get"]},{"apiGroups":["admissionregistration.k8s.io"],"resources":["mutatingwebhookconfigurations","validatingwebhookconfigurations"],"verbs":["get","update"],"resourceNames":["{{configuration}}"]}]""",
+            rendering.Single("ClusterRole")["rules"]!.ToJsonString());
+        Assert.Equal(configuration, Rendering.Name(rendering.Single("ValidatingWebhookConfiguration")));
+        var binding = rendering.Single("RoleBinding", Rendering.Name(role));
+        Assert.Equal(Rendering.Name(role), binding["roleRef"]!["name"]!.GetValue<string>());
+        Assert.Equal($$"""[{"kind":"ServiceAccount","name":"{{account}}","namespace":"{{Helm.Namespace}}"}]""", binding["subjects"]!.ToJsonString());
+
+        Assert.DoesNotContain(certManager.OfKind("Role"), r => Rendering.NamespaceOf(r) == Helm.Namespace);
+        Assert.Equal("""[{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["get"]}]""", certManager.Single("ClusterRole")["rules"]!.ToJsonString());
+    }
+
+    public static TheoryData<int, string> RendersToRepeat()
+    {
+        var data = new TheoryData<int, string>();
+        foreach (var version in ChartTools.HelmVersions)
+        {
+            data.Add(version, "defaults");
+            data.Add(version, "every plain value changed");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RendersToRepeat))]
+    public async Task HelmTemplate_TwiceWithTheSameValues_GivesTheSameBytes(int helmVersion, string valueSet)
+    {
+        var first = await Helm.TemplateAgainAsync(helmVersion, ValueSets.All[valueSet]);
+        var second = await Helm.TemplateAgainAsync(helmVersion, ValueSets.All[valueSet]);
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("kind: MutatingWebhookConfiguration", first.Stdout, StringComparison.Ordinal);
+        Assert.Equal(first.Stdout, second.Stdout);
+    }
+
+    public static TheoryData<string, string> CertificateValueConflicts() => new()
+    {
+        { """{"certificate":{"renewBefore":"2160h"}}""", "certificate.renewBefore (2160h) must be less than certificate.servingLifetime (2160h)" },
+        { """{"certificate":{"renewBefore":"9000h","servingLifetime":"10000h"}}""", "certificate.renewBefore (9000h) must be less than certificate.caLifetime (8760h)" },
+        { """{"certificate":{"mode":"certManager","servingLifetime":"60m","renewBefore":"3600s"}}""", "certificate.renewBefore (3600s) must be less than certificate.servingLifetime (60m)" },
+        { """{"certificate":{"mode":"secret","caBundle":"QUJD"}}""", "certificate.existingSecret is required when certificate.mode is secret" },
+        { """{"certificate":{"mode":"secret","existingSecret":"mine"}}""", "certificate.caBundle is required when certificate.mode is secret" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CertificateValueConflicts))]
+    public async Task CertificateValues_ThatCannotWorkTogether_StopTheRenderSayingWhy(string values, string message)
+    {
+        var result = await Helm.TemplateAsync(4, JsonNode.Parse(values)!.AsObject(), Helm.CrdApis);
+        var justInside = await Helm.TemplateAsync(4, ValueSets.Setting("certificate.renewBefore", "2159h"), Helm.CrdApis);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, justInside.ExitCode);
+    }
+
+    [Fact]
+    public async Task CertManager_FillsTheCaBundleOfBothConfigurationsFromItsCertificate()
     {
         var rendering = await Helm.RenderAsync(ValueSets.All["cert-manager with an external cluster issuer"]);
-        var configuration = rendering.Single("MutatingWebhookConfiguration");
         var certificate = rendering.Single("Certificate");
 
-        Assert.Null(configuration["webhooks"]![0]!["clientConfig"]!["caBundle"]);
-        Assert.Equal($"{Helm.Namespace}/{Rendering.Name(certificate)}", configuration["metadata"]!["annotations"]!["cert-manager.io/inject-ca-from"]!.GetValue<string>());
+        foreach (var configuration in new[] { rendering.Single("MutatingWebhookConfiguration"), rendering.Single("ValidatingWebhookConfiguration") })
+        {
+            Assert.Null(configuration["webhooks"]![0]!["clientConfig"]!["caBundle"]);
+            Assert.Equal($"{Helm.Namespace}/{Rendering.Name(certificate)}", configuration["metadata"]!["annotations"]!["cert-manager.io/inject-ca-from"]!.GetValue<string>());
+        }
+
         Assert.Equal("GoogleCASClusterIssuer", certificate["spec"]!["issuerRef"]!["kind"]!.GetValue<string>());
+        Assert.Equal(("2160h", "720h"), (certificate["spec"]!["duration"]!.GetValue<string>(), certificate["spec"]!["renewBefore"]!.GetValue<string>()));
         Assert.Empty(rendering.OfKind("Issuer"));
+        Assert.Equal(["--tls-cert-file=/etc/token-injector/tls/tls.crt", "--tls-key-file=/etc/token-injector/tls/tls.key"], rendering.WebhookArgs.Where(a => a.StartsWith("--tls", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task SecretMode_MountsTheBroughtSecretAndWritesItsCaIntoBothConfigurations()
+    {
+        var rendering = await Helm.RenderAsync(ValueSets.All["a Secret of your own"]);
+        var mount = rendering.WebhookContainer["volumeMounts"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == "tls")!["mountPath"]!.GetValue<string>();
+
+        Assert.Equal("corp-webhook-tls", ServingSecret(rendering));
+        Assert.Equal([$"--tls-cert-file={mount}/tls.crt", $"--tls-key-file={mount}/tls.key"], rendering.WebhookArgs.Where(a => a.StartsWith("--tls", StringComparison.Ordinal)));
+        foreach (var configuration in new[] { rendering.Single("MutatingWebhookConfiguration"), rendering.Single("ValidatingWebhookConfiguration") })
+        {
+            Assert.Equal("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==", configuration["webhooks"]![0]!["clientConfig"]!["caBundle"]!.GetValue<string>());
+            Assert.Null(configuration["metadata"]!["annotations"]);
+        }
+
+        Assert.DoesNotContain(rendering.OfKind("Role"), r => Rendering.NamespaceOf(r) == Helm.Namespace);
+    }
+
+    [Fact]
+    public async Task ValidatingWebhookConfiguration_SendsWorkloadTemplatesThatAskForInjection_ToValidate_AndNeverBlocks()
+    {
+        var rendering = await Helm.RenderAsync(ValueSets.Setting("webhook.excludeNamespaces", new JsonArray("legacy")));
+        var mutating = rendering.Single("MutatingWebhookConfiguration")["webhooks"]![0]!;
+        var webhook = rendering.Single("ValidatingWebhookConfiguration")["webhooks"]!.AsArray().Single()!;
+
+        Assert.Equal("validate.token-injector.dev", webhook["name"]!.GetValue<string>());
+        Assert.Equal("Ignore", webhook["failurePolicy"]!.GetValue<string>());
+        Assert.Equal("None", webhook["sideEffects"]!.GetValue<string>());
+        Assert.Equal(3, webhook["timeoutSeconds"]!.GetValue<long>());
+        var sameService = mutating["clientConfig"]!["service"]!.DeepClone();
+        sameService["path"] = "/validate";
+        Assert.True(JsonNode.DeepEquals(sameService, webhook["clientConfig"]!["service"]));
+        Assert.True(JsonNode.DeepEquals(mutating["namespaceSelector"], webhook["namespaceSelector"]));
+        Assert.Contains("legacy", webhook["namespaceSelector"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(
+            """[{"apiGroups":["apps"],"apiVersions":["v1"],"operations":["CREATE","UPDATE"],"resources":["deployments","statefulsets","daemonsets","replicasets"],"scope":"Namespaced"},{"apiGroups":["batch"],"apiVersions":["v1"],"operations":["CREATE","UPDATE"],"resources":["jobs","cronjobs"],"scope":"Namespaced"}]""",
+            webhook["rules"]!.ToJsonString());
+        Assert.Null(webhook["objectSelector"]);
+
+        // The condition reads the pod template where each kind keeps it, with the label and value the mutating webhook
+        // selects on. matchConditions are GA from Kubernetes 1.30, the chart's floor.
+        var condition = webhook["matchConditions"]!.AsArray().Single()!["expression"]!.GetValue<string>();
+        var label = mutating["objectSelector"]!["matchLabels"]!.AsObject().Single();
+        Assert.Contains("request.resource.resource == 'cronjobs'", condition, StringComparison.Ordinal);
+        Assert.Contains($"object.spec.jobTemplate.spec.template.metadata.labels['{label.Key}'] == '{label.Value}'", condition, StringComparison.Ordinal);
+        Assert.Contains($"object.spec.template.metadata.labels['{label.Key}'] == '{label.Value}'", condition, StringComparison.Ordinal);
+        Assert.Equal(">=1.30.0-0", YamlJson.Parse(File.ReadAllText(Path.Combine(Helm.Chart, "Chart.yaml")))!["kubeVersion"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task NetworkPolicy_IsOffByDefault_AndOpensTheWebhookPortAndOnlyTheApiServerAndDns()
+    {
+        var off = await Helm.RenderAsync();
+        var any = await Helm.RenderAsync(ValueSets.Setting("networkPolicy.enabled", true));
+        var narrowed = await Helm.RenderAsync(ValueSets.All["every plain value changed"]);
+
+        Assert.Empty(off.OfKind("NetworkPolicy"));
+        var policy = any.Single("NetworkPolicy")["spec"]!;
+        Assert.True(JsonNode.DeepEquals(any.Single("Deployment")["spec"]!["selector"]!["matchLabels"], policy["podSelector"]!["matchLabels"]));
+        Assert.Equal("""["Ingress","Egress"]""", policy["policyTypes"]!.ToJsonString());
+        Assert.Equal("""[{"ports":[{"port":"https","protocol":"TCP"}]}]""", policy["ingress"]!.ToJsonString());
+        Assert.Contains(any.WebhookContainer["ports"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "https");
+        Assert.Equal("""{"ports":[{"port":443,"protocol":"TCP"},{"port":6443,"protocol":"TCP"}]}""", policy["egress"]![0]!.ToJsonString());
+        Assert.Equal(
+            """{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},"podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}},{"ipBlock":{"cidr":"169.254.169.254/32"}},{"ipBlock":{"cidr":"169.254.20.10/32"}}],"ports":[{"port":53,"protocol":"UDP"},{"port":53,"protocol":"TCP"}]}""",
+            policy["egress"]![1]!.ToJsonString());
+        Assert.Equal(2, policy["egress"]!.AsArray().Count);
+
+        var egress = narrowed.Single("NetworkPolicy")["spec"]!["egress"]!;
+        Assert.Equal("""{"ports":[{"port":443,"protocol":"TCP"}],"to":[{"ipBlock":{"cidr":"172.16.0.2/32"}}]}""", egress[0]!.ToJsonString());
+        Assert.Single(egress[1]!["to"]!.AsArray());
+    }
+
+    public static TheoryData<int, string, string> ReleaseNamespaces()
+    {
+        var data = new TheoryData<int, string, string>();
+        foreach (var version in ChartTools.HelmVersions)
+        {
+            data.Add(version, "default", "kube-public");
+            data.Add(version, "platform", "default");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ReleaseNamespaces))]
+    public async Task HelmTest_DryRunsInANamespaceTheWebhookInjects_WhereverTheReleaseIs(int helmVersion, string releaseNamespace, string dryRunNamespace)
+    {
+        var rendering = await Helm.RenderAsync(helmVersion, null, @namespace: releaseNamespace);
+        var lint = await Helm.ExecAsync(helmVersion, ["lint", "--strict", Helm.Chart, "--namespace", releaseNamespace]);
+
+        Assert.True(lint.ExitCode == 0, lint.Stdout + lint.Stderr);
+        var excluded = rendering.Single("MutatingWebhookConfiguration")["webhooks"]![0]!["namespaceSelector"]!["matchExpressions"]![0]!["values"]!.AsArray().Select(v => v!.GetValue<string>());
+        Assert.Equal(["kube-system", releaseNamespace], excluded);
+        Assert.Equal(dryRunNamespace, Rendering.NamespaceOf(rendering.Single("Role", $"{Helm.Release}-token-injector-test")));
+        Assert.Equal(dryRunNamespace, Rendering.NamespaceOf(rendering.Single("RoleBinding", $"{Helm.Release}-token-injector-test")));
+        Assert.Contains($"--namespace={dryRunNamespace}", rendering.Single("Pod")["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.All(rendering.Objects.Where(o => Rendering.Kind(o) is "Deployment" or "Service" or "Pod"), o => Assert.Equal(releaseNamespace, Rendering.NamespaceOf(o)));
+    }
+
+    [Fact]
+    public async Task HelmTest_WithItsDefaultNamespaceExcluded_AsksForTestNamespace()
+    {
+        var result = await Helm.TemplateAsync(4, ValueSets.Setting("webhook.excludeNamespaces", new JsonArray("kube-public")), Helm.CrdApis, @namespace: "default");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("test.namespace \"kube-public\" is a namespace the webhook never injects into", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("set test.namespace to another one", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -143,7 +338,7 @@ public sealed class ChartObjectsTests
 
     public static TheoryData<string, string, string> CrdSwitches() => new()
     {
-        { """{"certManager":{"enabled":true}}""", "cert-manager.io/v1/Certificate", "certManager.enabled" },
+        { """{"certificate":{"mode":"certManager"}}""", "cert-manager.io/v1/Certificate", "certificate.mode=certManager" },
         { """{"monitoring":{"prometheusOperator":{"monitors":true}}}""", "monitoring.coreos.com/v1/PodMonitor", "monitoring.prometheusOperator.monitors" },
         { """{"monitoring":{"prometheusOperator":{"alerts":true}}}""", "monitoring.coreos.com/v1/PrometheusRule", "monitoring.prometheusOperator.alerts" },
         { """{"monitoring":{"googleManagedPrometheus":{"monitors":true}}}""", "monitoring.googleapis.com/v1/ClusterPodMonitoring", "monitoring.googleManagedPrometheus.monitors" },
@@ -178,13 +373,13 @@ public sealed class ChartObjectsTests
     }
 
     [Fact]
-    public async Task ValidityDays_AlsoSetsTheCertManagerCaLifetimeAsValuesYamlSays()
+    public async Task CaLifetime_AlsoSetsTheCertManagerCaLifetimeAsValuesYamlSays()
     {
         var rendering = await Helm.RenderAsync(ValueSets.All["cert-manager with the chart's own CA"]);
 
         var authority = Assert.Single(rendering.OfKind("Certificate"), c => c["spec"]!["isCA"]?.GetValue<bool>() == true);
         Assert.Equal("17520h", authority["spec"]!["duration"]!.GetValue<string>());
-        Assert.Contains("cert-manager", CommentOf("certificate", "validityDays"), StringComparison.Ordinal);
+        Assert.Contains("cert-manager CA", CommentOf("certificate", "caLifetime"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -235,7 +430,7 @@ public sealed class ChartObjectsTests
 
         var serviceMonitor = operatorRender.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!;
         var podMonitoring = gmpRender.Single("PodMonitoring")["spec"]!["endpoints"]![0]!;
-        foreach (var (endpoint, tls, secret) in new[] { (serviceMonitor, "tlsConfig", MountedSecret(operatorRender)), (podMonitoring, "tls", MountedSecret(gmpRender)) })
+        foreach (var (endpoint, tls, secret) in new[] { (serviceMonitor, "tlsConfig", ServingSecret(operatorRender)), (podMonitoring, "tls", ServingSecret(gmpRender)) })
         {
             Assert.Equal("https", endpoint["scheme"]!.GetValue<string>());
             Assert.Equal(serverName, endpoint[tls]!["serverName"]!.GetValue<string>());
@@ -280,8 +475,8 @@ public sealed class ChartObjectsTests
         var rendering = await Helm.RenderAsync(ValueSets.All["every plain value changed"]);
         var hooks = rendering.TestHooks.ToList();
         var pod = rendering.Single("Pod");
-        var role = rendering.Single("Role");
-        var binding = rendering.Single("RoleBinding");
+        var role = Assert.Single(hooks, h => Rendering.Kind(h) == "Role");
+        var binding = Assert.Single(hooks, h => Rendering.Kind(h) == "RoleBinding");
 
         Assert.Equal(["ServiceAccount", "Role", "RoleBinding", "Pod"], hooks.Select(Rendering.Kind));
         Assert.Equal("""[{"apiGroups":[""],"resources":["pods"],"verbs":["create"]}]""", role["rules"]!.ToJsonString());
@@ -313,13 +508,15 @@ public sealed class ChartObjectsTests
     {
         var quiet = await Helm.NotesAsync(null);
         var risky = await Helm.NotesAsync(JsonNode.Parse("""
-            {"webhook":{"failurePolicy":"Ignore","replicas":1,"timeoutSeconds":20,"podDisruptionBudget":{"enabled":false},"allowHostNetwork":true},
+            {"webhook":{"failurePolicy":"Ignore","replicas":1,"timeoutSeconds":20,"podDisruptionBudget":{"enabled":false},"allowHostNetwork":true,"validation":{"enabled":false},"port":9443},
              "image":{"tag":"latest"}}
             """)!.AsObject());
         var blocking = await Helm.NotesAsync(JsonNode.Parse("""{"webhook":{"podDisruptionBudget":{"minAvailable":2}}}""")!.AsObject());
 
         Assert.DoesNotContain("WARNING", quiet, StringComparison.Ordinal);
-        foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned", "webhook.allowHostNetwork is true" })
+        Assert.Contains($"kubectl delete secret {Helm.Release}-token-injector-webhook-tls --namespace {Helm.Namespace}", quiet, StringComparison.Ordinal);
+        Assert.Contains("/webhooks/*/clientConfig/caBundle", quiet, StringComparison.Ordinal);
+        foreach (var expected in new[] { "webhook.failurePolicy is Ignore", "webhook.replicas is 1", "podDisruptionBudget.enabled is false", "webhook.timeoutSeconds is 20", "is not pinned", "webhook.allowHostNetwork is true", "webhook.validation.enabled is false", "webhook.port is 9443" })
         {
             Assert.Contains(expected, risky, StringComparison.Ordinal);
         }
@@ -339,11 +536,12 @@ public sealed class ChartObjectsTests
         .Select(o => $"{Rendering.Kind(o)}/{Rendering.Name(o)}")
         .ToList();
 
-    private static string MountedSecret(Rendering rendering) =>
-        rendering.Single("Deployment")["spec"]!["template"]!["spec"]!["volumes"]!.AsArray()
-            .Single(v => v!["name"]!.GetValue<string>() == "tls")!["secret"]!["secretName"]!.GetValue<string>();
-
-    private static string Decode(JsonNode base64) => Encoding.ASCII.GetString(Convert.FromBase64String(base64.GetValue<string>()));
+    /// <summary>The Secret the webhook serves from: the one it keeps (selfManaged), or the one mounted as files.</summary>
+    private static string ServingSecret(Rendering rendering) =>
+        rendering.WebhookArgs.Any(a => a.StartsWith("--tls-secret=", StringComparison.Ordinal))
+            ? rendering.WebhookArg("tls-secret")
+            : rendering.Single("Deployment")["spec"]!["template"]!["spec"]!["volumes"]!.AsArray()
+                .Single(v => v!["name"]!.GetValue<string>() == "tls")!["secret"]!["secretName"]!.GetValue<string>();
 
     /// <summary>The '# --' comment of a key of values.yaml, under one parent key.</summary>
     private static string CommentOf(string parent, string key)

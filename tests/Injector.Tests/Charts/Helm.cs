@@ -64,26 +64,36 @@ internal static class Helm
         return result.Stdout[(notes + "NOTES:\n".Length)..];
     }
 
-    private static Task<HelmResult> RunAsync(int helmVersion, List<string> args, JsonObject? values)
-    {
-        var json = values?.ToJsonString() ?? "{}";
-        return Renders.GetOrAdd($"{helmVersion} {string.Join(' ', args)} {json}", async _ =>
-        {
-            using var directory = new TempDirectory();
-            var file = directory.File("values.json");
-            await File.WriteAllTextAsync(file, json);
+    /// <summary><c>helm template</c> run again, never from the cache: for comparing two renders of the same input.</summary>
+    public static Task<HelmResult> TemplateAgainAsync(int helmVersion, JsonObject? values, string release = Release, string @namespace = Namespace) =>
+        WithValuesAsync(helmVersion, ["template", release, Chart, "--namespace", @namespace], values);
 
-            // No kubeconfig: nothing here may reach a cluster, and Helm must not read one from the environment.
-            var environment = new Dictionary<string, string>
-            {
-                ["KUBECONFIG"] = directory.File("no-kubeconfig"),
-                ["HELM_CACHE_HOME"] = directory.File("cache"),
-                ["HELM_CONFIG_HOME"] = directory.File("config"),
-                ["HELM_DATA_HOME"] = directory.File("data"),
-            };
-            var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(ChartTools.Helm(helmVersion), [.. args, "--values", file], environment);
-            return new HelmResult(exitCode, stdout, stderr);
-        });
+    /// <summary>Runs Helm with <paramref name="args"/>, uncached, offline and with no cluster: its homes in a temporary directory, no kubeconfig.</summary>
+    public static async Task<HelmResult> ExecAsync(int helmVersion, IEnumerable<string> args)
+    {
+        using var directory = new TempDirectory();
+
+        // No kubeconfig: nothing here may reach a cluster, and Helm must not read one from the environment.
+        var environment = new Dictionary<string, string>
+        {
+            ["KUBECONFIG"] = directory.File("no-kubeconfig"),
+            ["HELM_CACHE_HOME"] = directory.File("cache"),
+            ["HELM_CONFIG_HOME"] = directory.File("config"),
+            ["HELM_DATA_HOME"] = directory.File("data"),
+        };
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(ChartTools.Helm(helmVersion), args, environment);
+        return new HelmResult(exitCode, stdout, stderr);
+    }
+
+    private static Task<HelmResult> RunAsync(int helmVersion, List<string> args, JsonObject? values) =>
+        Renders.GetOrAdd($"{helmVersion} {string.Join(' ', args)} {values?.ToJsonString() ?? "{}"}", _ => WithValuesAsync(helmVersion, args, values));
+
+    private static async Task<HelmResult> WithValuesAsync(int helmVersion, List<string> args, JsonObject? values)
+    {
+        using var directory = new TempDirectory();
+        var file = directory.File("values.json");
+        await File.WriteAllTextAsync(file, values?.ToJsonString() ?? "{}");
+        return await ExecAsync(helmVersion, [.. args, "--values", file]);
     }
 }
 

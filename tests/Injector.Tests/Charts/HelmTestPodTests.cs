@@ -7,10 +7,13 @@ namespace TokenInjector.Tests.Charts;
 /// <summary>
 /// The chart's helm test pod, run for real: its command (kubectl 1.35) against an API server that sends the dry-run
 /// pod through the rendered MutatingWebhookConfiguration to the real webhook, started with the rendered arguments and
-/// certificate. It passes with the chart as rendered, and fails when the caBundle, path, port or selector is wrong.
+/// certificate. It passes with the chart as rendered (a release in token-injector, or in default, whose dry run goes to
+/// kube-public), and fails when the caBundle, path, port or selector is wrong.
 /// </summary>
 public sealed class HelmTestPodTests : IAsyncLifetime
 {
+    private static readonly JsonNode WarmUpPod = JsonNode.Parse("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"warm-up","labels":{"token-injector.dev/inject":"true"},"annotations":{"token-injector.dev/audiences":"https://warm-up.a.run.app"}},"spec":{"containers":[{"name":"app","image":"app:1"}]}}""")!;
+
     private WebhookTestCertificates _certificates = null!;
     private Rendering _rendering = null!;
     private RenderedWebhook _webhook = null!;
@@ -18,14 +21,13 @@ public sealed class HelmTestPodTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _certificates = WebhookTestCertificates.Create();
-        _rendering = await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next()));
+        _rendering = await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next())));
         var (webhook, output) = await RenderedWebhook.StartAsync(_rendering);
         _webhook = webhook ?? throw new InvalidOperationException("the webhook did not start:\n" + output);
 
         // One admission first, without the API server's time limit: what these tests check is the configuration, and a
         // process's first request (JIT, TLS) can take longer than webhook.timeoutSeconds on a loaded machine.
-        var pod = JsonNode.Parse("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"warm-up","labels":{"token-injector.dev/inject":"true"},"annotations":{"token-injector.dev/audiences":"https://warm-up.a.run.app"}},"spec":{"containers":[{"name":"app","image":"app:1"}]}}""")!;
-        await _webhook.ReviewAsync(_rendering, pod, "warm-up");
+        await _webhook.ReviewAsync(_rendering, WarmUpPod, "warm-up");
     }
 
     public async Task DisposeAsync()
@@ -41,6 +43,24 @@ public sealed class HelmTestPodTests : IAsyncLifetime
 
         Assert.True(exitCode == 0, $"kubectl failed: {stderr}\nrequests: {server}\nwebhook:\n{_webhook.Output}");
         Assert.Equal($"sidecar injected: {_rendering.WebhookArg("sidecar-image")}\n", stdout);
+    }
+
+    [Fact]
+    public async Task HelmTest_PassesForAReleaseInTheNamespaceDefault()
+    {
+        var rendering = await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next())), @namespace: "default");
+        var (webhook, output) = await RenderedWebhook.StartAsync(rendering);
+        Assert.True(webhook is not null, "the webhook did not start:\n" + output);
+        await using (webhook)
+        {
+            await webhook.ReviewAsync(rendering, WarmUpPod, "warm-up");
+
+            var (exitCode, stdout, stderr, server) = await RunHelmTestAsync(rendering);
+
+            Assert.True(exitCode == 0, $"kubectl failed: {stderr}\nrequests: {server}\nwebhook:\n{webhook.Output}");
+            Assert.Contains("POST /api/v1/namespaces/kube-public/pods?", server, StringComparison.Ordinal);
+            Assert.Equal($"sidecar injected: {rendering.WebhookArg("sidecar-image")}\n", stdout);
+        }
     }
 
     public static TheoryData<string, string> Defects() => new()

@@ -30,10 +30,12 @@ internal static class ValueSets
                   { "matchExpressions": [ { "key": "kubernetes.io/arch", "operator": "In", "values": [ "amd64", "arm64" ] } ] } ] } } },
                 "topologySpreadConstraints": [ { "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
                   "labelSelector": { "matchLabels": { "app.kubernetes.io/component": "webhook" } } } ],
-                "priorityClassName": "system-cluster-critical", "shutdownDelaySeconds": 0
+                "priorityClassName": "system-cluster-critical", "shutdownDelaySeconds": 0,
+                "validation": { "enabled": false, "timeoutSeconds": 5 }
               },
               "serviceAccount": { "name": "injector-webhook", "annotations": { "example.com/owner": "platform" } },
-              "certificate": { "validityDays": 365 },
+              "certificate": { "caLifetime": "17520h", "servingLifetime": "720h", "renewBefore": "240h" },
+              "networkPolicy": { "enabled": true, "apiServer": { "cidrs": [ "172.16.0.2/32" ], "ports": [ 443 ] }, "dns": { "cidrs": [] } },
               "sidecar": {
                 "image": { "repository": "registry.example.com/mirror/sidecar", "tag": "2.0.0",
                            "digest": "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "pullPolicy": "Always" },
@@ -48,10 +50,14 @@ internal static class ValueSets
             { "fullnameOverride": "injector-prod", "serviceAccount": { "create": false, "name": "injector" } }
             """),
         ["cert-manager with the chart's own CA"] = Parse("""
-            { "certManager": { "enabled": true, "duration": "720h", "renewBefore": "240h" }, "certificate": { "validityDays": 730 } }
+            { "certificate": { "mode": "certManager", "caLifetime": "17520h", "servingLifetime": "720h", "renewBefore": "240h" } }
             """),
         ["cert-manager with an external cluster issuer"] = Parse("""
-            { "certManager": { "enabled": true, "issuerRef": { "name": "corp-ca", "kind": "GoogleCASClusterIssuer", "group": "cas-issuer.jetstack.io" } } }
+            { "certificate": { "mode": "certManager",
+                               "certManager": { "issuerRef": { "name": "corp-ca", "kind": "GoogleCASClusterIssuer", "group": "cas-issuer.jetstack.io" } } } }
+            """),
+        ["a Secret of your own"] = Parse("""
+            { "certificate": { "mode": "secret", "existingSecret": "corp-webhook-tls", "caBundle": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==" } }
             """),
         ["Prometheus Operator and the Grafana dashboard"] = Parse("""
             {

@@ -6,7 +6,8 @@ namespace TokenInjector.Tests.Charts;
 /// values.schema.json and <c>injector webhook</c> agree: boundary values of every value that reaches the webhook's
 /// command line are rendered by Helm and the webhook is started, as a process, with the rendered arguments (the
 /// Secret's certificate written where the Deployment mounts it). What the chart accepts, the webhook starts with; what
-/// the chart refuses, the webhook refuses too, unless a row says why the chart is stricter.
+/// the chart refuses, the webhook refuses too, unless a row says why the chart is stricter. Rendered with the
+/// certificate from files (<see cref="RenderedWebhook.BroughtSecret"/>).
 /// </summary>
 public sealed class WebhookArgsAgreementTests
 {
@@ -80,7 +81,7 @@ public sealed class WebhookArgsAgreementTests
         for (var run = 0; run < runs; run++)
         {
             var rows = accepted.GroupBy(b => b.Path).Select(g => g.ElementAtOrDefault(run)).OfType<Boundary>().ToList();
-            var values = new JsonObject();
+            var values = RenderedWebhook.Values([]);
             foreach (var row in rows)
             {
                 values = ValueSets.Merge(values, ValueSets.Merge(row.With ?? [], ValueSets.Setting(row.Path, JsonNode.Parse(row.Json))));
@@ -100,7 +101,7 @@ public sealed class WebhookArgsAgreementTests
     [Fact]
     public async Task WhatTheChartRefuses_TheWebhookRefusesToo()
     {
-        var defaults = await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next()));
+        var defaults = await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next())));
         foreach (var row in AllBoundaries(await CommandLinePathsAsync()).Where(b => b.Verdict != Verdict.Accepted))
         {
             var values = ValueSets.Merge(row.With ?? [], ValueSets.Setting(row.Path, JsonNode.Parse(row.Json)));
@@ -119,7 +120,7 @@ public sealed class WebhookArgsAgreementTests
             else
             {
                 var port = row.Path == "webhook.port" ? new JsonObject() : ValueSets.Setting("webhook.port", FreePort.Next());
-                var unvalidated = await Helm.TemplateAsync(4, ValueSets.Merge(values, port), Helm.CrdApis, skipSchemaValidation: true);
+                var unvalidated = await Helm.TemplateAsync(4, RenderedWebhook.Values(ValueSets.Merge(values, port)), Helm.CrdApis, skipSchemaValidation: true);
                 Assert.True(unvalidated.ExitCode == 0, $"{row}: {unvalidated.Stderr}");
                 args = new Rendering(YamlJson.ParseAll(unvalidated.Stdout).OfType<JsonObject>().ToList()).WebhookArgs;
             }
@@ -138,14 +139,14 @@ public sealed class WebhookArgsAgreementTests
     /// <summary>The values whose change changes the webhook's arguments (every one is changed by a value set).</summary>
     private static async Task<IReadOnlyList<string>> CommandLinePathsAsync()
     {
-        var defaults = (await Helm.RenderAsync()).WebhookArgs;
+        var defaults = (await Helm.RenderAsync(RenderedWebhook.BroughtSecret)).WebhookArgs;
         var changed = ValueSets.All["every plain value changed"];
         var paths = new List<string>();
         foreach (var path in ValueSets.LeafPaths(ChartFiles.Values()))
         {
             if (ValueSets.At(changed, path) is { } value)
             {
-                var args = (await Helm.RenderAsync(ValueSets.Setting(path, value.DeepClone()))).WebhookArgs;
+                var args = (await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting(path, value.DeepClone())))).WebhookArgs;
                 if (!args.SequenceEqual(defaults))
                 {
                     paths.Add(path);

@@ -43,8 +43,11 @@ public sealed class SidecarProcessTests
         await sidecar.TerminateAsync();
         await sidecar.WaitForLineAsync(line => line.Contains("Stopping routes", StringComparison.Ordinal));
 
-        Assert.True(await ConnectionRefusedSoonAsync(stack.RoutePort), "the route port still accepts connections after SIGTERM");
-        var received = await Task.WhenAll(streams).Bounded();
+        // The port refuses new connections while the streams still run: it stops accepting first, then drains.
+        var streamsDone = Task.WhenAll(streams);
+        await TestWait.UntilAsync(() => ConnectionRefusedAsync(stack.RoutePort), TimeSpan.FromMilliseconds(20));
+        Assert.False(streamsDone.IsCompleted, "the route port refused connections only once every stream had ended");
+        var received = await streamsDone.Bounded();
         Assert.All(received, count => Assert.Equal(20, count));
         await sidecar.WaitForExitAsync();
         Assert.Equal(0, sidecar.ExitCode);
@@ -82,18 +85,19 @@ public sealed class SidecarProcessTests
         var client = new Echo.EchoClient(channel);
         var tokens = new HashSet<string>();
 
-        // A full run: tokens over the socket across a refresh, proxied calls, bad requests, metadata errors.
-        var end = DateTime.UtcNow.AddSeconds(5);
-        while (DateTime.UtcNow < end)
-        {
-            tokens.Add(await tokenApi.GetStringAsync("/v1/token?audience=" + Uri.EscapeDataString(CloudRunStack.ServiceUrl)).Bounded());
-            await client.UnaryAsync(new EchoRequest { Message = "x" }, deadline: TestWait.Deadline());
-            using (await tokenApi.GetAsync("/v1/token?audience=").Bounded())
+        // A full run: tokens over the socket until one has been refreshed, proxied calls, bad requests, metadata errors.
+        await TestWait.UntilAsync(
+            async () =>
             {
-            }
+                tokens.Add(await tokenApi.GetStringAsync("/v1/token?audience=" + Uri.EscapeDataString(CloudRunStack.ServiceUrl)).Bounded());
+                await client.UnaryAsync(new EchoRequest { Message = "x" }, deadline: TestWait.Deadline());
+                using (await tokenApi.GetAsync("/v1/token?audience=").Bounded())
+                {
+                }
 
-            await Task.Delay(100);
-        }
+                return tokens.Count >= 2;
+            },
+            TimeSpan.FromMilliseconds(100));
 
         stack.Metadata.Faults.Status = 503;
         using (await tokenApi.GetAsync("/v1/token?audience=https://another.example").Bounded())
@@ -145,28 +149,23 @@ public sealed class SidecarProcessTests
         Assert.Contains("is the sidecar running?", command.Output, StringComparison.Ordinal);
     }
 
-    private static async Task<bool> ConnectionRefusedSoonAsync(int port)
+    /// <summary>One connection attempt: true when it is refused (nothing listens), false when it is taken.</summary>
+    private static async Task<bool> ConnectionRefusedAsync(int port)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (DateTime.UtcNow < deadline)
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
         {
-            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Bounded();
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
-            {
-                return true;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-            {
-                // The SYN reached the listener while it was closing; the next attempt tells whether it is gone.
-            }
-
-            await Task.Delay(20);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)).Bounded();
+            return false;
         }
-
-        return false;
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // The SYN reached the listener while it was closing; the next attempt tells whether it is gone.
+            return false;
+        }
     }
 }

@@ -35,6 +35,17 @@ public sealed class SidecarSettingsTests
         { "drain timeout", ["--drain-timeout", "soon"], "--drain-timeout: 'soon' is not a duration from 0ms to 3600s" },
         { "log format", ["--log-format", "xml"], "--log-format: 'xml' is not one of: text, json" },
         { "log level", ["--log-level", "loud"], "--log-level: 'loud' is not one of: information, info, debug, warning, error" },
+        { "egress port", ["--egress", "0"], "--egress: '0' is not a local port from 1 to 65535" },
+        { "egress port not a number", ["--egress", "http"], "--egress: 'http' is not a local port from 1 to 65535" },
+        { "egress on a route's port", ["--route", "8080=https://svc.a.run.app", "--egress", "8080"], "--egress: '8080' is also a route's local port; each listener needs its own port" },
+        { "egress host without egress", ["--egress-host", "*.run.app"], "--egress-host: is given without --egress, so no listener would use it" },
+        { "egress host with a star inside", ["--egress", "8081", "--egress-host", "svc.*.run.app"], "--egress-host: 'svc.*.run.app' has pattern 'svc.*.run.app'; a pattern is a host or '*.' and a suffix" },
+        { "egress host bare star", ["--egress", "8081", "--egress-host", "*"], "has pattern '*'; a pattern is a host or '*.' and a suffix" },
+        { "egress host not a name", ["--egress", "8081", "--egress-host", "svc_a.run.app"], "has host 'svc_a.run.app', which is not a DNS host name" },
+        { "egress host suffix not a name", ["--egress", "8081", "--egress-host", "*.run_app"], "has suffix 'run_app', which is not a DNS host name" },
+        { "egress host an IP address", ["--egress", "8081", "--egress-host", "10.0.0.1"], "has host '10.0.0.1', which is an IP address, not a host name" },
+        { "egress host audience", ["--egress", "8081", "--egress-host", "svc.run.app=a b"], "--egress-host: 'svc.run.app=a b' has an audience that has ' ' (a space)" },
+        { "egress host twice", ["--egress", "8081", "--egress-host", "SVC.run.app", "--egress-host", "svc.run.app.=x"], "repeats the pattern svc.run.app; each host has one audience" },
         { "nothing to serve", ["--allow-dynamic-audiences", "false"], "--audience: no audience or route is configured and dynamic audiences are off" },
     };
 
@@ -52,6 +63,9 @@ public sealed class SidecarSettingsTests
     {
         { nameof(SidecarSettings.Audiences), "", ["--audience", "https://a", "--audience", "https://a", "--route", "8080=https://s.example=custom"], "https://a,custom" },
         { nameof(SidecarSettings.Routes), "", ["--route", "8080=https://s.example:8443=custom"], "8080->s.example:8443 for custom" },
+        { nameof(SidecarSettings.EgressPort), "", ["--egress", "8081"], "8081" },
+        { nameof(SidecarSettings.EgressHosts), "", ["--egress", "8081"], "*.run.app" },
+        { nameof(SidecarSettings.EgressHosts), "", ["--egress", "8081", "--egress-host", "*.Example.COM", "--egress-host", "bücher.example=custom"], "*.example.com,xn--bcher-kva.example=custom" },
         { nameof(SidecarSettings.Resolves), "", ["--resolve", "s.example:8443:127.0.0.2"], "s.example:8443->127.0.0.2" },
         { nameof(SidecarSettings.RouteListenAddress), "127.0.0.1", ["--route-listen-address", "0.0.0.0", "--allow-non-loopback-routes"], "0.0.0.0" },
         { nameof(SidecarSettings.MetadataPort), "", ["--metadata", "8988"], "8988" },
@@ -94,6 +108,7 @@ public sealed class SidecarSettingsTests
     {
         null => string.Empty,
         IEnumerable<RouteSpec> routes => string.Join(",", routes.Select(r => $"{r.ListenPort}->{r.Host}:{r.UpstreamPort} for {r.Audience}")),
+        IEnumerable<EgressHostSpec> hosts => string.Join(",", hosts),
         IEnumerable<ResolveSpec> resolves => string.Join(",", resolves.Select(r => $"{r.Host}:{r.Port}->{r.Address}")),
         IEnumerable<string> texts => string.Join(",", texts),
         UnixFileMode mode => ((int)mode).ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -183,6 +183,28 @@ public sealed partial class DockerfileTests
         }
     }
 
+    [Fact]
+    public void BuildStage_CopiesEveryFileItsScriptsSource()
+    {
+        // Copied file by file (for the layer cache), so a script that sources a shared file needs that file copied too.
+        var copied = Stages.Single(s => s.Name == "build").Instructions
+            .Where(i => i.Keyword == "COPY" && !i.Arguments.Any(a => a.StartsWith("--", StringComparison.Ordinal)))
+            .SelectMany(i => i.Arguments.SkipLast(1).Select(source => (Source: source, Destination: i.Arguments[^1])))
+            .Select(c => c.Destination.EndsWith('/') ? c.Destination + Path.GetFileName(c.Source) : c.Destination)
+            .ToHashSet(StringComparer.Ordinal);
+        var scripts = copied.Where(path => path.StartsWith("scripts/", StringComparison.Ordinal)).ToList();
+
+        Assert.NotEmpty(scripts);
+        foreach (var script in scripts)
+        {
+            foreach (Match sourced in SourcedFile().Matches(File.ReadAllText(RepositoryFiles.PathOf(script.Split('/')))))
+            {
+                var path = sourced.Groups["beside"].Success ? Path.GetDirectoryName(script) + "/" + sourced.Groups["beside"].Value : sourced.Groups["path"].Value;
+                Assert.True(copied.Contains(path), $"{script} sources {path}, which the build stage does not copy");
+            }
+        }
+    }
+
     /// <summary>The <c>dotnet publish</c> commands of the RUN instructions, and of the repository scripts they run.</summary>
     private static IEnumerable<Match> PublishCommands() =>
         Stages.SelectMany(s => s.Instructions).Where(i => i.Keyword == "RUN")
@@ -278,6 +300,9 @@ public sealed partial class DockerfileTests
             return JsonSerializer.Deserialize<string[]>(instruction.Text)!;
         }
     }
+
+    [GeneratedRegex(@"^\s*source (?:""\$\(dirname ""\$(?:0|\{BASH_SOURCE\[0\]\})""\)/(?<beside>[^""]+)""|(?<path>scripts/\S+))", RegexOptions.Multiline)]
+    private static partial Regex SourcedFile();
 
     [GeneratedRegex(@"dotnet publish (?<project>\S+\.csproj)(?<arguments>[^&]*)")]
     private static partial Regex PublishCommand();

@@ -67,6 +67,52 @@ public sealed partial class ReleaseTests
     }
 
     [Fact]
+    public void Workflow_PublishesOnlyAfterTheDefaultTestSuitePasses()
+    {
+        var test = ((YamlSequenceNode)Node(Workflow, "jobs", "test", "steps")).Cast<YamlMappingNode>().ToList();
+
+        Assert.Equal("test", Scalar(Workflow, "jobs", "release", "needs"));
+        Assert.Equal("scripts/test", Scalar(test.Last(), "run"));
+        Assert.Equal("global.json", Scalar(test.Single(s => Optional(s, "uses")?.StartsWith("actions/setup-dotnet@", StringComparison.Ordinal) == true), "with", "global-json-file"));
+    }
+
+    [Fact]
+    public void Workflow_SignsTheImagesAndTheChartByDigestKeyless_AndAttachesSboms()
+    {
+        var steps = ((YamlSequenceNode)Node(Workflow, "jobs", "release", "steps")).Cast<YamlMappingNode>().ToList();
+        var builds = steps.Where(s => Optional(s, "uses")?.StartsWith("docker/build-push-action@", StringComparison.Ordinal) == true).ToList();
+        var signing = steps.Single(s => Optional(s, "run")?.Contains("cosign sign --yes \"$INJECTOR\"", StringComparison.Ordinal) == true);
+        var sboms = steps.Where(s => Optional(s, "uses")?.StartsWith("anchore/sbom-action@", StringComparison.Ordinal) == true).ToList();
+
+        Assert.Equal("write", Scalar(Workflow, "jobs", "release", "permissions", "id-token"));
+        Assert.False(((YamlMappingNode)Workflow["permissions"]).Children.ContainsKey("id-token"), "only the release job may mint OIDC tokens");
+        Assert.All(builds, b => Assert.Equal("true", Scalar(b, "with", "sbom")));
+        Assert.Equal("${{ env.IMAGE }}@${{ steps.injector.outputs.digest }}", Scalar(signing, "env", "INJECTOR"));
+        Assert.Equal("${{ env.SAMPLE_IMAGE }}@${{ steps.sample.outputs.digest }}", Scalar(signing, "env", "SAMPLE"));
+        Assert.Equal(["injector", "sample"], builds.Select(b => Scalar(b, "id")));
+        foreach (var (sbom, image) in sboms.Zip(new[] { "$INJECTOR", "$SAMPLE" }))
+        {
+            Assert.Contains($"cosign attest --yes --type spdxjson --predicate {Scalar(sbom, "with", "output-file")} \"{image}\"", Scalar(signing, "run"), StringComparison.Ordinal);
+        }
+
+        Assert.True(steps.IndexOf(signing) > steps.IndexOf(builds[^1]) && steps.IndexOf(signing) > steps.IndexOf(sboms[^1]));
+        Assert.Contains("cosign sign --yes \"${CHART_REPOSITORY#oci://}/token-injector@$digest\"", Scalar(steps.Last(), "run"), StringComparison.Ordinal);
+        Assert.Contains(steps, s => Optional(s, "uses")?.StartsWith("sigstore/cosign-installer@", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public void Workflows_PinEveryActionToAFullVersion()
+    {
+        foreach (var file in Directory.GetFiles(RepositoryFiles.PathOf(".github", "workflows"), "*.yml"))
+        {
+            var uses = PinnedAction().Matches(File.ReadAllText(file)).Select(m => m.Groups["ref"].Value).ToList();
+
+            Assert.NotEmpty(uses);
+            Assert.All(uses, reference => Assert.Matches(@"^v\d+\.\d+\.\d+$", reference));
+        }
+    }
+
+    [Fact]
     public void ReadmeInstall_FromTheRelease_NamesTheChartsRepositoryAndVersion()
     {
         var install = Assert.Single(ReleaseInstall().Matches(Readme));
@@ -137,6 +183,9 @@ public sealed partial class ReleaseTests
 
     private static string? Optional(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(key, out var value) ? ((YamlScalarNode)value).Value : null;
+
+    [GeneratedRegex(@"uses: *[^@\s]+@(?<ref>\S+)")]
+    private static partial Regex PinnedAction();
 
     [GeneratedRegex(@"^helm install token-injector (?<chart>oci://\S+) --version (?<version>\S+) ", RegexOptions.Multiline)]
     private static partial Regex ReleaseInstall();

@@ -171,7 +171,32 @@ public sealed class TokenApiTests
         var secondToken = await File.ReadAllTextAsync(file);
         Assert.Equal(3, secondToken.Split('.').Length);
         Assert.Equal(2, source.Calls(Audience));
-        Assert.Single(Directory.GetFiles(tokens.Path));
+        Assert.Equal(["_index.json", "svc-abc.a.run.app"], Directory.GetFiles(tokens.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task TokenDirectory_AudiencesThatDifferOnlyInReplacedCharacters_GetAFileEach_NamedInTheIndex()
+    {
+        using var tokens = new TempDirectory();
+        string[] audiences = ["https://x.run.app/a&b", "https://x.run.app/a#b", "https://x.run.app/a/b", "https://x.run.app/a_b", "https://x.run.app"];
+        await using var sidecar = await StartAsync([.. audiences.SelectMany(a => new[] { "--audience", a }), "--token-dir", tokens.Path]);
+        foreach (var audience in audiences)
+        {
+            using var answer = await sidecar.GetTokenAsync(audience);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        using var index = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(tokens.Path, "_index.json")));
+        var files = index.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        Assert.Equal(audiences.Order(StringComparer.Ordinal), files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(audiences.Length, files.Values.Distinct().Count());
+        Assert.Equal("x.run.app", files["https://x.run.app"]);
+        foreach (var audience in audiences)
+        {
+            var path = Path.Combine(tokens.Path, files[audience]);
+            await TestWait.UntilAsync(() => File.Exists(path));
+            Assert.Equal(audience, PunctuationAudiences.AudienceOf(await File.ReadAllTextAsync(path)));
+        }
     }
 
     private static Task<RunningSidecar> StartAsync(string[] args, FakeIdTokenSource? source = null, TimeProvider? time = null)

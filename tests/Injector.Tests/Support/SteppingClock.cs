@@ -57,6 +57,9 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
     /// <summary>True while a timer is armed: the code under test waits for the clock.</summary>
     public bool IsParked => ArmedCount > 0;
 
+    /// <summary>How many timers are armed now.</summary>
+    public int ArmedTimers => ArmedCount;
+
     /// <summary>
     /// The earliest due time of the armed timers, once exactly <paramref name="timers"/> are armed: the code under test
     /// has done its work and waits.
@@ -66,10 +69,19 @@ internal sealed class SteppingClock() : FakeTimeProvider(new DateTimeOffset(2026
         DateTimeOffset? due = null;
         if (!await TestWait.PollAsync(() => ValueTask.FromResult((due = NextDueTime(timers)) is not null), TimeSpan.FromMilliseconds(1)))
         {
-            throw new TimeoutException($"{ArmedCount} timers are still armed; this clock steps code that waits on {timers}.");
+            throw new TimeoutException($"{Armed()} are armed; this clock steps code that waits on {timers} timers.");
         }
 
         return due!.Value;
+    }
+
+    private string Armed()
+    {
+        lock (_gate)
+        {
+            var now = GetUtcNow();
+            return $"{_armed.Count} timers (due in {string.Join(", ", _armed.Select(timer => (timer.DueAt - now).ToString("c", global::System.Globalization.CultureInfo.InvariantCulture)))})";
+        }
     }
 
     private int ArmedCount

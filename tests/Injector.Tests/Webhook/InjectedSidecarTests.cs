@@ -17,7 +17,7 @@ public sealed class InjectedSidecarTests
     [MemberData(nameof(PodMutatorGoldenTests.Cases), MemberType = typeof(PodMutatorGoldenTests))]
     public void InjectedContainer_IsAcceptedBySidecarCommandLine(string name)
     {
-        var input = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", name + ".input.json"));
+        var input = GoldenFixtures.Text(name + GoldenFixtures.InputSuffix);
         var pod = KubernetesJson.Deserialize<V1Pod>(input);
         var errors = new List<string>();
         var request = InjectionAnnotations.Parse(pod, errors);

@@ -19,38 +19,35 @@ public sealed class PodMutatorGoldenTests
         PrometheusScrape = true,
     };
 
-    /// <summary>Pods the webhook admits: NAME.expected.json is the input with the patch applied.</summary>
-    public static TheoryData<string> Cases() =>
-    [
-        "controller-generate-name",
-        "init-containers",
-        "migration-init-container",
-        "existing-volumes-env",
-        "multi-container-selected",
-        "job-pod",
-        "already-injected",
-        "classic-sidecar",
-        "token-dir",
-        "admin-port",
-        "istio-theirs-first",
-        "istio-ours-first",
-        "istio-ours-first-reinvoked",
-        "istio-cni",
-        "linkerd-native",
-        "linkerd-proxy-container",
-        "sidecar-stripped-by-another-webhook",
-        "egress",
-        "metadata",
-    ];
+    /// <summary>Pods the webhook admits: every NAME.input.json with a NAME.expected.json, the input with the patch applied.</summary>
+    public static TheoryData<string> Cases() => [.. GoldenFixtures.With(GoldenFixtures.ExpectedSuffix)];
 
-    /// <summary>Pods the webhook denies: NAME.denial.txt is the whole message.</summary>
-    public static TheoryData<string> Denials() =>
-    [
-        "app-port-9464",
-        "route-on-app-port",
-        "host-network",
-        "metadata-on-app-port",
-    ];
+    /// <summary>Pods the webhook denies: every NAME.input.json with a NAME.denial.txt, the whole message.</summary>
+    public static TheoryData<string> Denials() => [.. GoldenFixtures.With(GoldenFixtures.DenialSuffix)];
+
+    [Fact]
+    public void EveryFixture_HasItsInputAndExactlyOneExpectedOutput()
+    {
+        var files = Directory.GetFiles(GoldenFixtures.Directory).Select(Path.GetFileName).ToList();
+        var inputs = files.Where(f => f!.EndsWith(GoldenFixtures.InputSuffix, StringComparison.Ordinal)).Select(f => f![..^GoldenFixtures.InputSuffix.Length]).ToHashSet();
+        var problems = new List<string>();
+        foreach (var input in inputs)
+        {
+            var outputs = new[] { GoldenFixtures.ExpectedSuffix, GoldenFixtures.DenialSuffix }.Count(suffix => files.Contains(input + suffix));
+            if (outputs != 1)
+            {
+                problems.Add($"{input}{GoldenFixtures.InputSuffix} has {outputs} expected outputs ({GoldenFixtures.ExpectedSuffix} or {GoldenFixtures.DenialSuffix}); it needs exactly one");
+            }
+        }
+
+        problems.AddRange(files
+            .Where(f => !f!.EndsWith(GoldenFixtures.InputSuffix, StringComparison.Ordinal)
+                && !new[] { GoldenFixtures.ExpectedSuffix, GoldenFixtures.DenialSuffix }.Any(suffix => f.EndsWith(suffix, StringComparison.Ordinal) && inputs.Contains(f[..^suffix.Length])))
+            .Select(f => $"{f} is not NAME{GoldenFixtures.InputSuffix}, nor the expected output of one"));
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.NotEmpty(Cases());
+        Assert.NotEmpty(Denials());
+    }
 
     // Besides additions, the patch may change these, on purpose: the mesh's own capture exclusions get ours added.
     private static readonly Dictionary<string, string[]> DeliberateRewrites = new()
@@ -88,7 +85,7 @@ public sealed class PodMutatorGoldenTests
         Assert.Null(decision.Patch);
         if (!Update(name + ".denial.txt", decision.Message + "\n"))
         {
-            Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", name + ".denial.txt")).TrimEnd('\n'), decision.Message);
+            Assert.Equal(GoldenFixtures.Text(name + GoldenFixtures.DenialSuffix).TrimEnd('\n'), decision.Message);
         }
     }
 
@@ -147,10 +144,9 @@ public sealed class PodMutatorGoldenTests
             return false;
         }
 
-        File.WriteAllText(RepositoryFiles.PathOf("tests", "Injector.Tests", "Webhook", "Golden", file), content);
+        File.WriteAllText(GoldenFixtures.PathOf(file), content);
         return true;
     }
 
-    private static JsonNode Read(string file) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", file)))!;
+    private static JsonNode Read(string file) => GoldenFixtures.Json(file);
 }

@@ -152,5 +152,5 @@ public sealed class ReinvocationTests
         PodAdmission.Decide(JsonSerializer.Deserialize<JsonElement>(pod.ToJsonString()), PodMutatorGoldenTests.Defaults);
 
     private static JsonNode Golden(string file) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", file)))!;
+        GoldenFixtures.Json(file);
 }

@@ -109,7 +109,7 @@ internal sealed class RunningWebhook : IAsyncDisposable
     }
 
     public static JsonNode GoldenInput(string name) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", name + ".input.json")))!;
+        GoldenFixtures.Json(name + GoldenFixtures.InputSuffix);
 
     public async ValueTask DisposeAsync()
     {

@@ -99,7 +99,7 @@ public sealed class WebhookServerTests : IAsyncLifetime, IDisposable
 
         Assert.False(response["allowed"]!.GetValue<bool>());
         Assert.Null(response["patch"]);
-        var expected = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", name + ".denial.txt")).TrimEnd('\n');
+        var expected = GoldenFixtures.Text(name + GoldenFixtures.DenialSuffix).TrimEnd('\n');
         Assert.Equal(expected, response["status"]!["message"]!.GetValue<string>());
     }
 

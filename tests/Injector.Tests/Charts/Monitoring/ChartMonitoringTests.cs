@@ -102,7 +102,9 @@ public sealed class ChartMonitoringTests(MonitoredStackFixture fixture) : IClass
 
     /// <summary>
     /// Per alert: series that make it fire by the evaluation time and series that keep it quiet, each picked from the live
-    /// /metrics by name and labels, and the labels the alert carries (taken from the first firing series).
+    /// /metrics by name and labels, and the labels the alert carries (taken from the first firing series). Two alerts read
+    /// series no process here exports, given with their labels (<see cref="Series.Given"/>): the API server's webhook
+    /// counters, and the webhook's certificate expiry (which the self-managed certificate brings).
     /// </summary>
     private List<AlertCase> AlertCases()
     {
@@ -134,7 +136,35 @@ public sealed class ChartMonitoringTests(MonitoredStackFixture fixture) : IClass
             new("TokenInjectorWebhookSlow", "16m", ["namespace"],
                 [new("token_injector_webhook_admission_duration_seconds_bucket", _ => true, "0+10x30", Every: true, Flat: l => l["le"] != "+Inf" && double.Parse(l["le"], CultureInfo.InvariantCulture) <= 1)],
                 [new("token_injector_webhook_admission_duration_seconds_bucket", _ => true, "0+10x30", Every: true)]),
+
+            // promtool starts at time 0: at 20m, 3 days left fires and 30 days (the renewal point) does not.
+            new("TokenInjectorWebhookCertificateExpiring", "20m", ["namespace", "pod"],
+                [Series.Given("token_injector_webhook_certificate_expiry_timestamp_seconds", WebhookTarget(), "260400x30")],
+                [Series.Given("token_injector_webhook_certificate_expiry_timestamp_seconds", WebhookTarget(), "2593200x30")]),
+            new("TokenInjectorWebhookUnreachable", "10m", ["name"],
+                [Series.Given("apiserver_admission_webhook_rejection_count", ApiServer("inject.token-injector.dev", "calling_webhook_error"), "0+6x20")],
+                [
+                    Series.Given("apiserver_admission_webhook_rejection_count", ApiServer("inject.token-injector.dev", "no_error"), "0+6x20"),
+                    Series.Given("apiserver_admission_webhook_fail_open_count", ApiServer("policy.example.com", null), "0+6x20"),
+                ]),
         ];
+    }
+
+    /// <summary>The labels Prometheus puts on the webhook's series.</summary>
+    private Dictionary<string, string> WebhookTarget() =>
+        new() { ["namespace"] = Helm.Namespace, ["pod"] = Stack.Targets.Single(t => t.IsWebhook).Pod, ["job"] = "webhook" };
+
+    /// <summary>A series of the API server's admission metrics for webhook <paramref name="name"/> (rejections carry an error type).</summary>
+    private static Dictionary<string, string> ApiServer(string name, string? errorType)
+    {
+        var labels = new Dictionary<string, string> { ["job"] = "apiserver", ["name"] = name, ["type"] = "admit", ["operation"] = "CREATE" };
+        if (errorType is not null)
+        {
+            labels["error_type"] = errorType;
+            labels["rejection_code"] = errorType == "no_error" ? "400" : "500";
+        }
+
+        return labels;
     }
 
     private static JsonObject PromtoolTest(string alert, List<ResolvedSeries> series, string evalTime, string[] expected) => new()
@@ -198,8 +228,20 @@ public sealed class ChartMonitoringTests(MonitoredStackFixture fixture) : IClass
     /// </summary>
     private sealed record Series(string Metric, Func<IReadOnlyDictionary<string, string>, bool> Match, string Values, bool Every = false, Func<IReadOnlyDictionary<string, string>, bool>? Flat = null)
     {
+        /// <summary>Labels given here instead of read from /metrics, for series of programs the stack does not run.</summary>
+        private IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+        public static Series Given(string metric, IReadOnlyDictionary<string, string> labels, string values) =>
+            new(metric, _ => true, values) { Labels = labels };
+
         public ResolvedSeries Resolve(IReadOnlyList<(string Pod, bool IsWebhook, MetricSample Sample)> samples)
         {
+            if (Labels is { } given)
+            {
+                var labels = new SortedDictionary<string, string>(given.ToDictionary(), StringComparer.Ordinal) { ["__name__"] = Metric };
+                return new ResolvedSeries(labels, [new JsonObject { ["series"] = Text(labels), ["values"] = Values }]);
+            }
+
             var found = samples.Where(s => s.Sample.Name == Metric && Match(s.Sample.Labels)).ToList();
             Assert.True(found.Count > 0, $"no series {Metric} with the labels asked for on the running processes' /metrics");
             var picked = Every ? found : [found[0]];

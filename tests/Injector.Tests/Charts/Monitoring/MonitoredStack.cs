@@ -50,7 +50,7 @@ internal sealed class MonitoredStack : IAsyncDisposable
     public static async Task<MonitoredStack> StartAsync()
     {
         var cloudRun = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(12));
-        var stack = new MonitoredStack(cloudRun, await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next())));
+        var stack = new MonitoredStack(cloudRun, await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next()))));
         try
         {
             await stack.StartProcessesAsync();
@@ -78,8 +78,8 @@ internal sealed class MonitoredStack : IAsyncDisposable
         return samples;
     }
 
-    /// <summary>The webhook's CA, as the Secret holds it.</summary>
-    public string WebhookCaPem => Encoding.ASCII.GetString(Convert.FromBase64String(Rendering.Single("Secret")["data"]!["ca.crt"]!.GetValue<string>()));
+    /// <summary>The webhook's CA, as the caBundle holds it.</summary>
+    public string WebhookCaPem => RenderedWebhook.CaBundlePem(Rendering);
 
     /// <summary>The name the webhook's certificate is for: its Service's DNS name.</summary>
     public string WebhookServerName => $"{Rendering.Name(Rendering.Single("Service"))}.{Helm.Namespace}.svc";

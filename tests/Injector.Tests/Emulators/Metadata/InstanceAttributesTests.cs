@@ -42,8 +42,10 @@ public sealed class InstanceAttributesTests
         await using var emulator = await StartAsync();
         emulator.SetAttribute("color", "blue");
         using var client = CreateClient(emulator);
+        using var first = await client.SendMetadataAsync(Attributes + "color", flavor: true);
 
-        var poll = client.SendMetadataAsync(Attributes + "color?wait_for_change=true", flavor: true);
+        // With last_etag: a poll that reached the server only after the change below still sees it.
+        var poll = client.SendMetadataAsync($"{Attributes}color?wait_for_change=true&last_etag={first.Headers.GetValues("ETag").Single()}", flavor: true);
         emulator.SetAttribute("other", "x"); // another attribute: this answer is unchanged, the poll goes on
         using (var roundTrip = await client.SendMetadataAsync(Attributes + "other", flavor: true))
         {

@@ -45,9 +45,9 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
-    /// <summary>The bytes of <c>GET <paramref name="pathAndQuery"/></c>, to build once and send many times.</summary>
-    public static byte[] Get(string pathAndQuery) =>
-        Encoding.ASCII.GetBytes($"GET {pathAndQuery} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    /// <summary>The bytes of <c>GET <paramref name="pathAndQuery"/></c> (with <paramref name="header"/>, a <c>Name: value</c> line, when given), to build once and send many times.</summary>
+    public static byte[] Get(string pathAndQuery, string? header = null) =>
+        Encoding.ASCII.GetBytes($"GET {pathAndQuery} HTTP/1.1\r\nHost: localhost\r\n{(header is null ? string.Empty : header + "\r\n")}\r\n");
 
     /// <summary>Sends <paramref name="request"/> and reads the whole answer; the body stays valid until the next call.</summary>
     public async ValueTask<(int Status, ReadOnlyMemory<byte> Body)> SendAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)

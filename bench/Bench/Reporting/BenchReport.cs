@@ -76,6 +76,12 @@ internal static class BenchReport
         Line($"| c | token API req/s, {settings.TokenConcurrency} connections | {Rate(tokenMany.RequestsPerSecond)} | {Rate(bareMany.RequestsPerSecond)} | {Ratio(tokenMany.RequestsPerSecond, bareMany.RequestsPerSecond)} | ≥ {TokenThroughputGoalRatio:0.0}× bare | {Verdict(tokenMany.RequestsPerSecond >= TokenThroughputGoalRatio * bareMany.RequestsPerSecond)} |");
         Line($"| c | token API p50 / p99, {settings.TokenConcurrency} connections | {Us(tokenMany.P50)} / {Us(tokenMany.P99)} | {Us(bareMany.P50)} / {Us(bareMany.P99)} | | p99 ≤ {Us(TokenP99Goal)} | {Verdict(tokenMany.P99 <= TokenP99Goal)} |");
         Line($"| c | server CPU per token request, 1 / {settings.TokenConcurrency} connections | {Us(sidecar.TokenApi.CpuPerRequestOne)} / {Us(sidecar.TokenApi.CpuPerRequestMany)} | {Us(bare.TokenApi.CpuPerRequestOne)} / {Us(bare.TokenApi.CpuPerRequestMany)} | {Ratio(sidecar.TokenApi.CpuPerRequestMany.Ticks, bare.TokenApi.CpuPerRequestMany.Ticks)} | | |");
+        if (sidecar.MetadataIdentity is { } identity)
+        {
+            Line($"| c | metadata endpoint identity req/s, 1 / {settings.TokenConcurrency} connections (TCP) | {Rate(identity.One.RequestsPerSecond)} / {Rate(identity.Many.RequestsPerSecond)} | token API (Unix socket) {Rate(tokenOne.RequestsPerSecond)} / {Rate(tokenMany.RequestsPerSecond)} | {Ratio(identity.Many.RequestsPerSecond, tokenMany.RequestsPerSecond)} | | |");
+            Line($"| c | metadata endpoint identity p50 / p99, {settings.TokenConcurrency} connections | {Us(identity.Many.P50)} / {Us(identity.Many.P99)} | {Us(tokenMany.P50)} / {Us(tokenMany.P99)} | | | |");
+        }
+
         var oneCpu = ours[1].ProxyCpuPerRpc!.Value;
         var haproxyOneCpu = haproxy[1].ProxyCpuPerRpc!.Value;
         Line($"| d | proxy CPU per RPC, 1 stream | {Us(oneCpu)} | haproxy {Us(haproxyOneCpu)}, nginx {Us(nginx[1].ProxyCpuPerRpc!.Value)} | {Ratio(oneCpu.Ticks, haproxyOneCpu.Ticks)} of haproxy | ≤ haproxy | {Verdict(oneCpu <= haproxyOneCpu)} |");

@@ -6,7 +6,8 @@ namespace TokenInjector.Bench.Reporting;
 internal sealed record TokenApiRun(LoadResult One, LoadResult Many, TimeSpan CpuPerRequestOne, TimeSpan CpuPerRequestMany);
 
 /// <summary>One server measured for (a), (b) and (c): the sidecar, or the bare Kestrel baseline.</summary>
-internal sealed record ServerRun(string Build, long IdleRssBytes, long RssAfterTokenLoadBytes, TimeSpan StartMedian, TokenApiRun TokenApi);
+/// <remarks><paramref name="MetadataIdentity"/>: the same load on the metadata endpoint's identity path (the sidecar only).</remarks>
+internal sealed record ServerRun(string Build, long IdleRssBytes, long RssAfterTokenLoadBytes, TimeSpan StartMedian, TokenApiRun TokenApi, TokenApiRun? MetadataIdentity = null);
 
 /// <summary>One proxy variant at one concurrency (d); no cost figures for the direct calls, which have no proxy.</summary>
 internal sealed record ProxyRun(string Variant, int Concurrency, LoadResult Result, ProxyCost? Cost)

@@ -185,7 +185,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     }
 
     // The egress port reaches the same upstream as the routes: the service's host on 443, connected to the upstream's port.
-    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts, int egressPort, SidecarVariant? variant = null)
+    private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts, int egressPort, SidecarVariant? variant = null, int? metadataPort = null)
     {
         var environment = new Dictionary<string, string>(variant?.Environment ?? new Dictionary<string, string>())
         {
@@ -205,6 +205,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             "--socket", Path.Combine(_directory, socketName),
             "--admin-address", $"127.0.0.1:{adminPort}",
             "--drain-timeout", "1s",
+            .. metadataPort is { } metadata ? ["--metadata", Invariant(metadata)] : Array.Empty<string>(),
         ],
         environment);
     }
@@ -219,7 +220,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         await Readiness.WaitForOkAsync(bare, new IPEndPoint(IPAddress.Loopback, port), "/", StartTimeout, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(bare.Id);
-        var tokenApi = await LoadTokenApiAsync(bare.Id, Path.Combine(_directory, "bare.sock"), "/v1/token?audience=" + Audiences[0], cancellationToken);
+        var tokenApi = await LoadTokenApiAsync(
+            bare.Id, new UnixDomainSocketEndPoint(Path.Combine(_directory, "bare.sock")), Http1Connection.Get("/v1/token?audience=" + Audiences[0]), cancellationToken);
         var after = ProcessStats.ResidentBytes(bare.Id);
         await StopAsync(bare);
         return new ServerRun(BenchPrograms.BuildOf(programs.BareKestrel), idle, after, startMedian, tokenApi);
@@ -227,18 +229,27 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private async Task<(ServerRun Run, string Token)> MeasureSidecarAsync(TimeSpan startMedian, CancellationToken cancellationToken)
     {
-        var ports = FreePort.Take(4);
-        var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
+        var ports = FreePort.Take(5);
+        var (adminPort, routePorts, egressPort, metadataPort) = (ports[0], ports[1..3], ports[3], ports[4]);
         var socket = Path.Combine(_directory, "sidecar.sock");
-        var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts, egressPort);
+        var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts, egressPort, metadataPort: metadataPort);
         await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
-        var tokenApi = await LoadTokenApiAsync(sidecar.Id, socket, "/v1/token?audience=" + Audiences[0], cancellationToken);
+        var tokenApi = await LoadTokenApiAsync(
+            sidecar.Id, new UnixDomainSocketEndPoint(socket), Http1Connection.Get("/v1/token?audience=" + Audiences[0]), cancellationToken);
         var afterTokens = ProcessStats.ResidentBytes(sidecar.Id);
+
+        // The same token, as Google's libraries ask the metadata endpoint for it (format=full: the configured form).
+        log.WriteLine("(c) sidecar: identity through the metadata endpoint");
+        var identity = await LoadTokenApiAsync(
+            sidecar.Id,
+            new IPEndPoint(IPAddress.Loopback, metadataPort),
+            Http1Connection.Get($"/computeMetadata/v1/instance/service-accounts/default/identity?audience={Uri.EscapeDataString(Audiences[0])}&format=full", "Metadata-Flavor: Google"),
+            cancellationToken);
         var token = await RouteTokenAsync(sidecar, socket, cancellationToken);
         await StopAsync(sidecar);
-        return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi), token);
+        return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi, identity), token);
     }
 
     /// <summary>
@@ -308,10 +319,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return runs;
     }
 
-    private async Task<TokenApiRun> LoadTokenApiAsync(int serverId, string socketPath, string path, CancellationToken cancellationToken)
+    private async Task<TokenApiRun> LoadTokenApiAsync(int serverId, EndPoint endpoint, byte[] request, CancellationToken cancellationToken)
     {
-        var endpoint = new UnixDomainSocketEndPoint(socketPath);
-        var request = Http1Connection.Get(path);
         await RunAsync(settings.TokenConcurrency, settings.TokenWarmup);
         var (one, cpuOne) = await MeasureCpuAsync(serverId, () => RunAsync(1, settings.TokenRequestsOne));
         var (many, cpuMany) = await MeasureCpuAsync(serverId, () => RunAsync(settings.TokenConcurrency, settings.TokenRequestsMany));
@@ -327,7 +336,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
                     var (status, _) = await connection.SendAsync(request, token);
                     if (status != 200)
                     {
-                        throw new InvalidOperationException($"the token API answered {status} to {path}");
+                        throw new InvalidOperationException($"{endpoint} answered {status} to a token request");
                     }
                 })).ToList();
                 return await ClosedLoop.RunAsync(workers, requests, cancellationToken);

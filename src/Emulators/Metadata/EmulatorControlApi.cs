@@ -8,6 +8,9 @@ namespace TokenInjector.Emulators.Metadata;
 /// </summary>
 internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestCounter counter, SigningKeyRing keys, GoogleTokenEndpoint google)
 {
+    /// <summary>The instance attributes that <c>POST /emulator/attributes</c> changes.</summary>
+    public InstanceAttributes Attributes { get; } = new();
+
     internal const string PathPrefix = "/emulator/";
 
     public MetadataFaults Faults => faults;
@@ -36,13 +39,44 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
                 var baseAddress = new Uri($"{request.Scheme}://{request.Host}/");
                 await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "application/json", google.CreateServiceAccountKey(baseAddress));
                 break;
-            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key" or "/emulator/service-account-key":
+            case "/emulator/attributes" when HttpMethods.IsPost(request.Method):
+                await SetAttributesAsync(context);
+                break;
+            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key" or "/emulator/service-account-key" or "/emulator/attributes":
                 await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
                 break;
             default:
                 await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status404NotFound, "text/plain", "unknown control endpoint\n");
                 break;
         }
+    }
+
+    // {"name": "value", "gone": null}: sets the first, removes the second; each change ends the long polls it concerns.
+    private async Task SetAttributesAsync(HttpContext context)
+    {
+        Dictionary<string, string>? changes; // values may be null: a removal
+        try
+        {
+            changes = await JsonSerializer.DeserializeAsync(context.Request.Body, MetadataJsonContext.Default.DictionaryStringString, context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", $"invalid JSON: {ex.Message}\n");
+            return;
+        }
+
+        if (changes is null || changes.Keys.Any(name => name.Length == 0 || name.Contains('/', StringComparison.Ordinal)))
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "expected a JSON object of attribute names (no '/') to string values or null\n");
+            return;
+        }
+
+        foreach (var (name, value) in changes)
+        {
+            Attributes.Set(name, (string?)value);
+        }
+
+        await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "text/plain", "ok\n");
     }
 
     private async Task SetFaultsAsync(HttpContext context)

@@ -15,36 +15,41 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
     internal const string Issuer = "https://accounts.google.com";
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, CachedToken> _gkeCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Audience, bool WithEmail), CachedToken> _gkeCache = [];
 
-    /// <summary>A token for <paramref name="audience"/>, taken exactly as the client sent it (unless <see cref="MetadataFaults.WrongAudience"/>).</summary>
-    public string Issue(string audience)
+    /// <summary>
+    /// A token for <paramref name="audience"/>, taken exactly as the client sent it (unless <see cref="MetadataFaults.WrongAudience"/>).
+    /// <paramref name="withEmail"/>: the full format's <c>email</c> and <c>email_verified</c> claims (the metadata
+    /// server's <c>format=full</c>; Google's token endpoint and generateIdToken with <c>includeEmail</c>). The standard
+    /// format carries neither, as Google documents it: only <c>aud</c>, <c>azp</c>, <c>exp</c>, <c>iat</c>, <c>iss</c>, <c>sub</c>.
+    /// </summary>
+    public string Issue(string audience, bool withEmail = true)
     {
         var now = options.Time.GetUtcNow();
         if (faults.WrongAudience)
         {
-            return Mint(audience + MetadataFaults.WrongAudienceSuffix, now).Jwt;
+            return Mint(audience + MetadataFaults.WrongAudienceSuffix, withEmail, now).Jwt;
         }
 
         if (!options.GkeCache)
         {
-            return Mint(audience, now).Jwt;
+            return Mint(audience, withEmail, now).Jwt;
         }
 
         lock (_gate)
         {
-            if (_gkeCache.TryGetValue(audience, out var cached) && now < cached.ExpiresAt - options.GkeCacheWindow)
+            if (_gkeCache.TryGetValue((audience, withEmail), out var cached) && now < cached.ExpiresAt - options.GkeCacheWindow)
             {
                 return cached.Jwt;
             }
 
-            var fresh = Mint(audience, now);
-            _gkeCache[audience] = fresh;
+            var fresh = Mint(audience, withEmail, now);
+            _gkeCache[(audience, withEmail)] = fresh;
             return fresh.Jwt;
         }
     }
 
-    private CachedToken Mint(string audience, DateTimeOffset now)
+    private CachedToken Mint(string audience, bool withEmail, DateTimeOffset now)
     {
         var issuedAt = now.ToUnixTimeSeconds();
         var expiresAt = issuedAt + (long)options.TokenLifetime.TotalSeconds;
@@ -54,8 +59,8 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
         var claims = new IdTokenClaims(
             Audience: audience,
             AuthorizedParty: options.ServiceAccountId,
-            Email: options.ServiceAccountEmail,
-            EmailVerified: true,
+            Email: withEmail ? options.ServiceAccountEmail : null,
+            EmailVerified: withEmail ? true : null,
             ExpiresAt: expiresAt,
             IssuedAt: issuedAt,
             Issuer: Issuer,

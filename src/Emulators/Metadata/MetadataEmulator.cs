@@ -112,6 +112,9 @@ internal sealed class MetadataEmulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Sets (or with null removes) an instance attribute (<c>/computeMetadata/v1/instance/attributes/NAME</c>), ending the long polls that wait for it to change.</summary>
+    public void SetAttribute(string name, string? value) => _handler.Attributes.Set(name, value);
+
     /// <summary>Makes a new signing key; the old one stays in the JWKS unless <paramref name="keepPreviousInJwks"/> is false.</summary>
     public void RotateSigningKey(bool keepPreviousInJwks = true) => _keys.Rotate(keepPreviousInJwks);
 

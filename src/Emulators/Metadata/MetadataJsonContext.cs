@@ -12,4 +12,5 @@ namespace TokenInjector.Emulators.Metadata;
 [JsonSerializable(typeof(EmulatorStats))]
 [JsonSerializable(typeof(FaultSettings))]
 [JsonSerializable(typeof(RotatedKey))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class MetadataJsonContext : JsonSerializerContext;

@@ -15,6 +15,7 @@ internal sealed class MetadataRequestHandler
 {
     private const string MetadataRoot = "/computeMetadata";
     private const string AccountsDirectory = "/computeMetadata/v1/instance/service-accounts";
+    private const string AttributesDirectory = "/computeMetadata/v1/instance/attributes";
     private const string JwksPath = "/oauth2/v3/certs";
     private const string TextContentType = "application/text";
     private const string HtmlContentType = "text/html; charset=utf-8";
@@ -30,7 +31,7 @@ internal sealed class MetadataRequestHandler
     {
         [MetadataRoot] = "v1/\n",
         ["/computeMetadata/v1"] = "instance/\nproject/\nuniverse/\n",
-        ["/computeMetadata/v1/instance"] = "service-accounts/\n",
+        ["/computeMetadata/v1/instance"] = "attributes/\nservice-accounts/\n",
         ["/computeMetadata/v1/project"] = "numeric-project-id\nproject-id\n",
         ["/computeMetadata/v1/universe"] = "universe-domain\n",
     };
@@ -45,6 +46,7 @@ internal sealed class MetadataRequestHandler
     public MetadataRequestHandler(
         MetadataEmulatorOptions options, SigningKeyRing keys, IdentityTokenIssuer issuer, EmulatorControlApi control, GoogleTokenEndpoint google)
     {
+        Attributes = control.Attributes;
         _options = options;
         _keys = keys;
         _control = control;
@@ -63,6 +65,9 @@ internal sealed class MetadataRequestHandler
     public GoogleTokenEndpoint Google { get; }
 
     public IdentityRequestCounter Counter => _control.Counter;
+
+    /// <summary>The instance attributes, which tests change to end <c>wait_for_change</c> long polls.</summary>
+    public InstanceAttributes Attributes { get; }
 
     /// <summary>Handles one request; <paramref name="stopping"/> fires when this listener goes away (outage, dispose).</summary>
     public async Task HandleAsync(HttpContext context, CancellationToken stopping)
@@ -124,7 +129,7 @@ internal sealed class MetadataRequestHandler
             return;
         }
 
-        await HandleMetadataAsync(context, path);
+        await HandleMetadataAsync(context, path, stopping);
     }
 
     private bool InStartupWindow() =>
@@ -167,7 +172,7 @@ internal sealed class MetadataRequestHandler
         return true;
     }
 
-    private async Task HandleMetadataAsync(HttpContext context, string path)
+    private async Task HandleMetadataAsync(HttpContext context, string path, CancellationToken stopping)
     {
         var request = context.Request;
         if (request.Headers.ContainsKey("X-Forwarded-For"))
@@ -194,6 +199,12 @@ internal sealed class MetadataRequestHandler
 
         var trailingSlash = path.EndsWith('/');
         var trimmed = path.TrimEnd('/');
+        if (trimmed == AttributesDirectory || trimmed.StartsWith(AttributesDirectory + "/", StringComparison.Ordinal))
+        {
+            await HandleAttributesAsync(context, trimmed, trailingSlash, stopping);
+            return;
+        }
+
         if (Directories.TryGetValue(trimmed, out var listing) || trimmed == AccountsDirectory)
         {
             if (!trailingSlash)
@@ -306,9 +317,83 @@ internal sealed class MetadataRequestHandler
             return;
         }
 
-        // format=standard|full and licenses=TRUE|FALSE are accepted and change nothing: under Workload Identity
-        // there is no "google" claim to add. The body is the bare JWT, never JSON.
-        await WriteAsync(context, StatusCodes.Status200OK, HtmlContentType, _issuer.Issue(audience));
+        // format=full adds the email claims; licenses=TRUE|FALSE is accepted and changes nothing: under Workload
+        // Identity there is no "google" claim to put licences in. The body is the bare JWT, never JSON.
+        var full = GoQuery.Get(context.Request.QueryString.Value, "format") == "full";
+        await WriteAsync(context, StatusCodes.Status200OK, HtmlContentType, _issuer.Issue(audience, withEmail: full));
+    }
+
+    // The attributes directory and its values, with ETags and wait_for_change (last_etag, timeout_sec) as the real
+    // server: a long poll answers once its answer's ETag differs from last_etag (from the answer when the poll came
+    // in, without one), or with the current answer when timeout_sec runs out.
+    private async Task HandleAttributesAsync(HttpContext context, string trimmed, bool trailingSlash, CancellationToken stopping)
+    {
+        if (trimmed == AttributesDirectory && !trailingSlash)
+        {
+            await RedirectToDirectoryAsync(context, trimmed);
+            return;
+        }
+
+        var query = context.Request.QueryString.Value;
+        var name = trimmed == AttributesDirectory ? null : trimmed[(AttributesDirectory.Length + 1)..];
+        if (name is not null && (trailingSlash || name.Contains('/', StringComparison.Ordinal)))
+        {
+            await WriteNotFoundAsync(context);
+            return;
+        }
+
+        var recursive = string.Equals(GoQuery.Get(query, "recursive"), "true", StringComparison.OrdinalIgnoreCase);
+        var wait = string.Equals(GoQuery.Get(query, "wait_for_change"), "true", StringComparison.OrdinalIgnoreCase);
+        var lastEtag = GoQuery.Get(query, "last_etag");
+        var timeout = int.TryParse(GoQuery.Get(query, "timeout_sec"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : Timeout.InfiniteTimeSpan;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, context.RequestAborted);
+        var timedOut = timeout == Timeout.InfiniteTimeSpan ? Task.Delay(Timeout.Infinite, linked.Token) : Task.Delay(timeout, _options.Time, linked.Token);
+        while (true)
+        {
+            var (values, nextChange) = Attributes.Snapshot();
+            string? body;
+            string contentType = TextContentType;
+            if (name is not null)
+            {
+                body = values.GetValueOrDefault(name);
+            }
+            else if (recursive)
+            {
+                body = JsonSerializer.Serialize(new Dictionary<string, string>(values, StringComparer.Ordinal), MetadataJsonContext.Default.DictionaryStringString);
+                contentType = "application/json";
+            }
+            else
+            {
+                body = string.Concat(values.Keys.Select(key => key + "\n"));
+            }
+
+            if (body is null)
+            {
+                await WriteNotFoundAsync(context);
+                return;
+            }
+
+            var etag = InstanceAttributes.ETag(body);
+            lastEtag ??= wait ? etag : null;
+            if (!wait || etag != lastEtag || timedOut.IsCompleted)
+            {
+                context.Response.Headers.ETag = etag;
+                await WriteAsync(context, StatusCodes.Status200OK, contentType, body);
+                return;
+            }
+
+            try
+            {
+                await Task.WhenAny(nextChange, timedOut).WaitAsync(linked.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                context.Abort();
+                return;
+            }
+        }
     }
 
     private static Task RedirectToDirectoryAsync(HttpContext context, string directory)

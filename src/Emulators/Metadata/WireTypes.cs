@@ -11,12 +11,12 @@ internal sealed record JwtHeader(
     [property: JsonPropertyName("kid")] string KeyId,
     [property: JsonPropertyName("typ")] string Type);
 
-/// <summary>Claims of a Workload Identity ID token: no "google" claim, even with format=full.</summary>
+/// <summary>Claims of a Workload Identity ID token: no "google" claim, even with format=full; email only with format=full.</summary>
 internal sealed record IdTokenClaims(
     [property: JsonPropertyName("aud")] string Audience,
     [property: JsonPropertyName("azp")] string AuthorizedParty,
-    [property: JsonPropertyName("email")] string Email,
-    [property: JsonPropertyName("email_verified")] bool EmailVerified,
+    [property: JsonPropertyName("email"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Email,
+    [property: JsonPropertyName("email_verified"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? EmailVerified,
     [property: JsonPropertyName("exp")] long ExpiresAt,
     [property: JsonPropertyName("iat")] long IssuedAt,
     [property: JsonPropertyName("iss")] string Issuer,

@@ -41,6 +41,12 @@ internal sealed class AdcCredentials
     /// <summary>For an impersonated service account: the delegation chain the file names.</summary>
     public IReadOnlyList<string> Delegates { get; private init; } = [];
 
+    /// <summary>The service account whose tokens these credentials mint (a key's <c>client_email</c>, the impersonated account), where the file tells.</summary>
+    public string? ServiceAccountEmail { get; private init; }
+
+    /// <summary>The project of that account (a key's <c>project_id</c>, else the domain of a user-managed account's email), where known.</summary>
+    public string? ProjectId { get; private init; }
+
     /// <summary>
     /// Finds and reads the credentials file. Returns null with no <paramref name="problem"/> when there is no file (the
     /// metadata server is then used); returns null with a problem (one line, what to do) when the file is unusable.
@@ -95,7 +101,12 @@ internal sealed class AdcCredentials
         {
             case JsonCredentialParameters.ServiceAccountCredentialType:
                 var key = CredentialFactory.FromJson<ServiceAccountCredential>(json);
-                return new AdcCredentials(path, kind) { Credential = key.ToGoogleCredential() };
+                return new AdcCredentials(path, kind)
+                {
+                    Credential = key.ToGoogleCredential(),
+                    ServiceAccountEmail = key.Id,
+                    ProjectId = key.ProjectId ?? ProjectOf(key.Id),
+                };
             case ImpersonatedServiceAccount:
                 return Impersonated(path, root, origin, out problem);
             case JsonCredentialParameters.AuthorizedUserCredentialType:
@@ -145,12 +156,27 @@ internal sealed class AdcCredentials
         // The source (a user or a service-account key) only needs an access token that may call IAM.
         var sourceCredential = CredentialFactory.FromJson(source.GetRawText(), sourceKind)
             .CreateScoped("https://www.googleapis.com/auth/cloud-platform");
+        // .../projects/-/serviceAccounts/EMAIL:generateAccessToken
+        var account = Uri.UnescapeDataString(url[..^GenerateAccessToken.Length].Split('/')[^1]);
+        var email = account.Contains('@', StringComparison.Ordinal) ? account : null;
         return new AdcCredentials(path, ImpersonatedServiceAccount)
         {
             ImpersonationSource = sourceCredential,
             GenerateIdTokenUrl = idTokenUrl,
             Delegates = delegates,
+            ServiceAccountEmail = email,
+            ProjectId = ProjectOf(email),
         };
+    }
+
+    // NAME@PROJECT.iam.gserviceaccount.com is user-managed and belongs to PROJECT; other accounts do not say.
+    private static string? ProjectOf(string? email)
+    {
+        const string UserManaged = ".iam.gserviceaccount.com";
+        var at = email?.IndexOf('@', StringComparison.Ordinal) ?? -1;
+        return at > 0 && email!.EndsWith(UserManaged, StringComparison.Ordinal) && email.Length > at + 1 + UserManaged.Length
+            ? email[(at + 1)..^UserManaged.Length]
+            : null;
     }
 
     // gcloud's file, where Google.Apis.Auth looks for it too: $HOME/.config/gcloud/application_default_credentials.json.

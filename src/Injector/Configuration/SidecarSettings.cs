@@ -31,7 +31,7 @@ internal sealed record SidecarSettings
         "sidecar",
         "Keeps ID tokens fresh, serves them on a Unix socket and proxies local routes to Cloud Run with a token on every request.",
         [
-            Options.Audience, Options.Route, Options.Egress, Options.EgressHost, Options.Resolve, Options.RouteListenAddress, Options.AllowNonLoopbackRoutes,
+            Options.Audience, Options.Route, Options.Egress, Options.EgressHost, Options.Metadata, Options.Resolve, Options.RouteListenAddress, Options.AllowNonLoopbackRoutes,
             Options.UpstreamCaFile, Options.AuthHeader, Options.Socket, Options.SocketMode, Options.TokenDir, Options.AdminAddress,
             Options.TokenSource, Options.AllowDynamicAudiences, Options.MaxDynamicAudiences, Options.DynamicAudienceIdle,
             Options.FetchTimeout, Options.DrainTimeout, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
@@ -46,6 +46,15 @@ internal sealed record SidecarSettings
 
     /// <summary>The egress listener's allowlist (<see cref="EgressHostSpec.RunApp"/> when it has none of its own).</summary>
     public IReadOnlyList<EgressHostSpec> EgressHosts { get; init; } = [];
+
+    /// <summary>The metadata endpoint's local port; null when there is none.</summary>
+    public int? MetadataPort { get; init; }
+
+    /// <summary>
+    /// The metadata server the endpoint forwards to, as <c>host[:port]</c>: the sidecar's own <c>GCE_METADATA_HOST</c>,
+    /// else 169.254.169.254 (read with the options, so that a value that points back at the endpoint is refused at start).
+    /// </summary>
+    public string MetadataServer { get; init; } = SidecarContract.DefaultMetadataServer;
 
     public required IReadOnlyList<ResolveSpec> Resolves { get; init; }
 
@@ -118,6 +127,20 @@ internal sealed record SidecarSettings
         }
 
         var (egressPort, egressHosts) = ReadEgress(options, routes);
+        var metadataPort = ReadMetadataPort(options, routes, egressPort);
+        var metadataServer = Environment.GetEnvironmentVariable(SidecarContract.MetadataHostEnvironmentVariable) is { Length: > 0 } named
+            ? named.Trim()
+            : SidecarContract.DefaultMetadataServer;
+        if (metadataPort is { } ownPort && PointsAt(metadataServer, ownPort))
+        {
+            options.AddError(
+                Options.Metadata,
+                $"{SidecarContract.MetadataHostEnvironmentVariable}={metadataServer} in the sidecar's own environment names this endpoint; it must name the real metadata server (set it only in the app containers)");
+        }
+        else if (metadataPort is not null && !Uri.TryCreate("http://" + metadataServer + "/", UriKind.Absolute, out _))
+        {
+            options.AddError(Options.Metadata, $"{SidecarContract.MetadataHostEnvironmentVariable}={metadataServer} is not HOST[:PORT], so the endpoint has nowhere to forward");
+        }
 
         var resolves = new List<ResolveSpec>();
         foreach (var value in options.All(Options.Resolve))
@@ -182,6 +205,8 @@ internal sealed record SidecarSettings
             Routes = routes,
             EgressPort = egressPort,
             EgressHosts = egressHosts,
+            MetadataPort = metadataPort,
+            MetadataServer = metadataServer,
             Resolves = resolves,
             RouteListenAddress = routeListenAddress,
             UpstreamCaFile = caFile?.Text,
@@ -273,6 +298,39 @@ internal sealed record SidecarSettings
         return (port, hosts.Count == 0 && port is not null ? [EgressHostSpec.RunApp] : hosts);
     }
 
+    private static int? ReadMetadataPort(ParsedOptions options, IReadOnlyList<RouteSpec> routes, int? egressPort)
+    {
+        if (options.Single(Options.Metadata) is not { } metadata)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(metadata.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 65535)
+        {
+            options.AddError(metadata, Options.Metadata, "is not a local port from 1 to 65535");
+            return null;
+        }
+
+        if (routes.Any(r => r.ListenPort == number) || egressPort == number)
+        {
+            options.AddError(metadata, Options.Metadata, "is also a route's or the egress listener's local port; each listener needs its own port");
+            return null;
+        }
+
+        return number;
+    }
+
+    // GCE_METADATA_HOST naming a loopback address (or localhost) at the endpoint's own port: a request would loop.
+    private static bool PointsAt(string hostAndPort, int port)
+    {
+        if (!Uri.TryCreate("http://" + hostAndPort + "/", UriKind.Absolute, out var uri) || uri.Port != port)
+        {
+            return false;
+        }
+
+        return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+    }
+
     private static UnixFileMode ParseMode(ParsedOptions options)
     {
         var value = options.Single(Options.SocketMode)!;
@@ -310,11 +368,14 @@ internal sealed record SidecarSettings
         public static readonly OptionSpec EgressHost = new(
             "egress-host", EgressHostSpec.Syntax, "host the egress listener serves, exact or *.suffix; audience defaults to https://HOST (default *.run.app)", OptionKind.Repeatable);
 
+        public static readonly OptionSpec Metadata = new(
+            "metadata", "PORT", "a metadata-server endpoint on 127.0.0.1:PORT for Google's client libraries (GCE_METADATA_HOST=127.0.0.1:PORT): ID tokens from the cache, the rest forwarded");
+
         public static readonly OptionSpec Resolve = new(
             "resolve", ResolveSpec.Syntax, "connect to ADDRESS (and PORT) for HOST:PORT (as curl's --resolve and --connect-to)", OptionKind.Repeatable);
 
         public static readonly OptionSpec RouteListenAddress = new(
-            "route-listen-address", "ADDRESS", "address the route and egress listeners bind; anything but loopback needs --allow-non-loopback-routes", defaultValue: "127.0.0.1");
+            "route-listen-address", "ADDRESS", "address the route, egress and metadata listeners bind; anything but loopback needs --allow-non-loopback-routes", defaultValue: "127.0.0.1");
 
         public static readonly OptionSpec AllowNonLoopbackRoutes = OptionSpec.Switch(
             "allow-non-loopback-routes", "let --route-listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", false);

@@ -1,5 +1,6 @@
 using Prometheus;
 using TokenInjector.Configuration;
+using TokenInjector.MetadataApi;
 using TokenInjector.Proxy;
 using TokenInjector.Serving;
 using TokenInjector.Tokens;
@@ -55,6 +56,21 @@ internal static class SidecarHost
         services.AddSingleton<ITokenCache>(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService<StartupMemoryRelease>();
+        if (settings.MetadataPort is { } metadataPort)
+        {
+            // Before the admin listener: /readyz, which holds the app containers back, answers once the endpoint
+            // listens. Off GKE there is no metadata server to forward to: the endpoint answers what the credentials tell.
+            services.AddSingleton(new MetadataOptions(
+                metadataPort,
+                settings.RouteListenAddress,
+                settings.TokenSource == TokenSourceKind.Adc ? null : settings.MetadataServer,
+                new LocalMetadata(settings.AdcCredentials?.ServiceAccountEmail, settings.AdcCredentials?.ProjectId),
+                settings.FetchTimeout));
+            services.AddSingleton<MetadataMetrics>();
+            services.AddSingleton<MetadataServer>();
+            services.AddHostedService(provider => provider.GetRequiredService<MetadataServer>());
+        }
+
         services.AddSingleton(new TokenApiOptions(settings.SocketPath, settings.SocketMode));
         services.AddSingleton<TokenApiHandler>();
         services.AddSingleton<TokenApiServer>();

@@ -1,7 +1,7 @@
 namespace TokenInjector.Tokens;
 
 /// <summary>
-/// One audience: its current token, the single fetch in flight, and its refresh loop.
+/// One audience (in one token form, <see cref="TokenKey"/>): its current token, the single fetch in flight, and its refresh loop.
 /// <para>
 /// Fetches are single-flight: however many callers and the refresh loop ask at once, one request reaches the
 /// token source. After a failure the next attempt waits out an exponential backoff with jitter, and callers that
@@ -55,7 +55,7 @@ internal sealed class AudienceEntry
     private DateTimeOffset _lastForcedRefresh = DateTimeOffset.MinValue;
 
     public AudienceEntry(
-        string audience,
+        TokenKey key,
         bool isConfigured,
         IIdTokenSource source,
         TimeProvider time,
@@ -63,9 +63,9 @@ internal sealed class AudienceEntry
         ILogger log,
         Action<string, IdToken> onRenewed)
     {
-        Audience = audience;
+        Key = key;
         IsConfigured = isConfigured;
-        MetricLabel = isConfigured ? audience : TokenMetrics.OtherAudience;
+        MetricLabel = isConfigured ? key.Audience : TokenMetrics.OtherAudience;
         _source = source;
         _time = time;
         _metrics = metrics;
@@ -83,7 +83,9 @@ internal sealed class AudienceEntry
         Stopped,
     }
 
-    public string Audience { get; }
+    public TokenKey Key { get; }
+
+    public string Audience => Key.Audience;
 
     public bool IsConfigured { get; }
 
@@ -201,7 +203,7 @@ internal sealed class AudienceEntry
         string? failureReason = null;
         try
         {
-            token = await _source.FetchAsync(Audience, _stopping.Token);
+            token = await _source.FetchAsync(Key, _stopping.Token);
             if (token.Audience != Audience)
             {
                 // Served, it would be refused by the service, or worse, accepted by another one; so it is dropped here.

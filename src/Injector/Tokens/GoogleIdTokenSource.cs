@@ -13,7 +13,7 @@ namespace TokenInjector.Tokens;
 /// every request gets a time limit, so that retry timing is decided in one place (<see cref="AudienceEntry"/>) and a
 /// hung endpoint costs one bounded request.
 /// </summary>
-internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<string>> fetchJwt) : IIdTokenSource
+internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task<string>> fetchJwt) : IIdTokenSource
 {
     /// <summary>
     /// The GKE metadata server at <c>GCE_METADATA_HOST</c> (else 169.254.169.254). The address must come from that
@@ -29,8 +29,9 @@ internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<s
 
         // ComputeCredential appends the audience to "?audience=" as it is, and the metadata server decodes its query
         // (Go's net/url: '&' separates, '+' is a space, '#' ends the URL), so the library is handed the audience
-        // percent-encoded: the server then reads back exactly the string asked for.
-        return new((audience, cancellationToken) => JwtAsync(credential, Uri.EscapeDataString(audience), cancellationToken));
+        // percent-encoded: the server then reads back exactly the string asked for. The library adds the form
+        // (&format=full, &licenses=true) after it.
+        return new((key, cancellationToken) => JwtAsync(credential, Uri.EscapeDataString(key.Audience), key.Format, cancellationToken));
     }
 
     /// <summary>Application Default Credentials: the file read at start, or without one the metadata server.</summary>
@@ -38,9 +39,10 @@ internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<s
     {
         if (credentials?.Credential is { } key)
         {
-            // The audience travels as the assertion's target_audience claim (JSON): no encoding to add.
+            // The audience travels as the assertion's target_audience claim (JSON): no encoding to add. Google's token
+            // endpoint has one form of ID token for a key (with the email claim), whatever the format asked.
             var credential = key.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout));
-            return new((audience, cancellationToken) => JwtAsync(credential, audience, cancellationToken));
+            return new((tokenKey, cancellationToken) => JwtAsync(credential, tokenKey.Audience, tokenKey.Format, cancellationToken));
         }
 
         if (credentials?.ImpersonationSource is { } source)
@@ -56,11 +58,11 @@ internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<s
         return ForMetadataServer(fetchTimeout);
     }
 
-    public async Task<IdToken> FetchAsync(string audience, CancellationToken cancellationToken)
+    public async Task<IdToken> FetchAsync(TokenKey key, CancellationToken cancellationToken)
     {
         try
         {
-            return IdToken.Parse(await fetchJwt(audience, cancellationToken));
+            return IdToken.Parse(await fetchJwt(key, cancellationToken));
         }
         catch (TokenResponseException ex)
         {
@@ -90,9 +92,15 @@ internal sealed class GoogleIdTokenSource(Func<string, CancellationToken, Task<s
         }
     }
 
-    private static async Task<string> JwtAsync(IOidcTokenProvider provider, string targetAudience, CancellationToken cancellationToken)
+    private static async Task<string> JwtAsync(IOidcTokenProvider provider, string targetAudience, TokenFormat format, CancellationToken cancellationToken)
     {
-        var oidcToken = await provider.GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(targetAudience), cancellationToken);
+        var options = OidcTokenOptions.FromTargetAudience(targetAudience).WithTokenFormat(format switch
+        {
+            TokenFormat.Standard => OidcTokenFormat.Standard,
+            TokenFormat.FullWithLicenses => OidcTokenFormat.FullWithLicences,
+            _ => OidcTokenFormat.Full,
+        });
+        var oidcToken = await provider.GetOidcTokenAsync(options, cancellationToken);
         return await oidcToken.GetAccessTokenAsync(cancellationToken);
     }
 

@@ -10,6 +10,14 @@ internal interface ITokenCache
     ValueTask<TokenLookup> GetTokenAsync(string audience, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="GetTokenAsync(string, CancellationToken)"/>, for the token of one form (<see cref="TokenKey"/>).
+    /// A form of a configured audience other than the configured one is kept as a dynamic entry, allowed even when
+    /// dynamic audiences are off (the audience is configured); <paramref name="overflow"/> says what a new dynamic
+    /// entry does when the dynamic set is full.
+    /// </summary>
+    ValueTask<TokenLookup> GetTokenAsync(TokenKey key, DynamicAudienceOverflow overflow, CancellationToken cancellationToken);
+
+    /// <summary>
     /// An upstream refused <paramref name="token"/> (HTTP 401). If it is still the current token, one early refresh
     /// is started; further reports are ignored for a while, so a service that refuses every token (a wrong audience)
     /// cannot drive a refresh loop.
@@ -21,4 +29,7 @@ internal interface ITokenCache
 
     /// <summary>The metrics label for an audience: itself when configured, else "other".</summary>
     string MetricLabel(string audience);
+
+    /// <summary>The metrics label for a token key: its audience when it is a configured entry, else "other".</summary>
+    string MetricLabel(TokenKey key);
 }

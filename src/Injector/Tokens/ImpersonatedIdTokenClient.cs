@@ -15,12 +15,12 @@ internal sealed class ImpersonatedIdTokenClient(GoogleCredential source, Uri gen
 {
     /// <exception cref="HttpRequestException">IAM refused (with its status) or could not be reached.</exception>
     /// <exception cref="FormatException">IAM's answer holds no token.</exception>
-    public async Task<string> FetchJwtAsync(string audience, CancellationToken cancellationToken)
+    public async Task<string> FetchJwtAsync(TokenKey key, CancellationToken cancellationToken)
     {
         var accessToken = await ((ITokenAccess)source).GetAccessTokenForRequestAsync(null, cancellationToken);
         using var request = new HttpRequestMessage(HttpMethod.Post, generateIdTokenUrl)
         {
-            Content = JsonContent.Create(new GenerateIdTokenRequest(delegates, audience, IncludeEmail: true), ImpersonationJsonContext.Default.GenerateIdTokenRequest),
+            Content = JsonContent.Create(new GenerateIdTokenRequest(delegates, key.Audience, IncludeEmail: key.Format != TokenFormat.Standard), ImpersonationJsonContext.Default.GenerateIdTokenRequest),
         };
         request.Headers.Authorization = new("Bearer", accessToken);
         using var response = await http.SendAsync(request, cancellationToken);

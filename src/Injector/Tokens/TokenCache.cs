@@ -5,12 +5,15 @@ namespace TokenInjector.Tokens;
 /// <summary>
 /// All audiences' tokens. Configured audiences are fetched at start and kept fresh for the life of the process;
 /// dynamic audiences (asked for but not configured) are fetched on first use, kept in a bounded set with the
-/// least recently used dropped first, and stop being refreshed once idle. A refresh loop that fails in an
+/// least recently used dropped first (or, for callers that ask so, a refusal once the set is full), and stop being
+/// refreshed once idle. Entries are per <see cref="TokenKey"/>: another form of a configured audience is a dynamic
+/// entry of its own. A refresh loop that fails in an
 /// unexpected way stops the host rather than leaving a sidecar that silently serves expired tokens.
 /// </summary>
 internal sealed class TokenCache : BackgroundService, ITokenCache
 {
-    private readonly ConcurrentDictionary<string, AudienceEntry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TokenKey, AudienceEntry> _entries = new();
+    private readonly HashSet<string> _configured = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _configuredAudiencesReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _dynamicGate = new();
@@ -38,7 +41,8 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
         _observers = [.. observers];
         foreach (var audience in options.ConfiguredAudiences)
         {
-            _entries[audience] = NewEntry(audience, isConfigured: true);
+            _configured.Add(audience);
+            _entries[TokenKey.Default(audience)] = NewEntry(TokenKey.Default(audience), isConfigured: true);
         }
 
         if (options.ConfiguredAudiences.Count == 0)
@@ -50,21 +54,29 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
     /// <summary>Completes when every configured audience has had its first token (what /readyz first reports ready).</summary>
     public Task ConfiguredAudiencesReady => _configuredAudiencesReady.Task;
 
-    public ValueTask<TokenLookup> GetTokenAsync(string audience, CancellationToken cancellationToken)
+    public ValueTask<TokenLookup> GetTokenAsync(string audience, CancellationToken cancellationToken) =>
+        GetTokenAsync(TokenKey.Default(audience), DynamicAudienceOverflow.EvictLeastRecentlyUsed, cancellationToken);
+
+    public ValueTask<TokenLookup> GetTokenAsync(TokenKey key, DynamicAudienceOverflow overflow, CancellationToken cancellationToken)
     {
-        if (_entries.TryGetValue(audience, out var entry))
+        if (_entries.TryGetValue(key, out var entry))
         {
             return entry.GetAsync(cancellationToken);
         }
 
-        return _options.AllowDynamicAudiences
-            ? GetOrAddDynamic(audience).GetAsync(cancellationToken)
-            : ValueTask.FromResult(TokenLookup.NotAllowed());
+        if (!_options.AllowDynamicAudiences && !_configured.Contains(key.Audience))
+        {
+            return ValueTask.FromResult(TokenLookup.NotAllowed());
+        }
+
+        return GetOrAddDynamic(key, overflow, out var full) is { } added
+            ? added.GetAsync(cancellationToken)
+            : ValueTask.FromResult(full);
     }
 
     public void ReportRejected(string audience, IdToken token)
     {
-        if (_entries.TryGetValue(audience, out var entry))
+        if (_entries.TryGetValue(TokenKey.Default(audience), out var entry))
         {
             entry.ReportRejected(token);
         }
@@ -73,17 +85,19 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
     public IReadOnlyList<string> AudiencesWithoutUsableToken()
     {
         var now = _time.GetUtcNow();
-        return [.. _options.ConfiguredAudiences.Where(audience => _entries[audience].UsableToken(now) is null)];
+        return [.. _options.ConfiguredAudiences.Where(audience => _entries[TokenKey.Default(audience)].UsableToken(now) is null)];
     }
 
-    public string MetricLabel(string audience) =>
-        _entries.TryGetValue(audience, out var entry) ? entry.MetricLabel : TokenMetrics.OtherAudience;
+    public string MetricLabel(string audience) => MetricLabel(TokenKey.Default(audience));
+
+    public string MetricLabel(TokenKey key) =>
+        _entries.TryGetValue(key, out var entry) ? entry.MetricLabel : TokenMetrics.OtherAudience;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         foreach (var audience in _options.ConfiguredAudiences)
         {
-            Run(_entries[audience]);
+            Run(_entries[TokenKey.Default(audience)]);
         }
 
         try
@@ -103,8 +117,8 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
         }
     }
 
-    private AudienceEntry NewEntry(string audience, bool isConfigured) =>
-        new(audience, isConfigured, _source, _time, _metrics, _log, NotifyRenewed);
+    private AudienceEntry NewEntry(TokenKey key, bool isConfigured) =>
+        new(key, isConfigured, _source, _time, _metrics, _log, NotifyRenewed);
 
     private void NotifyRenewed(string audience, IdToken token)
     {
@@ -119,11 +133,13 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
         }
     }
 
-    private AudienceEntry GetOrAddDynamic(string audience)
+    // Null, with the answer in full, when the set is full and overflow says not to evict.
+    private AudienceEntry? GetOrAddDynamic(TokenKey key, DynamicAudienceOverflow overflow, out TokenLookup full)
     {
+        full = default;
         lock (_dynamicGate)
         {
-            if (_entries.TryGetValue(audience, out var existing))
+            if (_entries.TryGetValue(key, out var existing))
             {
                 return existing;
             }
@@ -131,14 +147,24 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
             if (_dynamicCount >= _options.MaxDynamicAudiences)
             {
                 var leastRecentlyUsed = _entries.Values.Where(e => !e.IsConfigured).MinBy(e => e.LastUsed);
+                if (overflow == DynamicAudienceOverflow.Refuse)
+                {
+                    // The first room appears when the least recently used entry goes idle.
+                    var room = leastRecentlyUsed is null ? _options.DynamicAudienceIdle : leastRecentlyUsed.LastUsed + _options.DynamicAudienceIdle - _time.GetUtcNow();
+                    full = TokenLookup.LimitReached(
+                        room > TimeSpan.Zero ? room : TimeSpan.Zero,
+                        $"{_options.MaxDynamicAudiences} learned audiences are cached already (--max-dynamic-audiences)");
+                    return null;
+                }
+
                 if (leastRecentlyUsed is not null && Remove(leastRecentlyUsed))
                 {
                     _log.DynamicAudienceEvicted(leastRecentlyUsed.Audience, _options.MaxDynamicAudiences);
                 }
             }
 
-            var entry = NewEntry(audience, isConfigured: false);
-            _entries[audience] = entry;
+            var entry = NewEntry(key, isConfigured: false);
+            _entries[key] = entry;
             _dynamicCount++;
             Run(entry);
             return entry;
@@ -149,7 +175,7 @@ internal sealed class TokenCache : BackgroundService, ITokenCache
     {
         lock (_dynamicGate)
         {
-            if (!_entries.TryRemove(new KeyValuePair<string, AudienceEntry>(entry.Audience, entry)))
+            if (!_entries.TryRemove(new KeyValuePair<TokenKey, AudienceEntry>(entry.Key, entry)))
             {
                 return false;
             }

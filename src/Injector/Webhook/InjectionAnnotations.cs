@@ -23,12 +23,13 @@ internal static class InjectionAnnotations
     public const string AdminPort = Prefix + "admin-port";
     public const string Egress = Prefix + "egress";
     public const string EgressHosts = Prefix + "egress-hosts";
+    public const string Metadata = Prefix + "metadata";
 
     /// <summary>The label the chart's objectSelector matches; not an annotation, but part of the same contract.</summary>
     public const string InjectLabel = Prefix + "inject";
 
     private static readonly string[] Known =
-        [Audiences, Routes, Egress, EgressHosts, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
+        [Audiences, Routes, Egress, EgressHosts, Metadata, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
 
     // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
     private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/bin", "/lib", "/sbin", "/tmp"];
@@ -89,10 +90,11 @@ internal static class InjectionAnnotations
             errors.Add($"annotation {EgressHosts} is given without {Egress}, so no listener would use it; expected {Egress}: \"PORT\" too, e.g. \"8081\"");
         }
 
-        if (audiences.Count == 0 && routes.Count == 0 && !annotations.ContainsKey(Egress)
+        var metadataPort = MetadataPort(annotations, errors);
+        if (audiences.Count == 0 && routes.Count == 0 && !annotations.ContainsKey(Egress) && !annotations.ContainsKey(Metadata)
             && !errors.Any(e => e.StartsWith($"annotation {Audiences}", StringComparison.Ordinal) || e.StartsWith($"annotation {Routes}", StringComparison.Ordinal)))
         {
-            errors.Add($"annotation {Audiences}, {Routes} or {Egress} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
+            errors.Add($"annotation {Audiences}, {Routes}, {Egress} or {Metadata} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
         }
 
         var containers = appContainers;
@@ -146,6 +148,7 @@ internal static class InjectionAnnotations
             Routes = routes,
             EgressPort = egressPort,
             EgressHosts = egressHosts,
+            MetadataPort = metadataPort,
             TokenDirectory = tokenDir,
             Containers = containers,
             InitContainers = initContainers,
@@ -217,6 +220,31 @@ internal static class InjectionAnnotations
         }
 
         errors.Add($"annotation {key}: '{text}' is not a port; expected a number from 1 to 65535 that no container of the pod uses, e.g. \"9465\"");
+        return null;
+    }
+
+    // "true" is the default port (SidecarContract.DefaultMetadataPort), "false" none, a number that port.
+    private static int? MetadataPort(IDictionary<string, string> annotations, List<string> errors)
+    {
+        if (!annotations.TryGetValue(Metadata, out var text))
+        {
+            return null;
+        }
+
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "true":
+                return SidecarContract.DefaultMetadataPort;
+            case "false":
+                return null;
+        }
+
+        if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535)
+        {
+            return port;
+        }
+
+        errors.Add($"annotation {Metadata}: '{text}' is neither a port nor true/false; expected \"true\" (port {SidecarContract.DefaultMetadataPort}) or a number from 1 to 65535 that no container of the pod uses, e.g. \"8988\"");
         return null;
     }
 

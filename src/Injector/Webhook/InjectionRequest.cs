@@ -16,6 +16,9 @@ internal sealed record InjectionRequest
     /// <summary>The egress allowlist as the pod wrote it (<c>PATTERN[=AUDIENCE]</c>), passed to the sidecar unchanged; empty for its default.</summary>
     public IReadOnlyList<string> EgressHosts { get; init; } = [];
 
+    /// <summary>The metadata endpoint's local port, or null for none.</summary>
+    public int? MetadataPort { get; init; }
+
     /// <summary>Absolute path in the app containers where token files appear, or null for none.</summary>
     public string? TokenDirectory { get; init; }
 

@@ -176,6 +176,11 @@ internal static class PodMutator
             args.AddRange(request.EgressHosts.Select(SidecarSettings.Options.EgressHost.Argument));
         }
 
+        if (request.MetadataPort is { } metadata)
+        {
+            args.Add(SidecarSettings.Options.Metadata.Argument(metadata.ToString(CultureInfo.InvariantCulture)));
+        }
+
         if (request.TokenDirectory is not null)
         {
             args.Add(SidecarSettings.Options.TokenDir.Argument(SidecarTokenDirectory));
@@ -373,6 +378,15 @@ internal static class PodMutator
         if (request.EgressPort is { } egress)
         {
             AddEnv(container, SidecarContract.EgressEnvironmentVariable, "http://127.0.0.1:" + egress.ToString(CultureInfo.InvariantCulture), restored);
+        }
+
+        if (request.MetadataPort is { } metadata)
+        {
+            // Google's libraries in the app then find the sidecar's endpoint instead of the node's metadata server.
+            foreach (var name in SidecarContract.MetadataEnvironmentVariables)
+            {
+                AddEnv(container, name, "127.0.0.1:" + metadata.ToString(CultureInfo.InvariantCulture), restored);
+            }
         }
 
         if (request.TokenDirectory is not null)

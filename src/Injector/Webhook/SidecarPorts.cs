@@ -19,6 +19,9 @@ internal static class SidecarPorts
         .. request.EgressPort is { } egress
             ? [new Listener(egress, "the egress listener", $"set {InjectionAnnotations.Egress} to another port", InjectionAnnotations.Egress)]
             : Array.Empty<Listener>(),
+        .. request.MetadataPort is { } metadata
+            ? [new Listener(metadata, "the metadata endpoint", $"set {InjectionAnnotations.Metadata} to another port", InjectionAnnotations.Metadata)]
+            : Array.Empty<Listener>(),
     ];
 
     /// <summary>The admin port of this pod's sidecar: the pod's annotation, else the webhook's default.</summary>

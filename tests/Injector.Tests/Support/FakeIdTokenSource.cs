@@ -36,8 +36,9 @@ internal sealed class FakeIdTokenSource(TimeProvider time, TimeSpan lifetime) : 
 
     public int TotalCalls => _calls.Values.Sum();
 
-    public async Task<IdToken> FetchAsync(string audience, CancellationToken cancellationToken)
+    public async Task<IdToken> FetchAsync(TokenKey key, CancellationToken cancellationToken)
     {
+        var audience = key.Audience;
         _calls.AddOrUpdate(audience, 1, (_, n) => n + 1);
         if (_gate is { } gate)
         {

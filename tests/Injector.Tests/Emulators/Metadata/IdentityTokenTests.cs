@@ -174,4 +174,25 @@ public sealed class IdentityTokenTests
         Assert.Equal(0, emulator.IdentityRequests("https://never.run.app"));
         Assert.Equal(5, emulator.TotalIdentityRequests);
     }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("&format=standard", false)]
+    [InlineData("&format=standard&licenses=TRUE", false)]
+    [InlineData("&format=full", true)]
+    [InlineData("&format=full&licenses=TRUE", true)]
+    public async Task EmailClaims_OnlyWithTheFullFormat(string formatQuery, bool hasEmail)
+    {
+        await using var emulator = await StartAsync();
+        using var client = CreateClient(emulator);
+
+        using var response = await client.SendMetadataAsync($"{AccountsPath}/default/identity?audience=https://a.run.app{formatQuery}", flavor: true);
+        var claims = DecodeSegment(await response.Content.ReadAsStringAsync().Bounded(), 1);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(hasEmail, claims.TryGetProperty("email", out _));
+        Assert.Equal(hasEmail, claims.TryGetProperty("email_verified", out _));
+        Assert.Equal("https://a.run.app", claims.GetProperty("aud").GetString());
+        Assert.True(claims.TryGetProperty("sub", out _));
+    }
 }

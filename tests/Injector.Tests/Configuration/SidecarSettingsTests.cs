@@ -19,7 +19,7 @@ public sealed class SidecarSettingsTests
         { "non-loopback routes", ["--route-listen-address", "0.0.0.0"], "is not a loopback address" },
         { "allow-non-loopback-routes", ["--allow-non-loopback-routes", "perhaps"], "--allow-non-loopback-routes: 'perhaps' is not a boolean" },
         { "upstream CA file", ["--upstream-ca-file", "/nonexistent/ca.pem"], "--upstream-ca-file: '/nonexistent/ca.pem' does not exist" },
-        { "auth header", ["--auth-header", "cookie"], "--auth-header: 'cookie' is not one of: authorization, x-serverless-authorization" },
+        { "auth header", ["--auth-header", "cookie"], "--auth-header: 'cookie' is not one of: authorization, x-serverless-authorization, proxy-authorization" },
         { "socket", ["--socket", "relative.sock"], "--socket: 'relative.sock' is not a file path" },
         { "socket mode", ["--socket-mode", "999"], "--socket-mode: '999' is not an octal file mode" },
         { "token dir", ["--token-dir", "tokens"], "--token-dir: 'tokens' is not an absolute directory path" },

@@ -306,6 +306,12 @@ internal sealed class MetadataRequestHandler
             return;
         }
 
+        if (Faults.IdentityRefusal is { } refusal)
+        {
+            await WriteAsync(context, refusal.Status, "text/plain; charset=utf-8", refusal.Body);
+            return;
+        }
+
         // format=standard|full and licenses=TRUE|FALSE are accepted and change nothing: under Workload Identity
         // there is no "google" claim to add. The body is the bare JWT, never JSON.
         await WriteAsync(context, StatusCodes.Status200OK, HtmlContentType, _issuer.Issue(audience));

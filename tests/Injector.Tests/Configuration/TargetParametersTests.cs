@@ -84,6 +84,20 @@ public sealed class TargetParametersTests
         Assert.Contains(error.Errors, e => e.StartsWith("--egress-host: '*.run.app;header=x' has header 'x'", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void EnvironmentList_HeaderParameterSurvivesTheCommaSplit()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["TOKEN_INJECTOR_ROUTE"] = "8080=https://a.a.run.app;header=proxy-authorization=aud;x, 8081=https://b.a.run.app",
+        };
+
+        var settings = SidecarSettings.From(SidecarSettings.Command.Parse([], environment.GetValueOrDefault));
+
+        Assert.Equal([AuthHeaderMode.ProxyAuthorization, (AuthHeaderMode?)null], settings.Routes.Select(r => r.Header));
+        Assert.Equal("aud;x", settings.Routes[0].Audience);
+    }
+
     // The theories name modes by their flag names, since the enum is internal to the sidecar.
     private static AuthHeaderMode? Mode(string? name) => name is null ? null : AuthHeaderModes.ByName[name];
 }

@@ -14,7 +14,7 @@ namespace TokenInjector.Tests.Tokens;
 /// many retries, <c>/readyz</c> 503 saying it, no token served, and a route that forwards nothing.
 /// </summary>
 [Collection(nameof(GceMetadataHostSerialGroup))]
-public sealed class WorkloadIdentityRefusalTests
+public sealed partial class WorkloadIdentityRefusalTests
 {
     public static TheoryData<string, string> Refusals() => new()
     {
@@ -65,6 +65,33 @@ public sealed class WorkloadIdentityRefusalTests
         Assert.DoesNotMatch(new Regex(@"eyJ[A-Za-z0-9_-]{10,}\."), logs.Text + readinessBody);
     }
 
+    /// <summary>The built sidecar as a process, on the real clock: the line with the fix is written once while it retries.</summary>
+    [Fact]
+    public async Task SidecarProcess_UnboundKsa_OneFixLineAcrossRetries_Readiness503SaysIt_RouteForwardsNothing()
+    {
+        await using var stack = await CloudRunStack.StartAsync();
+        stack.Metadata.Faults.IdentityRefusal = IdentityRefusal.NoServiceAccount("shop/checkout");
+        using var sidecar = stack.StartSidecarProcess(stack.RouteArgs());
+        var adminLine = await sidecar.WaitForLineAsync(line => AdminEndpoint().IsMatch(line));
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://{AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
+
+        await TestWait.UntilAsync(() => stack.Metadata.IdentityRequests(CloudRunStack.ServiceUrl) >= 3);
+        using var readiness = await admin.GetAsync("readyz").Bounded();
+        var readinessBody = await readiness.Content.ReadAsStringAsync();
+        using var http = new HttpClient { Timeout = TestWait.Limit };
+        using var routed = await http.GetAsync($"http://127.0.0.1:{stack.RoutePort}/whoami").Bounded();
+        var metrics = await admin.GetStringAsync("metrics").Bounded();
+
+        Assert.Single(sidecar.Output.Split('\n'), line => line.Contains("To fix:", StringComparison.Ordinal));
+        Assert.Contains("serviceAccount:PROJECT_ID.svc.id.goog[shop/checkout]", sidecar.Output, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
+        Assert.Contains("service account shop/checkout names no Google service account", readinessBody, StringComparison.Ordinal);
+        Assert.Contains("gives access tokens only; to fix: annotate the Kubernetes service account", readinessBody, StringComparison.Ordinal);
+        Assert.Matches("token_injector_metadata_errors_total\\{reason=\"no_service_account\"\\} [3-9]", metrics);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, routed.StatusCode);
+        Assert.Equal(0, stack.CloudRun.Stats.Accepted + stack.CloudRun.Stats.Rejected);
+    }
+
     [Fact]
     public async Task RefusalLifted_NextRetryServesAToken_AndReadinessIsOk()
     {
@@ -106,4 +133,7 @@ public sealed class WorkloadIdentityRefusalTests
             Assert.DoesNotContain("iam.gke.io", refusal.Problem, StringComparison.Ordinal);
         }
     }
+
+    [GeneratedRegex(@"Admin listener \(/metrics /healthz /readyz\) on (?<endpoint>[0-9.]+:[0-9]+)")]
+    private static partial Regex AdminEndpoint();
 }

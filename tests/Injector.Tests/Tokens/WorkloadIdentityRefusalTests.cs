@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Grpc.Core;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
@@ -14,7 +15,7 @@ namespace TokenInjector.Tests.Tokens;
 /// many retries, <c>/readyz</c> 503 saying it, no token served, and a route that forwards nothing.
 /// </summary>
 [Collection(nameof(GceMetadataHostSerialGroup))]
-public sealed partial class WorkloadIdentityRefusalTests
+public sealed class WorkloadIdentityRefusalTests
 {
     public static TheoryData<string, string> Refusals() => new()
     {
@@ -72,8 +73,8 @@ public sealed partial class WorkloadIdentityRefusalTests
         await using var stack = await CloudRunStack.StartAsync();
         stack.Metadata.Faults.IdentityRefusal = IdentityRefusal.NoServiceAccount("shop/checkout");
         using var sidecar = stack.StartSidecarProcess(stack.RouteArgs());
-        var adminLine = await sidecar.WaitForLineAsync(line => AdminEndpoint().IsMatch(line));
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://{AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
+        var adminLine = await sidecar.WaitForLineAsync(line => SidecarProcess.AdminEndpoint().IsMatch(line));
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://{SidecarProcess.AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
 
         await TestWait.UntilAsync(() => stack.Metadata.IdentityRequests(CloudRunStack.ServiceUrl) >= 3);
         using var readiness = await admin.GetAsync("readyz").Bounded();
@@ -133,7 +134,4 @@ public sealed partial class WorkloadIdentityRefusalTests
             Assert.DoesNotContain("iam.gke.io", refusal.Problem, StringComparison.Ordinal);
         }
     }
-
-    [GeneratedRegex(@"Admin listener \(/metrics /healthz /readyz\) on (?<endpoint>[0-9.]+:[0-9]+)")]
-    private static partial Regex AdminEndpoint();
 }

@@ -135,6 +135,7 @@ internal sealed partial class SidecarProcess : IDisposable
         Process.Dispose();
     }
 
+    /// <summary>The line the sidecar logs with its admin endpoint (group <c>endpoint</c>), plain text or JSON.</summary>
     [GeneratedRegex(@"Admin listener \(/metrics /healthz /readyz\) on (?<endpoint>[0-9.]+:[0-9]+)")]
-    private static partial Regex AdminEndpoint();
+    internal static partial Regex AdminEndpoint();
 }

@@ -30,6 +30,19 @@ internal sealed class CloudRunEmulatorOptions
     public IList<string> Invokers { get; } = new List<string>();
 
     /// <summary>
+    /// IAP mode when set: the front end reads the token from <c>Proxy-Authorization</c> (or <c>Authorization</c>),
+    /// accepts only this audience (IAP's: the OAuth client ID of a load balancer's IAP, or what the IAP-enabled
+    /// Cloud Run service expects) instead of the service URL, and requires the <c>email</c> claim.
+    /// </summary>
+    public string? IapAudience { get; set; }
+
+    /// <summary>
+    /// In IAP mode, whether a token without <c>email</c> (a standard-format token) is refused, as IAP does. Off only
+    /// to test the header path with tokens that cannot carry <c>email</c>.
+    /// </summary>
+    public bool IapRequiresEmail { get; set; } = true;
+
+    /// <summary>
     /// Answer 403 instead of 401 for a valid token with the wrong audience. Which one the real front end sends
     /// could not be confirmed, so clients must be tested against both.
     /// </summary>
@@ -73,6 +86,11 @@ internal sealed class CloudRunEmulatorOptions
         if (!ListenEndpoint.TryParse(ListenAddress, out _))
         {
             errors.Add($"listen address must be HOST:PORT, got '{ListenAddress}'");
+        }
+
+        if (IapAudience is { Length: 0 })
+        {
+            errors.Add("the IAP audience must not be empty");
         }
 
         if (RequestTimeout <= TimeSpan.Zero)

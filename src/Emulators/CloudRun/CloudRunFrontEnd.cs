@@ -45,8 +45,10 @@ internal sealed class CloudRunFrontEnd(
             return;
         }
 
-        // Cloud Run checks X-Serverless-Authorization first, so that Authorization stays free for the app's own use.
-        var headerName = context.Request.Headers.ContainsKey(ServerlessAuthorization) ? ServerlessAuthorization
+        // Cloud Run checks X-Serverless-Authorization first, so that Authorization stays free for the app's own use;
+        // IAP reads Proxy-Authorization first, for the same reason.
+        var first = options.IapAudience is null ? ServerlessAuthorization : HeaderNames.ProxyAuthorization;
+        var headerName = context.Request.Headers.ContainsKey(first) ? first
             : context.Request.Headers.ContainsKey(HeaderNames.Authorization) ? HeaderNames.Authorization
             : null;
         if (headerName is null)
@@ -67,7 +69,9 @@ internal sealed class CloudRunFrontEnd(
         var authority = context.Request.Host.Value ?? string.Empty;
         stats.RecordAccepted(result.PayloadHash!, ServerName(context), authority);
         CloudRunLog.Forwarding(logger, context.Request.Method, context.Request.Path, authority);
-        await ForwardAsync(context, new ForwardedRequestTransformer(headerName, result.RedactedToken!));
+        // Proxy-Authorization is addressed to the proxy: IAP consumes it, and the container never sees it.
+        await ForwardAsync(context, new ForwardedRequestTransformer(
+            headerName == HeaderNames.ProxyAuthorization ? null : headerName, result.RedactedToken!));
     }
 
     private async Task ForwardAsync(HttpContext context, HttpTransformer transformer)

@@ -8,7 +8,8 @@ namespace TokenInjector.Emulators.CloudRun;
 /// <summary>
 /// Checks a bearer token the way Cloud Run's front end does: an RS256 Google ID token, signed by a key of the
 /// JWKS, issued by <c>https://accounts.google.com</c>, not expired, for this service's audience, and, when an
-/// invoker list is configured, for one of its emails. The checks run in that order, so the reported reason is the
+/// invoker list is configured, for one of its emails. In IAP mode the audience is IAP's alone and the token must carry
+/// <c>email</c> (checked after the audience). The checks run in that order, so the reported reason is the
 /// first thing wrong with the token.
 /// </summary>
 internal sealed class IdTokenValidator
@@ -23,6 +24,7 @@ internal sealed class IdTokenValidator
     private readonly TimeSpan _clockSkew;
     private readonly HashSet<string> _audiences;
     private readonly HashSet<string> _invokers;
+    private readonly bool _requiresEmail;
 
     public IdTokenValidator(CloudRunEmulatorOptions options, JwksKeyCache keys)
     {
@@ -32,7 +34,10 @@ internal sealed class IdTokenValidator
 
         // Cloud Run accepts the service URL with or without the trailing slash; custom audiences only verbatim.
         var serviceUrl = options.ServiceUrl.TrimEnd('/');
-        _audiences = new HashSet<string>(options.CustomAudiences, StringComparer.Ordinal) { serviceUrl, serviceUrl + "/" };
+        _audiences = options.IapAudience is { } iapAudience
+            ? new HashSet<string>(StringComparer.Ordinal) { iapAudience }
+            : new HashSet<string>(options.CustomAudiences, StringComparer.Ordinal) { serviceUrl, serviceUrl + "/" };
+        _requiresEmail = options.IapAudience is not null && options.IapRequiresEmail;
         _invokers = new HashSet<string>(options.Invokers, StringComparer.OrdinalIgnoreCase);
     }
 
@@ -106,6 +111,11 @@ internal sealed class IdTokenValidator
             if (!HasAcceptedAudience(claims))
             {
                 return TokenCheckResult.Reject(RejectionReasons.WrongAudience);
+            }
+
+            if (_requiresEmail && GetString(claims, "email") is null)
+            {
+                return TokenCheckResult.Reject(RejectionReasons.MissingEmail);
             }
 
             if (_invokers.Count > 0 && (GetString(claims, "email") is not { } email || !_invokers.Contains(email)))

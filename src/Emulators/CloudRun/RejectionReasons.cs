@@ -6,7 +6,7 @@ namespace TokenInjector.Emulators.CloudRun;
 /// </summary>
 internal static class RejectionReasons
 {
-    /// <summary>Neither <c>Authorization</c> nor <c>X-Serverless-Authorization</c> was sent.</summary>
+    /// <summary>Neither <c>Authorization</c> nor <c>X-Serverless-Authorization</c> (in IAP mode <c>Proxy-Authorization</c>) was sent.</summary>
     public const string Missing = "missing";
 
     /// <summary>Not <c>Bearer &lt;token&gt;</c>, or a token that is not a well-formed JWT.</summary>
@@ -32,6 +32,9 @@ internal static class RejectionReasons
 
     /// <summary><c>aud</c> is neither the service URL nor a custom audience.</summary>
     public const string WrongAudience = "wrong_audience";
+
+    /// <summary>In IAP mode, a valid token for IAP's audience without the <c>email</c> claim (not <c>format=full</c>).</summary>
+    public const string MissingEmail = "missing_email";
 
     /// <summary>A valid token whose <c>email</c> is not an invoker.</summary>
     public const string NotInvoker = "not_invoker";

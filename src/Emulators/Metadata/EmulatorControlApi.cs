@@ -99,11 +99,20 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
             return;
         }
 
+        var refusal = settings.IdentityRefusal is { } name ? IdentityRefusal.Named(name) : null;
+        if (settings.IdentityRefusal is not null && refusal is null)
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain",
+                $"identityRefusal must be {IdentityRefusal.NoServiceAccountName}, {IdentityRefusal.KsaNotAllowedName} or null\n");
+            return;
+        }
+
         faults.Status = settings.Status;
         faults.Latency = TimeSpan.FromMilliseconds(settings.LatencyMs);
         faults.Hang = settings.Hang;
         faults.WrongAudience = settings.WrongAudience;
-        var current = new FaultSettings(faults.Status, (long)faults.Latency.TotalMilliseconds, faults.Hang, faults.WrongAudience);
+        faults.IdentityRefusal = refusal;
+        var current = new FaultSettings(faults.Status, (long)faults.Latency.TotalMilliseconds, faults.Hang, faults.WrongAudience, faults.IdentityRefusal?.Name);
         await MetadataRequestHandler.WriteJsonAsync(context, current, MetadataJsonContext.Default.FaultSettings);
     }
 }

@@ -11,6 +11,7 @@ internal sealed class MetadataFaults
     private TimeSpan _latency;
     private bool _hang;
     private bool _wrongAudience;
+    private IdentityRefusal? _identityRefusal;
 
     // Completed (and replaced) each time Hang goes from true to false, releasing every request parked on it.
     private TaskCompletionSource _hangReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -102,6 +103,28 @@ internal sealed class MetadataFaults
             lock (_gate)
             {
                 _wrongAudience = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// When set, every identity request (a valid one: the audience is checked first) is refused as the GKE metadata
+    /// server refuses a pod that Workload Identity gives no ID token; access tokens and other paths are unaffected.
+    /// </summary>
+    public IdentityRefusal? IdentityRefusal
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _identityRefusal;
+            }
+        }
+        set
+        {
+            lock (_gate)
+            {
+                _identityRefusal = value;
             }
         }
     }

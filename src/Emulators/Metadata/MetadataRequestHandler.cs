@@ -317,6 +317,12 @@ internal sealed class MetadataRequestHandler
             return;
         }
 
+        if (Faults.IdentityRefusal is { } refusal)
+        {
+            await WriteAsync(context, refusal.Status, "text/plain; charset=utf-8", refusal.Body);
+            return;
+        }
+
         // format=full adds the email claims; licenses=TRUE|FALSE is accepted and changes nothing: under Workload
         // Identity there is no "google" claim to put licences in. The body is the bare JWT, never JSON.
         var full = GoQuery.Get(context.Request.QueryString.Value, "format") == "full";

@@ -56,7 +56,8 @@ internal sealed record FaultSettings(
     [property: JsonPropertyName("status")] int? Status,
     [property: JsonPropertyName("latencyMs")] long LatencyMs,
     [property: JsonPropertyName("hang")] bool Hang,
-    [property: JsonPropertyName("wrongAudience")] bool WrongAudience = false);
+    [property: JsonPropertyName("wrongAudience")] bool WrongAudience = false,
+    [property: JsonPropertyName("identityRefusal")] string? IdentityRefusal = null);
 
 /// <summary>Answer of POST /emulator/rotate-key.</summary>
 internal sealed record RotatedKey([property: JsonPropertyName("kid")] string KeyId);

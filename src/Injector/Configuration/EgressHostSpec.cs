@@ -6,12 +6,13 @@ namespace TokenInjector.Configuration;
 /// One entry of the egress listener's allowlist (<c>--egress-host</c>, the <c>token-injector.dev/egress-hosts</c>
 /// annotation): an exact host, or <c>*.SUFFIX</c> for every host below SUFFIX at any depth (<c>*.run.app</c> takes
 /// <c>svc-abc-uc.a.run.app</c>, not <c>run.app</c> itself). Requests to a matching host get a token for
-/// <see cref="Audience"/>, or for <c>https://HOST</c> (the Cloud Run service URL) when none is given. Hosts are
-/// compared in <see cref="HostName"/>'s canonical form.
+/// <see cref="Audience"/>, or for <c>https://HOST</c> (the Cloud Run service URL) when none is given, in the
+/// <see cref="Header"/> it names or the sidecar's <c>--auth-header</c> (null). Hosts are compared in
+/// <see cref="HostName"/>'s canonical form.
 /// </summary>
-internal sealed record EgressHostSpec(string Pattern, string? Audience)
+internal sealed record EgressHostSpec(string Pattern, string? Audience, AuthHeaderMode? Header = null)
 {
-    public const string Syntax = "PATTERN[=AUDIENCE]";
+    public const string Syntax = "PATTERN" + TargetParameters.Syntax + "[=AUDIENCE]";
 
     /// <summary>The allowlist when <c>--egress</c> is given without <c>--egress-host</c>: every Cloud Run service.</summary>
     public static readonly EgressHostSpec RunApp = new("*.run.app", null);
@@ -26,14 +27,19 @@ internal sealed record EgressHostSpec(string Pattern, string? Audience)
     /// <summary>The audience of the tokens for <paramref name="host"/>.</summary>
     public string AudienceFor(string host) => Audience ?? "https://" + host;
 
-    public override string ToString() => Audience is null ? Pattern : Pattern + "=" + Audience;
+    /// <summary>The entry as <see cref="TryParse"/> reads it (the webhook writes it into the sidecar's arguments).</summary>
+    public override string ToString() => Pattern + TargetParameters.Format(Header) + (Audience is null ? string.Empty : "=" + Audience);
 
     public static bool TryParse(string text, [NotNullWhen(true)] out EgressHostSpec? spec, out string problem)
     {
         spec = null;
-        var equals = text.IndexOf('=', StringComparison.Ordinal);
-        var pattern = equals < 0 ? text : text[..equals];
-        var audience = equals < 0 ? null : text[(equals + 1)..];
+        if (!TargetParameters.TryParse(text, out var parameters, out problem))
+        {
+            problem = $"{problem} ({Syntax})";
+            return false;
+        }
+
+        var (pattern, header, audience) = parameters;
         var wildcard = pattern.StartsWith("*.", StringComparison.Ordinal);
         var name = wildcard ? pattern[2..] : pattern;
         if (name.Contains('*', StringComparison.Ordinal))
@@ -54,7 +60,7 @@ internal sealed record EgressHostSpec(string Pattern, string? Audience)
             return false;
         }
 
-        spec = new EgressHostSpec(wildcard ? "*." + host : host, audience);
+        spec = new EgressHostSpec(wildcard ? "*." + host : host, audience, header);
         problem = string.Empty;
         return true;
     }

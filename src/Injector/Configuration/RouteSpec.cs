@@ -4,11 +4,12 @@ namespace TokenInjector.Configuration;
 
 /// <summary>
 /// A proxy route: the local port <see cref="ListenPort"/> on loopback forwards to <see cref="Upstream"/> over TLS,
-/// adding an ID token for <see cref="Audience"/> (by default <c>https://HOST</c>, the Cloud Run service URL).
+/// adding an ID token for <see cref="Audience"/> (by default <c>https://HOST</c>, the Cloud Run service URL) in the
+/// <see cref="Header"/> it names, or in the sidecar's <c>--auth-header</c> when it names none (null).
 /// </summary>
-internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, string Audience)
+internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, string Audience, AuthHeaderMode? Header = null)
 {
-    public const string Syntax = "PORT=https://HOST[:PORT][=AUDIENCE]";
+    public const string Syntax = "PORT=https://HOST[:PORT]" + TargetParameters.Syntax + "[=AUDIENCE]";
 
     public Uri Upstream => new UriBuilder(Uri.UriSchemeHttps, Host, UpstreamPort).Uri;
 
@@ -32,10 +33,13 @@ internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, 
             return false;
         }
 
-        var rest = text[(firstEquals + 1)..];
-        var audienceEquals = rest.IndexOf('=', StringComparison.Ordinal);
-        var url = audienceEquals < 0 ? rest : rest[..audienceEquals];
-        string? customAudience = audienceEquals < 0 ? null : rest[(audienceEquals + 1)..];
+        if (!TargetParameters.TryParse(text[(firstEquals + 1)..], out var parameters, out var parameterProblem))
+        {
+            problem = $"{parameterProblem} ({Syntax})";
+            return false;
+        }
+
+        var (url, header, customAudience) = parameters;
 
         if (!url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
             || !Uri.TryCreate(url, UriKind.Absolute, out var upstream)
@@ -65,7 +69,7 @@ internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, 
             return false;
         }
 
-        route = new RouteSpec(listenPort, host, upstream.Port, audience);
+        route = new RouteSpec(listenPort, host, upstream.Port, audience, header);
         return true;
     }
 }

@@ -14,16 +14,6 @@ internal enum TokenSourceKind
     Adc,
 }
 
-/// <summary>Which request header carries the token a route adds.</summary>
-internal enum AuthHeaderMode
-{
-    /// <summary><c>Authorization: Bearer</c>, replacing the app's own.</summary>
-    Authorization,
-
-    /// <summary><c>X-Serverless-Authorization: Bearer</c>, so the app's own <c>Authorization</c> reaches the service.</summary>
-    XServerlessAuthorization,
-}
-
 /// <summary>The validated settings of <c>injector sidecar</c>.</summary>
 internal sealed record SidecarSettings
 {
@@ -210,11 +200,7 @@ internal sealed record SidecarSettings
             Resolves = resolves,
             RouteListenAddress = routeListenAddress,
             UpstreamCaFile = caFile?.Text,
-            AuthHeader = options.Choice(Options.AuthHeader, new Dictionary<string, AuthHeaderMode>
-            {
-                ["authorization"] = AuthHeaderMode.Authorization,
-                ["x-serverless-authorization"] = AuthHeaderMode.XServerlessAuthorization,
-            }),
+            AuthHeader = options.Choice(Options.AuthHeader, AuthHeaderModes.ByName),
             SocketPath = Path.GetFullPath(socketPath),
             SocketMode = ParseMode(options),
             TokenDirectory = tokenDir?.Text,
@@ -383,7 +369,7 @@ internal sealed record SidecarSettings
         public static readonly OptionSpec UpstreamCaFile = new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots");
 
         public static readonly OptionSpec AuthHeader = new(
-            "auth-header", "authorization|x-serverless-authorization", "header that carries the token on routes and the egress port", defaultValue: "authorization");
+            "auth-header", AuthHeaderModes.Names, "header that carries the token on routes and egress hosts that name none (;header=MODE)", defaultValue: "authorization");
 
         public static readonly OptionSpec Socket = new("socket", "PATH", "token API Unix socket", defaultValue: SidecarContract.SocketPath);
 

@@ -39,10 +39,12 @@ internal static class SidecarHost
         services.AddSingleton(overrides.Time ?? TimeProvider.System);
         services.AddSingleton(Metrics.NewCustomRegistry());
         services.AddSingleton<TokenMetrics>();
-        services.AddSingleton(overrides.TokenSource ?? settings.TokenSource switch
+        services.AddSingleton<WorkloadIdentityRefusals>();
+        services.AddSingleton(provider => overrides.TokenSource ?? settings.TokenSource switch
         {
-            TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(settings.AdcCredentials, settings.FetchTimeout),
-            _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout),
+            TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(
+                settings.AdcCredentials, settings.FetchTimeout, provider.GetRequiredService<WorkloadIdentityRefusals>()),
+            _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout, provider.GetRequiredService<WorkloadIdentityRefusals>()),
         });
         services.AddSingleton(new TokenCacheOptions(
             settings.Audiences, settings.AllowDynamicAudiences, settings.MaxDynamicAudiences, settings.DynamicAudienceIdle));

@@ -134,7 +134,7 @@ internal sealed class EgressPolicy
             return Refuse(403, $"{host} is not an allowed egress host ({_allowlist}); the request was not forwarded (allow it with --egress-host)");
         }
 
-        return new EgressDecision(ForwardingTarget.ForEgress(host, spec.AudienceFor(host)), null);
+        return new EgressDecision(ForwardingTarget.ForEgress(host, spec.AudienceFor(host), spec.Header), null);
     }
 
     private EgressHostSpec? Match(string host)

@@ -54,7 +54,7 @@ internal sealed class TokenForwarder(
             return;
         }
 
-        context.Features.Set(new RouteToken(lookup.Token!));
+        context.Features.Set(new RouteToken(lookup.Token!, target.Header));
         var reset = isGrpc ? DeferredStreamReset.Install(context) : null;
         var error = await forwarder.SendAsync(context, target.Destination, upstream, RequestConfig, transformer);
         if (error != ForwarderError.None && !context.Response.HasStarted)

@@ -9,11 +9,12 @@ namespace TokenInjector.Proxy;
 /// upstream URL (the Cloud Run host), whatever the app dialled locally. A forward-proxy request
 /// (<c>GET http://HOST/path</c>) keeps its path and query exactly as the app sent them: Kestrel hands such a request on
 /// with the path decoded (<c>%2F</c> becoming <c>/</c>) and its dot segments removed, which would change what it asks
-/// for. A request with a body gets its flushes deferred (<see cref="RequestFlushDeferral"/>).
+/// for. A request with a body gets its flushes deferred (<see cref="RequestFlushDeferral"/>). The token goes in the
+/// header its target names, else in <paramref name="defaultMode"/>'s; the other two headers pass as the app sent them
+/// (YARP drops the app's <c>Proxy-Authorization</c>, which is addressed to a proxy, not to the service).
 /// </summary>
-internal sealed class TokenInjectingTransformer(AuthHeaderMode mode) : HttpTransformer
+internal sealed class TokenInjectingTransformer(AuthHeaderMode defaultMode) : HttpTransformer
 {
-    private readonly string _header = mode == AuthHeaderMode.Authorization ? "Authorization" : "X-Serverless-Authorization";
 
     public override async ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -25,9 +26,10 @@ internal sealed class TokenInjectingTransformer(AuthHeaderMode mode) : HttpTrans
         }
 
         proxyRequest.Headers.Host = null;
-        proxyRequest.Headers.Remove(_header);
-        var token = httpContext.Features.Get<RouteToken>()!.Token;
-        proxyRequest.Headers.TryAddWithoutValidation(_header, "Bearer " + token.Value);
+        var routeToken = httpContext.Features.Get<RouteToken>()!;
+        var header = AuthHeaderModes.Header(routeToken.Header ?? defaultMode);
+        proxyRequest.Headers.Remove(header);
+        proxyRequest.Headers.TryAddWithoutValidation(header, "Bearer " + routeToken.Token.Value);
         if (proxyRequest.Content is not null)
         {
             RequestFlushDeferral.Install(httpContext, proxyRequest);

@@ -8,11 +8,13 @@ namespace TokenInjector.Serving;
 
 /// <summary>
 /// The admin listener: <c>/metrics</c> (Prometheus text), <c>/healthz</c> (the process is alive) and
-/// <c>/readyz</c> (every configured audience has a usable token). It has no route to tokens.
+/// <c>/readyz</c> (every configured audience has a usable token; when not, a Workload Identity refusal and its fix are
+/// said). It has no route to tokens.
 /// </summary>
 internal sealed class AdminServer(
     AdminOptions options,
     ITokenCache cache,
+    WorkloadIdentityRefusals refusals,
     CollectorRegistry registry,
     ILoggerFactory loggerFactory) : IHostedService
 {
@@ -58,7 +60,8 @@ internal sealed class AdminServer(
                 var missing = cache.AudiencesWithoutUsableToken();
                 await (missing.Count == 0
                     ? Plain(response, StatusCodes.Status200OK, "ready")
-                    : Plain(response, StatusCodes.Status503ServiceUnavailable, "not ready: no usable token yet for " + string.Join(", ", missing)));
+                    : Plain(response, StatusCodes.Status503ServiceUnavailable, "not ready: no usable token yet for " + string.Join(", ", missing)
+                        + (refusals.Current is { } refusal ? "; " + refusal.Message : string.Empty)));
                 break;
             default:
                 await Plain(response, StatusCodes.Status404NotFound, "not found: the admin listener serves /metrics, /healthz and /readyz");

@@ -11,19 +11,21 @@ namespace TokenInjector.Tokens;
 /// (the library honours <c>GCE_METADATA_HOST</c>), a service-account key through the library, or an impersonated
 /// service account through <see cref="ImpersonatedIdTokenClient"/>. The library's own retries are switched off and
 /// every request gets a time limit, so that retry timing is decided in one place (<see cref="AudienceEntry"/>) and a
-/// hung endpoint costs one bounded request.
+/// hung endpoint costs one bounded request. The metadata server's Workload Identity refusals
+/// (<see cref="WorkloadIdentityRefusal"/>) are told apart from passing faults, which the library cannot do: it drops
+/// the body of an error answer.
 /// </summary>
-internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task<string>> fetchJwt) : IIdTokenSource
+internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task<string>> fetchJwt, WorkloadIdentityRefusals? refusals = null) : IIdTokenSource
 {
     /// <summary>
     /// The GKE metadata server at <c>GCE_METADATA_HOST</c> (else 169.254.169.254). The address must come from that
     /// variable: the library reads the identity endpoint's raw-JWT answer only when the request went to the URL it
     /// derives from it.
     /// </summary>
-    public static GoogleIdTokenSource ForMetadataServer(TimeSpan fetchTimeout)
+    public static GoogleIdTokenSource ForMetadataServer(TimeSpan fetchTimeout, WorkloadIdentityRefusals? refusals = null)
     {
         var initializer = new ComputeCredential.Initializer();
-        initializer.HttpClientFactory = new TimeLimitedHttpClientFactory(fetchTimeout);
+        initializer.HttpClientFactory = new TimeLimitedHttpClientFactory(fetchTimeout, refusals);
         initializer.DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None;
         var credential = new ComputeCredential(initializer);
 
@@ -31,11 +33,11 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
         // (Go's net/url: '&' separates, '+' is a space, '#' ends the URL), so the library is handed the audience
         // percent-encoded: the server then reads back exactly the string asked for. The library adds the form
         // (&format=full, &licenses=true) after it.
-        return new((key, cancellationToken) => JwtAsync(credential, Uri.EscapeDataString(key.Audience), key.Format, cancellationToken));
+        return new((key, cancellationToken) => JwtAsync(credential, Uri.EscapeDataString(key.Audience), key.Format, cancellationToken), refusals);
     }
 
     /// <summary>Application Default Credentials: the file read at start, or without one the metadata server.</summary>
-    public static GoogleIdTokenSource ForApplicationDefaultCredentials(AdcCredentials? credentials, TimeSpan fetchTimeout)
+    public static GoogleIdTokenSource ForApplicationDefaultCredentials(AdcCredentials? credentials, TimeSpan fetchTimeout, WorkloadIdentityRefusals? refusals = null)
     {
         if (credentials?.Credential is { } key)
         {
@@ -55,14 +57,16 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
             return new(client.FetchJwtAsync);
         }
 
-        return ForMetadataServer(fetchTimeout);
+        return ForMetadataServer(fetchTimeout, refusals);
     }
 
     public async Task<IdToken> FetchAsync(TokenKey key, CancellationToken cancellationToken)
     {
         try
         {
-            return IdToken.Parse(await fetchJwt(key, cancellationToken));
+            var token = IdToken.Parse(await fetchJwt(key, cancellationToken));
+            refusals?.Clear();
+            return token;
         }
         catch (TokenResponseException ex)
         {
@@ -118,7 +122,7 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
     /// <summary>Builds the library's HTTP clients with a per-request time limit that fails with a
     /// <see cref="TimeoutException"/> rather than a cancellation, which the library would retry on its own, and without
     /// the back-off the library adds to credentials it builds from a file (a service-account key retries 503s itself).</summary>
-    private sealed class TimeLimitedHttpClientFactory(TimeSpan timeout) : HttpClientFactory
+    private sealed class TimeLimitedHttpClientFactory(TimeSpan timeout, WorkloadIdentityRefusals? refusals = null) : HttpClientFactory
     {
         protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)
         {
@@ -128,7 +132,29 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
                 args.Initializers.Remove(backOff);
             }
 
-            return new TimeLimitHandler(timeout) { InnerHandler = base.CreateHandler(args) };
+            var limited = new TimeLimitHandler(timeout) { InnerHandler = base.CreateHandler(args) };
+            return refusals is null ? limited : new RefusalHandler(refusals) { InnerHandler = limited };
+        }
+    }
+
+    /// <summary>
+    /// Reads an error answer's body (buffered by <see cref="TimeLimitHandler"/>) before the library drops it, and turns a
+    /// Workload Identity refusal into its own failure reason. Its message is the sidecar's, never the body's.
+    /// </summary>
+    private sealed class RefusalHandler(WorkloadIdentityRefusals refusals) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode
+                || WorkloadIdentityRefusal.Classify(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken)) is not { } refusal)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            refusals.Report(refusal);
+            throw new TokenFetchException(refusal.Reason, refusal.Problem);
         }
     }
 

@@ -13,7 +13,7 @@ internal sealed record InjectionRequest
     /// <summary>The egress listener's local port, or null for none.</summary>
     public int? EgressPort { get; init; }
 
-    /// <summary>The egress allowlist as the pod wrote it (<c>PATTERN[=AUDIENCE]</c>), passed to the sidecar unchanged; empty for its default.</summary>
+    /// <summary>The egress allowlist as the pod wrote it (<c>PATTERN[;header=MODE][=AUDIENCE]</c>), passed to the sidecar unchanged; empty for its default.</summary>
     public IReadOnlyList<string> EgressHosts { get; init; } = [];
 
     /// <summary>The metadata endpoint's local port, or null for none.</summary>

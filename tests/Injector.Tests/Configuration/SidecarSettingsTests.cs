@@ -22,7 +22,7 @@ public sealed class SidecarSettingsTests
         { "metadata port of a route", ["--metadata", "8080", "--route", "8080=https://a.a.run.app"], "--metadata: '8080' is also a route's or the egress listener's local port" },
         { "metadata off loopback", ["--metadata", "8988", "--route-listen-address", "10.0.0.1"], "--route-listen-address: '10.0.0.1' is not a loopback address" },
         { "upstream CA file", ["--upstream-ca-file", "/nonexistent/ca.pem"], "--upstream-ca-file: '/nonexistent/ca.pem' does not exist" },
-        { "auth header", ["--auth-header", "cookie"], "--auth-header: 'cookie' is not one of: authorization, x-serverless-authorization" },
+        { "auth header", ["--auth-header", "cookie"], "--auth-header: 'cookie' is not one of: authorization, x-serverless-authorization, proxy-authorization" },
         { "socket", ["--socket", "relative.sock"], "--socket: 'relative.sock' is not a file path" },
         { "socket mode", ["--socket-mode", "999"], "--socket-mode: '999' is not an octal file mode" },
         { "token dir", ["--token-dir", "tokens"], "--token-dir: 'tokens' is not an absolute directory path" },

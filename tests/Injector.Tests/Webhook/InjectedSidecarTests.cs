@@ -60,9 +60,11 @@ public sealed class InjectedSidecarTests
         var decision = PodAdmission.Decide(
             InjectionAnnotationsTests.Pod(new()
             {
-                ["token-injector.dev/routes"] = "8080=https://a-abc123-uc.a.run.app,8081=https://b.example.com:8443=custom-aud",
+                ["token-injector.dev/routes"] = "8080=https://a-abc123-uc.a.run.app,8081=https://b.example.com:8443;header=proxy-authorization=custom-aud",
                 ["token-injector.dev/audiences"] = "https://c.example.com",
                 ["token-injector.dev/token-dir"] = "/tokens",
+                ["token-injector.dev/egress"] = "8082",
+                ["token-injector.dev/egress-hosts"] = "*.run.app;header=x-serverless-authorization,iap.example.com;header=proxy-authorization=1234-abc.apps.googleusercontent.com",
             }),
             PodMutatorGoldenTests.Defaults);
         var added = decision.Patch!.Single(op => op!["path"]!.GetValue<string>() == "/spec/initContainers")!["value"]![0]!;
@@ -70,7 +72,10 @@ public sealed class InjectedSidecarTests
 
         var settings = Accept(sidecar);
 
-        Assert.Equal(2, settings.Routes.Count);
+        Assert.Equal([null, AuthHeaderMode.ProxyAuthorization], settings.Routes.Select(r => r.Header));
+        Assert.Equal(
+            [new EgressHostSpec("*.run.app", null, AuthHeaderMode.XServerlessAuthorization), new EgressHostSpec("iap.example.com", "1234-abc.apps.googleusercontent.com", AuthHeaderMode.ProxyAuthorization)],
+            settings.EgressHosts);
         Assert.Equal(["https://c.example.com", "https://a-abc123-uc.a.run.app", "custom-aud"], settings.Audiences);
         Assert.Equal(PodMutator.SidecarTokenDirectory, settings.TokenDirectory);
     }

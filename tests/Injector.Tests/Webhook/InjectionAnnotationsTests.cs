@@ -9,7 +9,8 @@ public sealed class InjectionAnnotationsTests
     /// <summary>Bad annotations: the denial must name the annotation, quote the bad value and say what is expected.</summary>
     public static TheoryData<string, Dictionary<string, string>, string[]> Denials() => new()
     {
-        { "route without https", new() { ["token-injector.dev/routes"] = "8080=http://svc.a.run.app" }, ["token-injector.dev/routes", "'8080=http://svc.a.run.app'", "PORT=https://HOST[:PORT][=AUDIENCE]"] },
+        { "route without https", new() { ["token-injector.dev/routes"] = "8080=http://svc.a.run.app" }, ["token-injector.dev/routes", "'8080=http://svc.a.run.app'", "PORT=https://HOST[:PORT][;header=MODE][=AUDIENCE]"] },
+        { "route header unknown", new() { ["token-injector.dev/routes"] = "8080=https://svc.a.run.app;header=cookie" }, ["token-injector.dev/routes", "'8080=https://svc.a.run.app;header=cookie' has header 'cookie', which is not one of authorization|x-serverless-authorization|proxy-authorization", "expected"] },
         { "route port out of range", new() { ["token-injector.dev/routes"] = "70000=https://svc.a.run.app" }, ["token-injector.dev/routes", "'70000=https://svc.a.run.app'", "expected"] },
         { "route port twice", new() { ["token-injector.dev/routes"] = "8080=https://a.a.run.app,8080=https://b.a.run.app" }, ["token-injector.dev/routes", "'8080=https://b.a.run.app'", "own port"] },
         { "audience with a space", new() { ["token-injector.dev/audiences"] = "https://a b" }, ["token-injector.dev/audiences", "'https://a b'", "expected a comma-separated list of audiences"] },
@@ -34,7 +35,8 @@ public sealed class InjectionAnnotationsTests
         { "egress port not a number", new() { ["token-injector.dev/egress"] = "http" }, ["token-injector.dev/egress", "'http'", "expected a number from 1 to 65535"] },
         { "egress port out of range", new() { ["token-injector.dev/egress"] = "0" }, ["token-injector.dev/egress", "'0'", "expected"] },
         { "egress port is a route's", new() { ["token-injector.dev/routes"] = "8080=https://a.a.run.app", ["token-injector.dev/egress"] = "8080" }, ["token-injector.dev/egress", "8080", "'8080=https://a.a.run.app'", "own port"] },
-        { "egress host with a path", new() { ["token-injector.dev/egress"] = "8081", ["token-injector.dev/egress-hosts"] = "*.run.app,a.run.app/x" }, ["token-injector.dev/egress-hosts", "'a.run.app/x'", "PATTERN[=AUDIENCE]"] },
+        { "egress host with a path", new() { ["token-injector.dev/egress"] = "8081", ["token-injector.dev/egress-hosts"] = "*.run.app,a.run.app/x" }, ["token-injector.dev/egress-hosts", "'a.run.app/x'", "PATTERN[;header=MODE][=AUDIENCE]"] },
+        { "egress host unknown parameter", new() { ["token-injector.dev/egress"] = "8081", ["token-injector.dev/egress-hosts"] = "*.run.app;format=full" }, ["token-injector.dev/egress-hosts", "'*.run.app;format=full' has unknown parameter ';format='", "expected"] },
         { "egress host wildcard inside", new() { ["token-injector.dev/egress"] = "8081", ["token-injector.dev/egress-hosts"] = "a.*.run.app" }, ["token-injector.dev/egress-hosts", "'a.*.run.app'", "expected"] },
         { "egress host twice", new() { ["token-injector.dev/egress"] = "8081", ["token-injector.dev/egress-hosts"] = "a.run.app,A.run.app=https://x" }, ["token-injector.dev/egress-hosts", "'A.run.app=https://x'", "repeats"] },
         { "metadata not a port", new() { ["token-injector.dev/metadata"] = "yes" }, ["token-injector.dev/metadata", "'yes'", "expected \"true\" (port 8988) or a number from 1 to 65535"] },

@@ -88,7 +88,7 @@ public sealed class WebhookServerTests : IAsyncLifetime, IDisposable
         var message = response["status"]!["message"]!.GetValue<string>();
         Assert.Contains("token-injector.dev/routes", message, StringComparison.Ordinal);
         Assert.Contains("'8080=echo.a.run.app'", message, StringComparison.Ordinal);
-        Assert.Contains("PORT=https://HOST[:PORT][=AUDIENCE]", message, StringComparison.Ordinal);
+        Assert.Contains("PORT=https://HOST[:PORT][;header=MODE][=AUDIENCE]", message, StringComparison.Ordinal);
     }
 
     [Theory]

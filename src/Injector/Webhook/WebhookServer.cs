@@ -50,6 +50,7 @@ internal static class WebhookServer
         var handler = app.Services.GetRequiredService<AdmissionHandler>();
         var metrics = app.Services.GetRequiredService<WebhookMetrics>();
         app.MapPost("/mutate", handler.HandleAsync);
+        app.MapPost("/validate", handler.ValidateAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => Results.Text("ok\n"));
         app.MapGet("/metrics", async context =>

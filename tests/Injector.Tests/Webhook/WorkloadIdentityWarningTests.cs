@@ -113,7 +113,7 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
         ["--kubeconfig", kubeconfig, "--service-account-timeout", $"{LookupTimeout.TotalMilliseconds}ms"],
         Timeout);
 
-    private static V1ServiceAccount Account(string @namespace, string name, Dictionary<string, string> annotations) => new()
+    internal static V1ServiceAccount Account(string @namespace, string name, Dictionary<string, string> annotations) => new()
     {
         ApiVersion = "v1",
         Kind = "ServiceAccount",

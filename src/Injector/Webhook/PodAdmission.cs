@@ -115,6 +115,9 @@ internal static class PodAdmission
             throw new InvalidAdmissionReviewException(notAPod + ": " + problem);
         }
 
+        // The webhook never patches the status, and one sent at CREATE is the client's, not the API server's: leave it
+        // out of the diff, with whatever it holds.
+        pod.Status = null;
         return pod;
     }
 
@@ -179,8 +182,64 @@ internal static class PodAdmission
             }
         }
 
-        return (pod.Spec?.Volumes ?? []).Any(v => v is null) ? "a volume is null" : null;
+        if ((pod.Spec?.Volumes ?? []).Any(v => v is null))
+        {
+            return "a volume is null";
+        }
+
+        return Quantities(pod.Spec).FirstOrDefault(q => q.Value?.ToDouble() < 0) is { Where: { } where }
+            ? $"{where} is a negative quantity"
+            : null;
     }
+
+    // KubernetesClient never finishes formatting some negative quantities (-1e17 spins forever), and the diff formats
+    // every one; the API server refuses negative quantities in a pod anyway, so such a body is refused before that.
+    private static IEnumerable<(string Where, ResourceQuantity? Value)> Quantities(V1PodSpec? spec)
+    {
+        if (spec is null)
+        {
+            yield break;
+        }
+
+        var containers = (spec.InitContainers ?? []).Concat(spec.Containers ?? []).Select(c => (c.Name, c.Resources, c.Env))
+            .Concat((spec.EphemeralContainers ?? []).Where(c => c is not null).Select(c => (c.Name, c.Resources, c.Env)));
+        foreach (var (name, resources, env) in containers)
+        {
+            foreach (var quantity in Quantities($"container {name} resources", resources?.Requests, resources?.Limits))
+            {
+                yield return quantity;
+            }
+
+            foreach (var variable in (env ?? []).Where(v => v is not null))
+            {
+                yield return ($"container {name} env {variable.Name} divisor", variable.ValueFrom?.ResourceFieldRef?.Divisor);
+            }
+        }
+
+        foreach (var quantity in Quantities("spec.overhead", spec.Overhead).Concat(Quantities("spec.resources", spec.Resources?.Requests, spec.Resources?.Limits)))
+        {
+            yield return quantity;
+        }
+
+        foreach (var volume in spec.Volumes ?? [])
+        {
+            yield return ($"volume {volume.Name} sizeLimit", volume.EmptyDir?.SizeLimit);
+            var claim = volume.Ephemeral?.VolumeClaimTemplate?.Spec?.Resources;
+            foreach (var quantity in Quantities($"volume {volume.Name} resources", claim?.Requests, claim?.Limits))
+            {
+                yield return quantity;
+            }
+
+            var items = (volume.DownwardAPI?.Items ?? []).Concat((volume.Projected?.Sources ?? []).SelectMany(source => source?.DownwardAPI?.Items ?? []));
+            foreach (var item in items)
+            {
+                yield return ($"volume {volume.Name} divisor", item?.ResourceFieldRef?.Divisor);
+            }
+        }
+    }
+
+    private static IEnumerable<(string Where, ResourceQuantity? Value)> Quantities(string where, params IDictionary<string, ResourceQuantity>?[] maps) =>
+        maps.SelectMany(map => map ?? new Dictionary<string, ResourceQuantity>()).Select(entry => ($"{where} {entry.Key}", (ResourceQuantity?)entry.Value));
 
     private static JsonNode? ToNode(V1Pod pod) => JsonNode.Parse(KubernetesJson.Serialize(pod));
 }

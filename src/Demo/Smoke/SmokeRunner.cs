@@ -289,6 +289,28 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
             patch.Any(operation => (string?)operation!["op"] == "add" && operation["value"]?.ToJsonString().Contains("token-injector", StringComparison.Ordinal) == true),
             "the patch adds no token-injector container");
         output.WriteLine($"webhook: allowed with a patch of {patch.Count} operations");
+
+        // The validating check on workloads: the same pod as a Deployment's template, with a container on the sidecar's admin port.
+        var template = JsonNode.Parse(await File.ReadAllTextAsync(options.Pod, stop))!;
+        template["spec"]!["containers"]![0]!["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 9464 });
+        review["request"]!["uid"] = "aot-smoke-2";
+        review["request"]!["kind"] = new JsonObject { ["group"] = "apps", ["version"] = "v1", ["kind"] = "Deployment" };
+        review["request"]!["object"] = new JsonObject
+        {
+            ["apiVersion"] = "apps/v1",
+            ["kind"] = "Deployment",
+            ["metadata"] = new JsonObject { ["name"] = "smoke", ["namespace"] = "apps" },
+            ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = template["metadata"]!.DeepClone(), ["spec"] = template["spec"]!.DeepClone() } },
+        };
+        using var workload = new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json");
+        using var verdict = await https.PostAsync(new Uri("validate", UriKind.Relative), workload, stop);
+        Require(verdict.StatusCode == HttpStatusCode.OK, $"POST /validate answered {(int)verdict.StatusCode}");
+        var denial = JsonNode.Parse(await verdict.Content.ReadAsStringAsync(stop))!["response"]!;
+        Require(
+            (string?)denial["uid"] == "aot-smoke-2" && (bool?)denial["allowed"] == false && denial["patch"] is null
+            && ((string?)denial["status"]?["message"])?.Contains("uses port 9464, which container", StringComparison.Ordinal) == true,
+            $"the validating answer for a Deployment that clashes on a port: {denial.ToJsonString()}");
+        output.WriteLine("webhook: a Deployment clashing on the admin port denied by /validate");
         await StopCleanlyAsync(webhook);
     }
 

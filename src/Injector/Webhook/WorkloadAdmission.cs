@@ -9,7 +9,9 @@ namespace TokenInjector.Webhook;
 /// pod template of a workload being created or updated, when it asks for injection, is shaped as the pod its
 /// controller will create (the template's metadata and spec, in the workload's namespace) and judged by
 /// <see cref="PodAdmission.Validate"/>, the same rules as the pod: the denial carries the pod's message word for word.
-/// Only the object as applied now is judged (on UPDATE, not the difference from the old one).
+/// Only the object as applied now is judged, with one exception: an UPDATE that leaves a template as it was (a scale,
+/// a label, a finalizer removed from an object being deleted, the deployment controller scaling an old ReplicaSet
+/// down in a rollout that fixes it) is not denied for it; the reason is then a warning.
 /// </summary>
 internal static class WorkloadAdmission
 {
@@ -54,26 +56,33 @@ internal static class WorkloadAdmission
             throw new InvalidAdmissionReviewException("request.object is missing or not an object");
         }
 
-        // The updates that remove finalizers from an object being deleted must go through, whatever its template says.
-        if (Child(workload, "metadata") is { } metadata && metadata.TryGetProperty("deletionTimestamp", out var deleting) && deleting.ValueKind != JsonValueKind.Null)
-        {
-            return AdmissionDecision.Skip("being deleted");
-        }
-
         var where = "request.object." + string.Join('.', path);
-        var template = workload;
-        foreach (var step in path)
-        {
-            template = Child(template, step) ?? throw new InvalidAdmissionReviewException($"{where} is missing or not an object");
-        }
-
+        var template = Template(workload, path) ?? throw new InvalidAdmissionReviewException($"{where} is missing or not an object");
         if (!AsksForInjection(template))
         {
             return AdmissionDecision.Skip($"its pod template has no label {InjectionAnnotations.InjectLabel}: \"true\"");
         }
 
         var pod = AsPod(template, @namespace);
-        return PodAdmission.Validate(pod, defaults, where) with { ServiceAccountName = PodAdmission.ServiceAccountName(pod) };
+        var decision = PodAdmission.Validate(pod, defaults, where) with { ServiceAccountName = PodAdmission.ServiceAccountName(pod) };
+        if (decision.Outcome == AdmissionOutcome.Denied && request.Operation == "UPDATE"
+            && request.OldObject is { ValueKind: JsonValueKind.Object } old && Template(old, path) is { } before && JsonElement.DeepEquals(before, template))
+        {
+            return decision with { Outcome = AdmissionOutcome.Allowed, Message = null, Warnings = [decision.Message!] };
+        }
+
+        return decision;
+    }
+
+    private static JsonElement? Template(JsonElement workload, string[] path)
+    {
+        JsonElement? node = workload;
+        foreach (var step in path)
+        {
+            node = node is { } parent ? Child(parent, step) : null;
+        }
+
+        return node;
     }
 
     private static JsonElement? Child(JsonElement parent, string name) =>

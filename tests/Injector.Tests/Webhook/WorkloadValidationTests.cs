@@ -184,18 +184,28 @@ public sealed class WorkloadValidationTests : IAsyncLifetime, IDisposable
         Assert.Equal(0, _api.Requests);
     }
 
-    [Fact]
-    public async Task Validate_UpdateOfAWorkloadBeingDeleted_Allowed()
+    [Theory]
+    [InlineData("finalizer removed while deleting", "Deployment")]
+    [InlineData("old ReplicaSet scaled down in a rollout", "ReplicaSet")]
+    public async Task Validate_UpdateThatLeavesADeniedTemplateAsItWas_Allowed_WithTheDenialAsAWarning(string name, string kind)
     {
-        // Removing the last finalizer is an UPDATE: a template that would be denied must not keep the object alive.
-        var deployment = Workloads.Wrap("Deployment", RunningWebhook.GoldenInput("route-on-app-port"), @namespace: "web");
-        deployment["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z";
-        deployment["metadata"]!["finalizers"] = new JsonArray("foregroundDeletion");
+        // The template is not what these updates change, and denying them would keep a deleted object alive, or stop a
+        // rollout that replaces the template from scaling the old ReplicaSet down.
+        var pod = RunningWebhook.GoldenInput("route-on-app-port");
+        var denial = (await _webhook.ReviewAsync(pod, Timeout, uid: "pod", @namespace: "web"))["status"]!["message"]!.GetValue<string>();
+        var before = Workloads.Wrap(kind, pod, @namespace: "web");
+        var after = before.DeepClone();
+        after["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+        after["spec"]!["replicas"] = 0;
+        using var content = RunningWebhook.ReviewContent(after, name, "web", "UPDATE", kind);
+        var review = JsonNode.Parse(await content.ReadAsStringAsync(Timeout))!;
+        review["request"]!["oldObject"] = before;
 
-        var answer = await ValidateAsync(deployment, "Deployment", "UPDATE", "web");
+        var answer = await PostAsync(review.ToJsonString());
 
         Assert.True(answer["allowed"]!.GetValue<bool>());
-        Assert.Equal(0, _api.Requests);
+        AssertNoPatch(answer);
+        Assert.Equal(denial, answer["warnings"]![0]!.GetValue<string>());
     }
 
     [Theory]

@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace TokenInjector.Webhook;
 
@@ -63,7 +63,17 @@ internal static class WorkloadAdmission
             return AdmissionDecision.Skip($"its pod template has no label {InjectionAnnotations.InjectLabel}: \"true\"");
         }
 
-        var pod = AsPod(template, @namespace);
+        JsonElement pod;
+        try
+        {
+            pod = AsPod(template, @namespace);
+        }
+        // A string with half a surrogate pair (valid JSON, never from the API server) cannot be written again.
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            throw new InvalidAdmissionReviewException($"{where} is not a pod template: {ex.Message}");
+        }
+
         var decision = PodAdmission.Validate(pod, defaults, where) with { ServiceAccountName = PodAdmission.ServiceAccountName(pod) };
         if (decision.Outcome == AdmissionOutcome.Denied && request.Operation == "UPDATE"
             && request.OldObject is { ValueKind: JsonValueKind.Object } old && Template(old, path) is { } before && JsonElement.DeepEquals(before, template))
@@ -94,18 +104,33 @@ internal static class WorkloadAdmission
         && labels.TryGetProperty(InjectionAnnotations.InjectLabel, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() == "true";
 
     // A template has no name or namespace of its own: its pods get the workload's namespace, and a generated name that
-    // no rule reads.
+    // no rule reads. Written straight from the request's JSON, with no tree of its own: a template may be megabytes.
     private static JsonElement AsPod(JsonElement template, string @namespace)
     {
-        var metadata = JsonNode.Parse(template.GetProperty("metadata").GetRawText())!.AsObject();
-        metadata["namespace"] = @namespace;
-        var pod = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = metadata };
-        if (template.TryGetProperty("spec", out var spec))
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            pod["spec"] = JsonNode.Parse(spec.GetRawText());
+            writer.WriteStartObject();
+            writer.WriteString("apiVersion", "v1");
+            writer.WriteString("kind", "Pod");
+            writer.WriteStartObject("metadata");
+            foreach (var property in template.GetProperty("metadata").EnumerateObject().Where(p => p.Name != "namespace"))
+            {
+                property.WriteTo(writer);
+            }
+
+            writer.WriteString("namespace", @namespace);
+            writer.WriteEndObject();
+            if (template.TryGetProperty("spec", out var spec))
+            {
+                writer.WritePropertyName("spec");
+                spec.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
         }
 
-        using var document = JsonDocument.Parse(pod.ToJsonString());
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
         return document.RootElement.Clone();
     }
 }

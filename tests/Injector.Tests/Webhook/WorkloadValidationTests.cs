@@ -231,6 +231,7 @@ public sealed class WorkloadValidationTests : IAsyncLifetime, IDisposable
     [InlineData("template not an object", "Job", """{"metadata":{"name":"web"},"spec":{"template":[1]}}""", "request.object.spec.template is missing or not an object")]
     [InlineData("cron job without a job template", "CronJob", """{"metadata":{"name":"web"},"spec":{"schedule":"* * * * *","template":{}}}""", "request.object.spec.jobTemplate.spec.template is missing or not an object")]
     [InlineData("template not a pod template", "StatefulSet", """{"metadata":{"name":"web"},"spec":{"template":{"metadata":{"labels":{"token-injector.dev/inject":"true"}},"spec":{"containers":"many"}}}}""", "request.object.spec.template is not a pod template: ")]
+    [InlineData("half a surrogate pair", "Deployment", """{"metadata":{"name":"web"},"spec":{"template":{"metadata":{"labels":{"token-injector.dev/inject":"true"},"annotations":{"note":"LONE-SURROGATE"}},"spec":{"containers":[]}}}}""", "request.object.spec.template is not a pod template: ")]
     [InlineData("null port", "DaemonSet", """{"metadata":{"name":"web"},"spec":{"template":{"metadata":{"labels":{"token-injector.dev/inject":"true"},"annotations":{"token-injector.dev/audiences":"x"}},"spec":{"containers":[{"name":"app","ports":[null]}]}}}}""", "request.object.spec.template is not a pod template: container app has a null port")]
     public async Task Validate_MalformedWorkload_Answers400NamingTheField_AndKeepsServing(string name, string kind, string? workload, string reason)
     {
@@ -243,7 +244,8 @@ public sealed class WorkloadValidationTests : IAsyncLifetime, IDisposable
         }
 
         using var client = _webhook.NewClient();
-        using var response = await client.PostAsync("/validate", new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json"), Timeout);
+        var body = review.ToJsonString().Replace("LONE-SURROGATE", "\\uD800", StringComparison.Ordinal); // Escaped, as JsonNode would not write it.
+        using var response = await client.PostAsync("/validate", new StringContent(body, Encoding.UTF8, "application/json"), Timeout);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.StartsWith("bad admission request: " + reason, await response.Content.ReadAsStringAsync(Timeout), StringComparison.Ordinal);

@@ -260,6 +260,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         await WaitUntilReadyAsync(webhook, https, stop);
         var patch = await ReviewAsync(https, "aot-smoke-1", stop);
         output.WriteLine($"webhook (certificate files): allowed with a patch of {patch} operations");
+        await ValidateClashingDeploymentAsync(https, stop);
         await StopCleanlyAsync(webhook);
     }
 
@@ -358,6 +359,44 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
             patch.Any(operation => (string?)operation!["op"] == "add" && operation["value"]?.ToJsonString().Contains("token-injector", StringComparison.Ordinal) == true),
             "the patch adds no token-injector container");
         return patch.Count;
+    }
+
+    /// <summary>
+    /// The validating check on workloads: the smoke pod as a Deployment's template, with a container on the sidecar's
+    /// admin port, is denied by /validate with the pod's message, and never patched.
+    /// </summary>
+    private async Task ValidateClashingDeploymentAsync(HttpClient https, CancellationToken stop)
+    {
+        var template = JsonNode.Parse(await File.ReadAllTextAsync(options.Pod, stop))!;
+        template["spec"]!["containers"]![0]!["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 9464 });
+        var review = new JsonObject
+        {
+            ["apiVersion"] = "admission.k8s.io/v1",
+            ["kind"] = "AdmissionReview",
+            ["request"] = new JsonObject
+            {
+                ["uid"] = "aot-smoke-validate",
+                ["kind"] = new JsonObject { ["group"] = "apps", ["version"] = "v1", ["kind"] = "Deployment" },
+                ["operation"] = "CREATE",
+                ["namespace"] = "apps",
+                ["object"] = new JsonObject
+                {
+                    ["apiVersion"] = "apps/v1",
+                    ["kind"] = "Deployment",
+                    ["metadata"] = new JsonObject { ["name"] = "smoke", ["namespace"] = "apps" },
+                    ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = template["metadata"]!.DeepClone(), ["spec"] = template["spec"]!.DeepClone() } },
+                },
+            },
+        };
+        using var workload = new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json");
+        using var verdict = await https.PostAsync(new Uri("validate", UriKind.Relative), workload, stop);
+        Require(verdict.StatusCode == HttpStatusCode.OK, $"POST /validate answered {(int)verdict.StatusCode}");
+        var denial = JsonNode.Parse(await verdict.Content.ReadAsStringAsync(stop))!["response"]!;
+        Require(
+            (string?)denial["uid"] == "aot-smoke-validate" && (bool?)denial["allowed"] == false && denial["patch"] is null
+            && ((string?)denial["status"]?["message"])?.Contains("uses port 9464, which container", StringComparison.Ordinal) == true,
+            $"the validating answer for a Deployment that clashes on a port: {denial.ToJsonString()}");
+        output.WriteLine("webhook: a Deployment clashing on the admin port denied by /validate");
     }
 
     /// <summary>The injector, run to its end (under the emulator when there is one).</summary>

@@ -11,6 +11,9 @@ internal enum AdmissionOutcome
     /// <summary>Nothing to do (already injected, or not a pod the webhook acts on).</summary>
     Skipped,
 
+    /// <summary>A workload's pod template passed every rule; the decision carries the warnings its pods will get, never a patch.</summary>
+    Allowed,
+
     /// <summary>The pod's annotations are wrong, or the pod cannot take the sidecar; the decision carries the reason.</summary>
     Denied,
 }
@@ -21,5 +24,8 @@ internal enum AdmissionOutcome
 /// </summary>
 internal sealed record AdmissionDecision(AdmissionOutcome Outcome, JsonArray? Patch, string? Message, IReadOnlyList<string> Warnings)
 {
+    /// <summary>For an allowed workload template: the service account its pods run as (null: the namespace's default), whose Workload Identity binding is checked.</summary>
+    public string? ServiceAccountName { get; init; }
+
     public static AdmissionDecision Skip(string reason) => new(AdmissionOutcome.Skipped, null, reason, []);
 }

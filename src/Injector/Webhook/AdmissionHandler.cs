@@ -6,16 +6,23 @@ using System.Text.Json;
 namespace TokenInjector.Webhook;
 
 /// <summary>
-/// <c>POST /mutate</c>: reads an AdmissionReview, lets <see cref="PodAdmission"/> decide (a pure function), adds the Workload
-/// Identity warning and writes the AdmissionReview back. A body that is not a usable AdmissionReview gets a 400 with
-/// the reason; nothing a client sends can take the server down.
+/// <c>POST /mutate</c> and <c>POST /validate</c>: reads an AdmissionReview, lets <see cref="PodAdmission"/> (pods) or
+/// <see cref="WorkloadAdmission"/> (workloads' pod templates) decide (pure functions), adds the Workload Identity
+/// warning and writes the AdmissionReview back. A body that is not a usable AdmissionReview gets a 400 with the
+/// reason; nothing a client sends can take the server down.
 /// </summary>
 internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentityCheck identityCheck, WebhookMetrics metrics, ILogger<AdmissionHandler> logger)
 {
     /// <summary>The API server sends objects of at most about 1.5 MiB; anything past this is not from it.</summary>
     public const int MaxBodyBytes = 3 * 1024 * 1024;
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary><c>POST /mutate</c>: a pod being created, answered with the patch that injects the sidecar, or a denial.</summary>
+    public Task HandleAsync(HttpContext context) => ServeAsync(context, AnswerPodAsync);
+
+    /// <summary><c>POST /validate</c>: a workload being created or updated, answered with warnings or a denial, never a patch.</summary>
+    public Task ValidateAsync(HttpContext context) => ServeAsync(context, AnswerWorkloadAsync);
+
+    private async Task ServeAsync(HttpContext context, Func<AdmissionRequest, CancellationToken, Task<AdmissionResponse>> answer)
     {
         var started = Stopwatch.GetTimestamp();
         try
@@ -34,7 +41,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
             AdmissionResponse response;
             try
             {
-                response = await AnswerAsync(review.Request!, context.RequestAborted);
+                response = await answer(review.Request!, context.RequestAborted);
             }
             catch (InvalidAdmissionReviewException ex)
             {
@@ -105,11 +112,11 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         return review;
     }
 
-    private async Task<AdmissionResponse> AnswerAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    private async Task<AdmissionResponse> AnswerPodAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         var uid = request.Uid!;
         var @namespace = request.Namespace ?? string.Empty;
-        var pod = PodName(request);
+        var pod = ObjectName(request);
 
         var decision = PodAdmission.Decide(request, settings.Namespace, settings.Sidecar);
         switch (decision.Outcome)
@@ -117,23 +124,12 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
             case AdmissionOutcome.Denied:
                 metrics.Admissions.WithLabels("denied").Inc();
                 logger.PodDenied(@namespace, pod, decision.Message!);
-                return new AdmissionResponse
-                {
-                    Uid = uid,
-                    Allowed = false,
-                    Status = new AdmissionStatus(400, decision.Message!, "BadRequest"),
-                };
+                return Denial(uid, decision.Message!);
             case AdmissionOutcome.Skipped:
                 return Skipped(uid, @namespace, pod, decision.Message ?? "nothing to do");
         }
 
-        var warnings = decision.Warnings.ToList();
-        var serviceAccount = ServiceAccountName(request.Object!.Value);
-        if (await identityCheck.WarningAsync(@namespace, serviceAccount, cancellationToken) is { } warning)
-        {
-            warnings.Add(warning);
-        }
-
+        var warnings = await WithIdentityWarningAsync(decision.Warnings, @namespace, PodAdmission.ServiceAccountName(request.Object!.Value), cancellationToken);
         metrics.Admissions.WithLabels("mutated").Inc();
         logger.PodMutated(@namespace, pod, decision.Patch!.Count);
         if (decision.Message is { } restored)
@@ -149,6 +145,50 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
             Warnings = warnings.Count > 0 ? warnings : null,
         };
     }
+
+    private async Task<AdmissionResponse> AnswerWorkloadAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        var uid = request.Uid!;
+        var @namespace = request.Namespace ?? string.Empty;
+        var kind = request.Kind?.Kind ?? "(no kind)";
+        var name = ObjectName(request);
+
+        var decision = WorkloadAdmission.Decide(request, settings.Namespace, settings.Sidecar);
+        switch (decision.Outcome)
+        {
+            case AdmissionOutcome.Denied:
+                metrics.Admissions.WithLabels("template_denied").Inc();
+                logger.TemplateDenied(kind, @namespace, name, decision.Message!);
+                return Denial(uid, decision.Message!);
+            case AdmissionOutcome.Skipped:
+                metrics.Admissions.WithLabels("skipped").Inc();
+                logger.TemplateSkipped(kind, @namespace, name, decision.Message ?? "nothing to check");
+                return new AdmissionResponse { Uid = uid, Allowed = true };
+        }
+
+        var warnings = await WithIdentityWarningAsync(decision.Warnings, @namespace, decision.ServiceAccountName, cancellationToken);
+        metrics.Admissions.WithLabels("template_allowed").Inc();
+        logger.TemplateAllowed(kind, @namespace, name, warnings.Count);
+        return new AdmissionResponse { Uid = uid, Allowed = true, Warnings = warnings.Count > 0 ? warnings : null };
+    }
+
+    private async Task<List<string>> WithIdentityWarningAsync(IReadOnlyList<string> warnings, string @namespace, string? serviceAccount, CancellationToken cancellationToken)
+    {
+        var all = warnings.ToList();
+        if (await identityCheck.WarningAsync(@namespace, serviceAccount, cancellationToken) is { } warning)
+        {
+            all.Add(warning);
+        }
+
+        return all;
+    }
+
+    private static AdmissionResponse Denial(string uid, string message) => new()
+    {
+        Uid = uid,
+        Allowed = false,
+        Status = new AdmissionStatus(400, message, "BadRequest"),
+    };
 
     private AdmissionResponse Skipped(string uid, string @namespace, string pod, string reason)
     {
@@ -167,7 +207,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
     }
 
     // Controllers create pods with generateName and no name: the name is only known after admission.
-    private static string PodName(AdmissionRequest request)
+    private static string ObjectName(AdmissionRequest request)
     {
         if (!string.IsNullOrEmpty(request.Name))
         {
@@ -189,10 +229,4 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
 
         return "(unnamed)";
     }
-
-    private static string? ServiceAccountName(JsonElement pod) =>
-        pod.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
-        && spec.TryGetProperty("serviceAccountName", out var name) && name.ValueKind == JsonValueKind.String
-            ? name.GetString()
-            : null;
 }

@@ -23,6 +23,10 @@ internal sealed record AdmissionRequest
 
     [JsonPropertyName("object")]
     public JsonElement? Object { get; init; }
+
+    /// <summary>The object before an UPDATE.</summary>
+    [JsonPropertyName("oldObject")]
+    public JsonElement? OldObject { get; init; }
 }
 
 /// <summary>The group, version and kind of the object under review.</summary>

@@ -38,6 +38,15 @@ internal static partial class WebhookLog
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod} came back from other webhooks with its sidecar altered; the patch {Restored}")]
     public static partial void SidecarRestored(this ILogger logger, string @namespace, string pod, string restored);
 
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Denied {Kind} {Namespace}/{Name}, whose pods would be denied: {Reason}")]
+    public static partial void TemplateDenied(this ILogger logger, string kind, string @namespace, string name, string reason);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Debug, Message = "Allowed {Kind} {Namespace}/{Name} after checking its pod template ({Warnings} warnings)")]
+    public static partial void TemplateAllowed(this ILogger logger, string kind, string @namespace, string name, int warnings);
+
+    [LoggerMessage(EventId = 2032, Level = LogLevel.Debug, Message = "Allowed {Kind} {Namespace}/{Name} unchecked: {Reason}")]
+    public static partial void TemplateSkipped(this ILogger logger, string kind, string @namespace, string name, string reason);
+
     [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "No Kubernetes API access ({Reason}); service accounts are not checked for Workload Identity")]
     public static partial void ServiceAccountChecksDisabled(this ILogger logger, string reason);
 

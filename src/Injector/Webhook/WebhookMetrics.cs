@@ -10,7 +10,7 @@ internal sealed class WebhookMetrics
         var factory = Metrics.WithCustomRegistry(Registry);
         Admissions = factory.CreateCounter(
             "token_injector_webhook_admissions_total",
-            "Admission requests answered, by result: mutated, skipped, denied, invalid (400).",
+            "Admission requests answered, by result: pods mutated or denied; workload templates template_allowed or template_denied; skipped and invalid (400) for both.",
             new CounterConfiguration { LabelNames = ["result"] });
         Duration = factory.CreateHistogram(
             "token_injector_webhook_admission_duration_seconds",

@@ -73,6 +73,7 @@ internal static class WebhookServer
         var handler = app.Services.GetRequiredService<AdmissionHandler>();
         var metrics = app.Services.GetRequiredService<WebhookMetrics>();
         app.MapPost("/mutate", handler.HandleAsync);
+        app.MapPost("/validate", handler.ValidateAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         var keeper = app.Services.GetService<SelfManagedCertificate>();
         app.MapGet("/readyz", () => keeper?.NotReadyReason is { } reason

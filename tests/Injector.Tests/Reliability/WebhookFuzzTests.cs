@@ -16,8 +16,9 @@ namespace TokenInjector.Tests.Reliability;
 /// <summary>
 /// Ten thousand malformed AdmissionReviews posted over HTTPS to a real <c>injector webhook</c> process: wrong types,
 /// deep nesting, huge arrays and strings, bad and unknown annotations, other kinds, truncated JSON, wrong apiVersion,
-/// missing uid. Every answer must be a well-formed AdmissionReview for the request's uid, or a 400 when the body is not
-/// a usable review; never a 5xx; the process keeps running with bounded memory.
+/// missing uid; pods to <c>/mutate</c>, and about a third wrapped as the pod template of a workload to <c>/validate</c>.
+/// Every answer must be a well-formed AdmissionReview for the request's uid (from <c>/validate</c>, without a patch),
+/// or a 400 when the body is not a usable review; never a 5xx; the process keeps running with bounded memory.
 /// </summary>
 [Trait("Category", "Reliability")]
 public sealed class WebhookFuzzTests
@@ -78,7 +79,7 @@ public sealed class WebhookFuzzTests
         { BaseAddress = new Uri("https://" + address), Timeout = TestWait.Limit };
 
         var inputs = await GenerateAsync(new FuzzInputs(Seed));
-        using (var warmUp = await client.PostAsync("/mutate", Content(inputs[0].Body)).Bounded())
+        using (var warmUp = await client.PostAsync(inputs[0].Path, Content(inputs[0].Body)).Bounded())
         {
         }
 
@@ -87,11 +88,11 @@ public sealed class WebhookFuzzTests
         var defects = new ConcurrentQueue<string>();
         var peak = await FuzzDriver.RunAsync(inputs.Count, Parallelism, webhook.Id, async index =>
         {
-            var (body, uid) = inputs[index];
-            using var response = await client.PostAsync("/mutate", Content(body)).Bounded();
+            var (body, uid, path) = inputs[index];
+            using var response = await client.PostAsync(path, Content(body)).Bounded();
             var text = await response.Content.ReadAsStringAsync().Bounded();
-            var outcome = Judge(response.StatusCode, text, uid, out var problem);
-            outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+            var outcome = Judge(response.StatusCode, text, uid, path, out var problem);
+            outcomes.AddOrUpdate(path + " " + outcome, 1, (_, n) => n + 1);
             if (problem is not null)
             {
                 defects.Enqueue($"case {index}: {problem}");
@@ -128,7 +129,7 @@ public sealed class WebhookFuzzTests
     private static StringContent Content(string body) => new(body, Encoding.UTF8, "application/json");
 
     // A 400 is right for a body that is no usable review; anything else must be a review answering the same uid.
-    private static string Judge(HttpStatusCode status, string text, string? uid, out string? problem)
+    private static string Judge(HttpStatusCode status, string text, string? uid, string path, out string? problem)
     {
         problem = null;
         if (status == HttpStatusCode.BadRequest)
@@ -155,6 +156,10 @@ public sealed class WebhookFuzzTests
             {
                 problem = "a denial without a message";
             }
+            else if (path == "/validate" && response["patch"] is not null)
+            {
+                problem = "a patch from the validating check";
+            }
 
             return allowed ? (response["patch"] is null ? "allowed" : "mutated") : "denied";
         }
@@ -165,10 +170,10 @@ public sealed class WebhookFuzzTests
         }
     }
 
-    private static async Task<List<(string Body, string? Uid)>> GenerateAsync(FuzzInputs fuzz)
+    private static async Task<List<(string Body, string? Uid, string Path)>> GenerateAsync(FuzzInputs fuzz)
     {
         var golden = GoldenInputs.Select(RunningWebhook.GoldenInput).ToList();
-        var cases = new List<(string, string?)>(Cases);
+        var cases = new List<(string, string?, string)>(Cases);
         for (var i = 0; i < Cases; i++)
         {
             var uid = "fuzz-" + i.ToString(CultureInfo.InvariantCulture);
@@ -180,6 +185,7 @@ public sealed class WebhookFuzzTests
                 Mutate(fuzz, review);
             }
 
+            var path = fuzz.Chance(0.3) ? AsWorkload(fuzz, review) : "/mutate";
             var body = review.ToJsonString();
             switch (fuzz.Next(20))
             {
@@ -196,7 +202,7 @@ public sealed class WebhookFuzzTests
                     break;
             }
 
-            cases.Add((body, UidOf(body)));
+            cases.Add((body, UidOf(body), path));
         }
 
         return cases;
@@ -240,6 +246,23 @@ public sealed class WebhookFuzzTests
                 ReplaceSomewhere(fuzz, pod ?? review);
                 break;
         }
+    }
+
+    // The (mutated) pod becomes the pod template of a workload of a random kind, for /validate.
+    private static string AsWorkload(FuzzInputs fuzz, JsonNode review)
+    {
+        if (review["request"] is JsonObject request)
+        {
+            var kind = fuzz.Pick(Workloads.Kinds);
+            request["kind"] = new JsonObject { ["group"] = Workloads.Group(kind), ["version"] = "v1", ["kind"] = kind };
+            request["operation"] = fuzz.Chance(0.5) ? "CREATE" : "UPDATE";
+            if (request["object"] is JsonObject pod)
+            {
+                request["object"] = Workloads.Wrap(kind, pod);
+            }
+        }
+
+        return "/validate";
     }
 
     // Replaces one node somewhere inside the pod with a value of a random type.

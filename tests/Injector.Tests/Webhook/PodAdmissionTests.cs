@@ -1,3 +1,5 @@
+using System.Text.Json;
+using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
 
 namespace TokenInjector.Tests.Webhook;
@@ -63,6 +65,34 @@ public sealed class PodAdmissionTests
 
         var error = Assert.Throws<InvalidAdmissionReviewException>(() => PodAdmission.Decide(pod, PodMutatorGoldenTests.Defaults));
         Assert.Equal("request.object is not a Pod: container app has a null port", error.Message);
+    }
+
+    [Theory]
+    [InlineData("container app resources memory", """{"containers":[{"name":"app","image":"app:1","resources":{"requests":{"memory":-1e17}}}]}""")]
+    [InlineData("container app resources cpu", """{"containers":[{"name":"app","image":"app:1","resources":{"limits":{"cpu":"-1e-30"}}}]}""")]
+    [InlineData("container app env LIMIT divisor", """{"containers":[{"name":"app","image":"app:1","env":[{"name":"LIMIT","valueFrom":{"resourceFieldRef":{"resource":"limits.memory","divisor":"-1e20"}}}]}]}""")]
+    [InlineData("volume cache sizeLimit", """{"containers":[{"name":"app","image":"app:1"}],"volumes":[{"name":"cache","emptyDir":{"sizeLimit":-1e+308}}]}""")]
+    [InlineData("volume info divisor", """{"containers":[{"name":"app","image":"app:1"}],"volumes":[{"name":"info","projected":{"sources":[{"downwardAPI":{"items":[{"path":"m","resourceFieldRef":{"resource":"limits.memory","divisor":"-5e18"}}]}}]}}]}""")]
+    [InlineData("spec.overhead memory", """{"containers":[{"name":"app","image":"app:1"}],"overhead":{"memory":"-1e17"}}""")]
+    public async Task Decide_NegativeQuantity_IsAnInvalidReview_InTime(string where, string spec)
+    {
+        // KubernetesClient formats some negative quantities forever: the body must be refused before the diff formats them.
+        var pod = InjectionAnnotationsTests.Pod(new() { ["token-injector.dev/audiences"] = "x" }, spec);
+
+        var error = await Assert.ThrowsAsync<InvalidAdmissionReviewException>(() => Task.Run(() => PodAdmission.Decide(pod, PodMutatorGoldenTests.Defaults)).WaitAsync(TestWait.Limit));
+        Assert.Equal($"request.object is not a Pod: {where} is a negative quantity", error.Message);
+    }
+
+    [Fact]
+    public async Task Decide_StatusWithANegativeQuantity_IsLeftOutOfTheDiff_InTime()
+    {
+        var pod = JsonSerializer.Deserialize<JsonElement>(
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"annotations":{"token-injector.dev/audiences":"x"}},"spec":{"containers":[{"name":"app","image":"app:1"}]},"status":{"allocatedResources":{"memory":"-1e17"}}}""");
+
+        var decision = await Task.Run(() => PodAdmission.Decide(pod, PodMutatorGoldenTests.Defaults)).WaitAsync(TestWait.Limit);
+
+        Assert.Equal(AdmissionOutcome.Mutated, decision.Outcome);
+        Assert.DoesNotContain(decision.Patch!, operation => operation!["path"]!.GetValue<string>().StartsWith("/status", StringComparison.Ordinal));
     }
 
     [Fact]

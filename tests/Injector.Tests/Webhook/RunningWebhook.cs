@@ -68,11 +68,11 @@ internal sealed class RunningWebhook : IAsyncDisposable
         return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>Posts an AdmissionReview for <paramref name="pod"/> and returns its <c>response</c>.</summary>
-    public async Task<JsonNode> ReviewAsync(JsonNode pod, CancellationToken cancellationToken, string uid = "b5a1f4e2-0000-4000-8000-000000000001", string @namespace = "apps", string operation = "CREATE", string kind = "Pod")
+    /// <summary>Posts an AdmissionReview for <paramref name="pod"/> (to <c>/mutate</c>, or the <paramref name="path"/> given) and returns its <c>response</c>.</summary>
+    public async Task<JsonNode> ReviewAsync(JsonNode pod, CancellationToken cancellationToken, string uid = "b5a1f4e2-0000-4000-8000-000000000001", string @namespace = "apps", string operation = "CREATE", string kind = "Pod", string path = "/mutate")
     {
         using var client = NewClient();
-        using var response = await client.PostAsync("/mutate", ReviewContent(pod, uid, @namespace, operation, kind), cancellationToken);
+        using var response = await client.PostAsync(path, ReviewContent(pod, uid, @namespace, operation, kind), cancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var review = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!;
         Assert.Equal("admission.k8s.io/v1", review["apiVersion"]!.GetValue<string>());
@@ -89,7 +89,7 @@ internal sealed class RunningWebhook : IAsyncDisposable
             ["request"] = new JsonObject
             {
                 ["uid"] = uid,
-                ["kind"] = new JsonObject { ["group"] = kind == "Pod" ? string.Empty : "apps", ["version"] = "v1", ["kind"] = kind },
+                ["kind"] = new JsonObject { ["group"] = Workloads.Group(kind), ["version"] = "v1", ["kind"] = kind },
                 ["resource"] = new JsonObject { ["group"] = string.Empty, ["version"] = "v1", ["resource"] = "pods" },
                 ["namespace"] = @namespace,
                 ["operation"] = operation,

@@ -230,6 +230,19 @@ without its Secret or CA.
 {{- if eq $certificate.mode "selfManaged" }}
 {{- $_ := set $lifetimes "caLifetime" $certificate.caLifetime }}
 {{- end }}
+{{- if eq $certificate.mode "selfManaged" }}
+{{- /* The webhook's own bounds (--ca-lifetime, --serving-certificate-lifetime: 1m to 3650 days; --renew-before: more
+than the two 30 s waits of a CA rotation at the default --tls-reload-interval), so that what renders also starts. */}}
+{{- range $name, $lifetime := $lifetimes }}
+{{- $ms := include "token-injector.durationMs" $lifetime | int64 }}
+{{- if or (lt $ms 60000) (gt $ms 315360000000) }}
+{{- fail (printf "certificate.%s (%s) must be from 1m to 87600h: the webhook refuses other certificate lifetimes" $name $lifetime) }}
+{{- end }}
+{{- end }}
+{{- if le $renew 60000 }}
+{{- fail (printf "certificate.renewBefore (%s) must be more than 60s: a CA rotation waits twice 30s for every replica to follow" $certificate.renewBefore) }}
+{{- end }}
+{{- end }}
 {{- if ne $certificate.mode "secret" }}
 {{- range $name, $lifetime := $lifetimes }}
 {{- if ge $renew (include "token-injector.durationMs" $lifetime | int64) }}

@@ -23,7 +23,8 @@ namespace TokenInjector.DevStack.Kubernetes;
 /// server's rules where a client depends on them: GET of a missing object is 404, POST of an existing one 409
 /// AlreadyExists, PUT with a stale <c>metadata.resourceVersion</c> 409 Conflict, every write bumps the
 /// resourceVersion, and every error is a <c>Status</c> object. Switches make it <see cref="Hang"/> (accept, never
-/// answer) or go <see cref="Down"/> (connections cut at once); counters say what was asked.
+/// answer) or go <see cref="Down"/> (connections cut at once); counters say what was asked; an
+/// <see cref="Authorize"/> rule refuses with 403 Forbidden what RBAC would not allow.
 /// </summary>
 internal sealed class FakeApiServer : IAsyncDisposable
 {
@@ -53,6 +54,12 @@ internal sealed class FakeApiServer : IAsyncDisposable
 
     /// <summary>Every connection and request is cut at once, as when the API server is away.</summary>
     public bool Down { get; set; }
+
+    /// <summary>
+    /// When set, whether the client may do a verb (get, create, update) on a resource in a namespace ("" cluster-wide)
+    /// by name (null for a create): false is answered 403 Forbidden, as the real server answers what RBAC does not allow.
+    /// </summary>
+    public Func<string, string, string, string?, bool>? Authorize { get; set; }
 
     /// <summary>Requests answered (or hung), of every kind.</summary>
     public int Requests => _requests;
@@ -329,6 +336,14 @@ internal sealed class FakeApiServer : IAsyncDisposable
         }
 
         _counts.AddOrUpdate($"{method} {resource}", 1, (_, count) => count + 1);
+        var verb = method switch { "GET" => "get", "POST" => "create", "PUT" => "update", _ => method.ToLowerInvariant() };
+        if (Authorize is { } authorize && !authorize(verb, resource, ns, name))
+        {
+            var scope = ns.Length > 0 ? $" in the namespace \"{ns}\"" : " at the cluster scope";
+            await WriteStatusAsync(context, StatusCodes.Status403Forbidden, "Forbidden", $"{resource} \"{name}\" is forbidden: the client cannot {verb} resource \"{resource}\"{scope}", resource, name);
+            return;
+        }
+
         switch (method, name)
         {
             case ("GET", not null):

@@ -21,11 +21,13 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Rendering _rendering;
+    private readonly RenderedWebhook? _webhook;
 
-    private AdmissionApiServer(WebApplication app, Rendering rendering)
+    private AdmissionApiServer(WebApplication app, Rendering rendering, RenderedWebhook? webhook)
     {
         _app = app;
         _rendering = rendering;
+        _webhook = webhook;
     }
 
     /// <summary>Every request, as "METHOD path?query", for the failure messages.</summary>
@@ -33,11 +35,15 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
 
     public string Address { get; private set; } = string.Empty;
 
-    public static async Task<AdmissionApiServer> StartAsync(Rendering rendering, WebhookTestCertificates certificates)
+    /// <summary>
+    /// Starts the server for <paramref name="rendering"/>; an entry rendered without a caBundle (the webhook keeps its
+    /// own certificate) is called with the caBundle that <paramref name="webhook"/> wrote into the live configuration.
+    /// </summary>
+    public static async Task<AdmissionApiServer> StartAsync(Rendering rendering, WebhookTestCertificates certificates, RenderedWebhook? webhook = null)
     {
         var serving = certificates.Issue("fake-apiserver", ["localhost"], [IPAddress.Loopback]);
         var app = LoopbackWebApp.CreateBuilder(listen => listen.UseHttps(serving)).Build();
-        var server = new AdmissionApiServer(app, rendering);
+        var server = new AdmissionApiServer(app, rendering, webhook);
         app.Use(async (context, next) =>
         {
             server.Requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
@@ -136,7 +142,7 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
                 JsonNode response;
                 try
                 {
-                    response = await CallAsync(webhook, pod, ns);
+                    response = await CallAsync(webhook, CaBundle(configuration, webhook), pod, ns);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
                 {
@@ -168,18 +174,16 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
     }
 
     private bool MayCreatePods(string ns, string accountNamespace, string account) =>
-        _rendering.OfKind("RoleBinding").Where(b => Rendering.NamespaceOf(b) == ns)
-            .Where(b => b["subjects"]!.AsArray().Any(s => s!["kind"]!.GetValue<string>() == "ServiceAccount" && s["name"]!.GetValue<string>() == account && s["namespace"]!.GetValue<string>() == accountNamespace))
-            .Select(b => b["roleRef"]!)
-            .Where(r => r["kind"]!.GetValue<string>() == "Role")
-            .SelectMany(r => _rendering.OfKind("Role").Where(role => Rendering.NamespaceOf(role) == ns && Rendering.Name(role) == r["name"]!.GetValue<string>()))
-            .SelectMany(role => role["rules"]!.AsArray())
-            .Any(rule => rule!["apiGroups"]!.AsArray().Any(g => g!.GetValue<string>() == string.Empty)
-                && rule["resources"]!.AsArray().Any(r => r!.GetValue<string>() == "pods")
-                && rule["verbs"]!.AsArray().Any(v => v!.GetValue<string>() == "create"));
+        RenderedRbac.Allows(_rendering, accountNamespace, account, "create", string.Empty, "pods", ns, name: null);
+
+    /// <summary>The entry's caBundle as PEM: the rendered one, or else the one in the live configuration of the same name.</summary>
+    private string CaBundle(JsonObject configuration, JsonNode webhook) =>
+        webhook["clientConfig"]!["caBundle"]?.GetValue<string>() is { } rendered
+            ? Encoding.ASCII.GetString(Convert.FromBase64String(rendered))
+            : _webhook?.LiveCaBundle(Rendering.Kind(configuration), Rendering.Name(configuration), webhook["name"]!.GetValue<string>()) ?? string.Empty;
 
     /// <summary>Sends the AdmissionReview as kube-apiserver does to a webhook behind a Service, and returns its response.</summary>
-    private async Task<JsonNode> CallAsync(JsonNode webhook, JsonNode pod, string ns)
+    private async Task<JsonNode> CallAsync(JsonNode webhook, string caBundle, JsonNode pod, string ns)
     {
         var clientConfig = webhook["clientConfig"]!;
         var reference = clientConfig["service"]!;
@@ -193,7 +197,7 @@ internal sealed class AdmissionApiServer : IAsyncDisposable
         var containerPort = ContainerPort(service, port["targetPort"]!);
 
         var authority = new X509Certificate2Collection();
-        authority.ImportFromPem(Encoding.ASCII.GetString(Convert.FromBase64String(clientConfig["caBundle"]?.GetValue<string>() ?? string.Empty)));
+        authority.ImportFromPem(caBundle);
         // The Service's DNS name resolves to a webhook pod: the process on this machine.
         using var client = LoopbackHttps.Client(authority, TimeSpan.FromSeconds(webhook["timeoutSeconds"]?.GetValue<long>() ?? 10), containerPort);
         var review = new JsonObject

@@ -34,7 +34,7 @@ public sealed class AllowHostNetworkTests
 
     private static async Task<JsonNode> ReviewHostNetworkPodAsync(bool? allowHostNetwork)
     {
-        var values = RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next()));
+        var values = ValueSets.Setting("webhook.port", FreePort.Next());
         if (allowHostNetwork is { } allow)
         {
             values = ValueSets.Merge(values, ValueSets.Setting("webhook.allowHostNetwork", allow));

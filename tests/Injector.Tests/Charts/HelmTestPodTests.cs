@@ -7,7 +7,8 @@ namespace TokenInjector.Tests.Charts;
 /// <summary>
 /// The chart's helm test pod, run for real: its command (kubectl 1.35) against an API server that sends the dry-run
 /// pod through the rendered MutatingWebhookConfiguration to the real webhook, started with the rendered arguments and
-/// certificate. It passes with the chart as rendered (a release in token-injector, or in default, whose dry run goes to
+/// certificate. It passes with the chart as rendered by default (the webhook keeps its own certificate and writes the
+/// caBundle the API server then trusts) and with a Secret the user brings (a release in default, whose dry run goes to
 /// kube-public), and fails when the caBundle, path, port or selector is wrong.
 /// </summary>
 public sealed class HelmTestPodTests : IAsyncLifetime
@@ -21,7 +22,7 @@ public sealed class HelmTestPodTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _certificates = WebhookTestCertificates.Create();
-        _rendering = await Helm.RenderAsync(RenderedWebhook.Values(ValueSets.Setting("webhook.port", FreePort.Next())));
+        _rendering = await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next()));
         var (webhook, output) = await RenderedWebhook.StartAsync(_rendering);
         _webhook = webhook ?? throw new InvalidOperationException("the webhook did not start:\n" + output);
 
@@ -39,7 +40,7 @@ public sealed class HelmTestPodTests : IAsyncLifetime
     [Fact]
     public async Task HelmTest_PassesWhenTheApiServerAnswersWithTheInjectedSidecar()
     {
-        var (exitCode, stdout, stderr, server) = await RunHelmTestAsync(_rendering);
+        var (exitCode, stdout, stderr, server) = await RunHelmTestAsync(_rendering, _webhook);
 
         Assert.True(exitCode == 0, $"kubectl failed: {stderr}\nrequests: {server}\nwebhook:\n{_webhook.Output}");
         Assert.Equal($"sidecar injected: {_rendering.WebhookArg("sidecar-image")}\n", stdout);
@@ -55,7 +56,7 @@ public sealed class HelmTestPodTests : IAsyncLifetime
         {
             await webhook.ReviewAsync(rendering, WarmUpPod, "warm-up");
 
-            var (exitCode, stdout, stderr, server) = await RunHelmTestAsync(rendering);
+            var (exitCode, stdout, stderr, server) = await RunHelmTestAsync(rendering, webhook);
 
             Assert.True(exitCode == 0, $"kubectl failed: {stderr}\nrequests: {server}\nwebhook:\n{webhook.Output}");
             Assert.Contains("POST /api/v1/namespaces/kube-public/pods?", server, StringComparison.Ordinal);
@@ -79,7 +80,7 @@ public sealed class HelmTestPodTests : IAsyncLifetime
     {
         var broken = Break(_rendering, defect);
 
-        var (exitCode, _, stderr, server) = await RunHelmTestAsync(broken);
+        var (exitCode, _, stderr, server) = await RunHelmTestAsync(broken, _webhook);
 
         Assert.True(exitCode != 0, $"helm test passed with a wrong {defect}; requests: {server}");
         Assert.True(stderr.Contains(reported, StringComparison.Ordinal), $"kubectl did not report {reported}:\n{stderr}");
@@ -114,9 +115,9 @@ public sealed class HelmTestPodTests : IAsyncLifetime
     }
 
     /// <summary>Runs the rendered test pod's command, with kubectl 1.35, its emptyDir mounts in a temp directory, and a kubeconfig standing in for the in-cluster one.</summary>
-    private async Task<(int ExitCode, string Stdout, string Stderr, string Requests)> RunHelmTestAsync(Rendering rendering)
+    private async Task<(int ExitCode, string Stdout, string Stderr, string Requests)> RunHelmTestAsync(Rendering rendering, RenderedWebhook webhook)
     {
-        await using var server = await AdmissionApiServer.StartAsync(rendering, _certificates);
+        await using var server = await AdmissionApiServer.StartAsync(rendering, _certificates, webhook);
         using var mounts = new TempDirectory();
         var pod = rendering.Single("Pod");
         var container = pod["spec"]!["containers"]!.AsArray().Single()!;

@@ -131,6 +131,66 @@ public sealed class WebhookArgsAgreementTests
         }
     }
 
+    /// <summary>Lifetimes of the default certificate.mode=selfManaged (caLifetime, servingLifetime, renewBefore) and whether chart and webhook take them.</summary>
+    public static TheoryData<string, string, string, bool> SelfManagedLifetimes() => new()
+    {
+        { "8760h", "2160h", "720h", true },
+        { "2m", "90s", "61s", true },
+        { "87600h", "87600h", "86400000ms", true },
+        { "2h", "1h", "1h", false },
+        { "2h", "1h", "2h", false },
+        { "59s", "1h", "30s", false },
+        { "2h", "1h", "1000ms", false },
+        { "2h", "59s", "30s", false },
+        { "2h", "1h", "60s", false },
+        { "87601h", "1h", "30m", false },
+    };
+
+    /// <summary>
+    /// The default rendering's self-managed arguments agree with the webhook: the Secret is the one the Role names, the
+    /// DNS names are the Service's, the configurations are the rendered ones, the lifetimes are the values; the webhook
+    /// started with them keeps its certificate (<see cref="RenderedWebhook.StartAsync"/> waits for it) when the chart
+    /// renders them, and refuses them, naming the flag, when the chart refuses them.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SelfManagedLifetimes))]
+    public async Task SelfManagedArgs_AgreeWithTheRenderingAndTheWebhook(string caLifetime, string servingLifetime, string renewBefore, bool accepted)
+    {
+        var lifetimes = new JsonObject
+        {
+            ["certificate"] = new JsonObject { ["caLifetime"] = caLifetime, ["servingLifetime"] = servingLifetime, ["renewBefore"] = renewBefore },
+            ["webhook"] = new JsonObject { ["port"] = FreePort.Next() },
+        };
+        var chart = await Helm.TemplateAsync(4, lifetimes, Helm.CrdApis);
+        Assert.True((chart.ExitCode == 0) == accepted, $"the chart {(accepted ? "refused" : "accepted")} {lifetimes.ToJsonString()}: {chart.Stderr}");
+
+        var rendering = accepted
+            ? await Helm.RenderAsync(lifetimes)
+            : await Helm.RenderAsync(ValueSets.Setting("webhook.port", FreePort.Next()));
+        var args = rendering.WebhookArgs.Select(a => a.Split('=', 2)[0] switch
+        {
+            "--ca-lifetime" => "--ca-lifetime=" + caLifetime,
+            "--serving-certificate-lifetime" => "--serving-certificate-lifetime=" + servingLifetime,
+            "--renew-before" => "--renew-before=" + renewBefore,
+            _ => a,
+        }).ToList();
+        Assert.Equal(rendering.WebhookArgs, accepted ? args : rendering.WebhookArgs);
+        var service = Rendering.Name(rendering.Single("Service"));
+        Assert.Equal(
+            [service, $"{service}.{Helm.Namespace}", $"{service}.{Helm.Namespace}.svc", $"{service}.{Helm.Namespace}.svc.cluster.local"],
+            args.Where(a => a.StartsWith("--tls-dns-name=", StringComparison.Ordinal)).Select(a => a.Split('=', 2)[1]));
+        Assert.Equal(Rendering.Name(rendering.Single("MutatingWebhookConfiguration")), rendering.WebhookArg("mutating-webhook-configuration"));
+        Assert.Equal(Rendering.Name(rendering.Single("ValidatingWebhookConfiguration")), rendering.WebhookArg("validating-webhook-configuration"));
+        Assert.Contains(rendering.OfKind("Role").SelectMany(r => r["rules"]!.AsArray()), rule => rule!["resourceNames"]?.AsArray().Any(n => (string?)n == rendering.WebhookArg("tls-secret")) == true);
+
+        var (started, output) = await StartWebhookAsync(rendering, args);
+        Assert.True(started == accepted, $"the webhook {(accepted ? "refused" : "started with")} --ca-lifetime={caLifetime} --serving-certificate-lifetime={servingLifetime} --renew-before={renewBefore}:\n{output}");
+        if (!accepted)
+        {
+            Assert.Contains("injector webhook: error: --", output, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Rows for string values of <paramref name="path"/> that both the chart and the webhook accept, or both refuse.</summary>
     private static IEnumerable<Boundary> Strings(string path, string[] accepted, string[] refused) =>
         accepted.Select(value => new Boundary(path, JsonValue.Create(value).ToJsonString(), Verdict.Accepted))

@@ -79,7 +79,7 @@ internal sealed class MonitoredStack : IAsyncDisposable
     }
 
     /// <summary>The webhook's CA, as the caBundle holds it.</summary>
-    public string WebhookCaPem => RenderedWebhook.CaBundlePem(Rendering);
+    public string WebhookCaPem => Webhook.CaBundlePem(Rendering);
 
     /// <summary>The name the webhook's certificate is for: its Service's DNS name.</summary>
     public string WebhookServerName => $"{Rendering.Name(Rendering.Single("Service"))}.{Helm.Namespace}.svc";

@@ -132,7 +132,7 @@ public sealed class WorkloadValidationTests : IAsyncLifetime, IDisposable
 
         Assert.False(answer["allowed"]!.GetValue<bool>());
         AssertNoPatch(answer);
-        var expected = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Webhook", "Golden", name + ".denial.txt")).TrimEnd('\n');
+        var expected = GoldenFixtures.Text(name + GoldenFixtures.DenialSuffix).TrimEnd('\n');
         Assert.Equal(expected, answer["status"]!["message"]!.GetValue<string>());
     }
 

@@ -221,11 +221,14 @@ internal sealed record WebhookSettings
         var renewBefore = options.Duration(Options.RenewBefore, TimeSpan.FromSeconds(1), TimeSpan.FromDays(3650));
         foreach (var (lifetime, option) in new[] { (caLifetime, Options.CaLifetime), (servingLifetime, Options.ServingCertificateLifetime) })
         {
-            if (renewBefore >= lifetime && options.Single(Options.RenewBefore) is { } renewValue && options.Single(option) is { } lifetimeValue)
+            // Compared only when both were read as given: a value already reported as bad is not compared again.
+            if (renewBefore >= lifetime && options.Single(Options.RenewBefore) is { } renewValue && options.Single(option) is { } lifetimeValue
+                && ParsedOptions.TryParseDuration(renewValue.Text, out var givenRenewal) && givenRenewal == renewBefore
+                && ParsedOptions.TryParseDuration(lifetimeValue.Text, out var givenLifetime) && givenLifetime == lifetime)
             {
                 options.AddError(
                     Options.RenewBefore,
-                    $"'{renewValue.Text}' is not shorter than {option.Flag} '{lifetimeValue.Text}': a certificate would be renewed as soon as it is made");
+                    $"'{ErrorText.Shown(renewValue.Text)}' is not shorter than {option.Flag} '{ErrorText.Shown(lifetimeValue.Text)}': a certificate would be renewed as soon as it is made");
             }
         }
 

@@ -194,12 +194,15 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task DynamicAudiences_AreBounded_LeastRecentlyUsedDroppedFirst()
     {
-        var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1));
-        await using var cache = await StartAsync(source, TimeProvider.System, Configured() with { MaxDynamicAudiences = 2 });
+        // A clock that moves a second between lookups: two lookups in one tick of the real clock would tie on "least recently".
+        var clock = new SteppingClock();
+        var source = new FakeIdTokenSource(clock, TimeSpan.FromHours(1));
+        await using var cache = await StartAsync(source, clock, Configured() with { MaxDynamicAudiences = 2 });
 
         foreach (var audience in new[] { "https://a", "https://b", "https://a", "https://c", "https://a", "https://b" })
         {
             Assert.Equal(TokenLookupStatus.Ok, (await cache.Cache.GetTokenAsync(audience, default).Bounded()).Status);
+            clock.Advance(TimeSpan.FromSeconds(1));
         }
 
         // a stayed (recently used); b was dropped for c, then fetched again.

@@ -12,7 +12,6 @@ internal static class WebhookServer
     {
         var builder = WebApplication.CreateSlimBuilder();
         settings.Logging.Apply(builder.Logging);
-        builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<WebhookMetrics>();
         builder.Services.AddSingleton(services => new ServingCertificate(
@@ -51,6 +50,7 @@ internal static class WebhookServer
                 services.GetRequiredService<TimeProvider>(),
                 logger);
         });
+        builder.Services.AddSingleton(new AdmissionOptions(settings.Namespace, settings.Sidecar));
         builder.Services.AddSingleton<AdmissionHandler>();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

@@ -216,7 +216,7 @@ internal static class InjectionAnnotations
 
         if (!native)
         {
-            errors.Add($"annotation {InitContainers}: '{text}' names init containers, but with {NativeSidecar} \"false\" the sidecar is an ordinary container that starts after every init container, so none of them could use it; expected {NativeSidecar} \"true\" (the default) or no {InitContainers} annotation");
+            errors.Add(InitContainersWithoutNativeSidecar(text));
             return [];
         }
 
@@ -233,6 +233,14 @@ internal static class InjectionAnnotations
 
         return named;
     }
+
+    /// <summary>
+    /// The refusal of init containers named for a classic sidecar: as an ordinary container it starts only after every
+    /// init container has finished, so none of them could ever reach it.
+    /// </summary>
+    private static string InitContainersWithoutNativeSidecar(string text) =>
+        $"annotation {InitContainers}: '{text}' names init containers, but with {NativeSidecar} \"false\" the sidecar is an ordinary container "
+        + $"that starts after every init container, so none of them could use it; expected {NativeSidecar} \"true\" (the default) or no {InitContainers} annotation";
 
     private static int? Port(IDictionary<string, string> annotations, string key, List<string> errors)
     {

@@ -213,7 +213,7 @@ internal sealed class CommandOptions
             }
 
             var items = option.Repeatable
-                ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                ? ListSyntax.Split(text)
                 : [text.Trim()];
             GetList(values, option.Name).AddRange(items.Select(item => new RawValue(item, option.EnvironmentVariable)));
         }

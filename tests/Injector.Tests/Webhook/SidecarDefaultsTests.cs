@@ -50,7 +50,7 @@ public sealed class SidecarDefaultsTests
         { "fractions", "0.5Gi", "512Mi", false },
         { "exponent", "2e9", "1Gi", true },
         { "request not a quantity: told on its own", "lots", "1Gi", false },
-        { "limit not a quantity: told on its own", "1Gi", "", false },
+        { "limit not a quantity: told on its own", "1Gi", "much", false },
     };
 
     [Theory]

@@ -1,3 +1,4 @@
+using TokenInjector.DevCommandLine;
 using TokenInjector.Emulators.Metadata;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
@@ -76,7 +77,7 @@ public sealed class MetadataCommandLineTests
         { ["--inject-status", "42"], "--inject-status: '42' is not a whole number from 100 to 599" },
         { ["--gke-cache=yes"], "unexpected argument 'yes': options start with -- (see 'metadata --help')" },
         { ["--listen", "a:1", "--listen", "b:2"], "--listen: given more than once; it takes a single value" },
-        { ["--listen", "nowhere"], "listen address 'nowhere' is not HOST:PORT with an IP address or localhost" },
+        { ["--listen", "nowhere"], "listen address 'nowhere' is not " + ListenAddress.Expected },
     };
 
     [Theory]

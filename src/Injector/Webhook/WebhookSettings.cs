@@ -203,7 +203,7 @@ internal sealed record WebhookSettings
         {
             options.AddError(
                 Options.RenewBefore,
-                $"is too short for a rotation: it must leave time for two waits of {FormatDuration(overlap)} ({Options.RotationOverlap.Flag}, by default 3 x {Options.TlsReloadInterval.Flag})");
+                $"is too short for a rotation: it must leave time for two waits of {DurationSyntax.Format(overlap)} ({Options.RotationOverlap.Flag}, by default 3 x {Options.TlsReloadInterval.Flag})");
         }
 
         return new SelfManagedCertificateOptions
@@ -220,9 +220,6 @@ internal sealed record WebhookSettings
             PollInterval = interval,
         };
     }
-
-    private static string FormatDuration(TimeSpan duration) =>
-        duration.TotalSeconds < 60 ? $"{duration.TotalSeconds:0.###}s" : duration.ToString("c", CultureInfo.InvariantCulture);
 
     private static string? ConfigurationName(ParsedOptions options, OptionSpec option)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using TokenInjector.Tests.Charts;
 using TokenInjector.Webhook;
@@ -24,7 +25,7 @@ public sealed class SidecarDefaultsTests
                 CpuRequest = (string)sidecar["cpuRequest"]!,
                 MemoryRequest = (string)sidecar["memoryRequest"]!,
                 MemoryLimit = (string)sidecar["memoryLimit"]!,
-                AdminPort = (int)sidecar["adminPort"]!,
+                AdminPort = int.Parse(sidecar["adminPort"]!.ToJsonString(), CultureInfo.InvariantCulture),
                 LogFormat = (string)sidecar["logFormat"]!,
                 PrometheusScrape = (bool)sidecar["prometheusScrape"]!,
             },

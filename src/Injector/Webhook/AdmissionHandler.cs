@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Webhook;
 
@@ -201,9 +202,7 @@ internal sealed class AdmissionHandler(AdmissionOptions options, WorkloadIdentit
     {
         metrics.Admissions.WithLabels("invalid").Inc();
         logger.BadRequest(reason);
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("bad admission request: " + reason + "\n", context.RequestAborted);
+        await PlainText.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "bad admission request: " + reason, context.RequestAborted);
     }
 
     // Controllers create pods with generateName and no name: the name is only known after admission.

@@ -188,9 +188,7 @@ internal static class InjectionAnnotations
     }
 
     private static IEnumerable<string> Items(IDictionary<string, string> annotations, string key) =>
-        annotations.TryGetValue(key, out var text)
-            ? text.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : [];
+        annotations.TryGetValue(key, out var text) ? ListSyntax.Split(text) : [];
 
     // Init containers run one after another, so only those after the sidecar can use it: the sidecar must be a native
     // one, and the mesh containers that run before it (MeshRules) cannot be named.

@@ -131,8 +131,7 @@ internal static class PodAdmission
         {
             var memoryRequest = request.MemoryRequest ?? defaults.MemoryRequest;
             var memoryLimit = request.MemoryLimit ?? defaults.MemoryLimit;
-            if (QuantityRules.TryParse(memoryRequest, out var requested) && QuantityRules.TryParse(memoryLimit, out var limit)
-                && requested!.ToDecimal() > limit!.ToDecimal())
+            if (QuantityRules.RequestExceedsLimit(memoryRequest, memoryLimit))
             {
                 errors.Add($"annotation {InjectionAnnotations.MemoryRequest}: '{memoryRequest}' is more than the memory limit '{memoryLimit}'; expected a request no larger than {InjectionAnnotations.MemoryLimit}");
             }

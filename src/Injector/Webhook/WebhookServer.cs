@@ -1,6 +1,5 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Webhook;
 
@@ -97,18 +96,13 @@ internal static class WebhookServer
         _ = app.Services.GetService<ReloadingCertificate>();
         await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILogger<AdmissionHandler>>();
-        foreach (var address in BoundAddresses(app))
+        foreach (var address in LocalWebServer.BoundAddresses(app))
         {
-            logger.Listening(address);
+            logger.Listening(address.Authority);
         }
 
         return app;
     }
-
-    /// <summary>The HOST:PORT the server listens on (port 0 in the settings resolved to the real one).</summary>
-    public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
-            .Select(a => new Uri(a).Authority).ToList() ?? [];
 
     private static KubernetesServiceAccountLookup? CreateLookup(WebhookSettings settings, ILogger logger)
     {

@@ -21,7 +21,7 @@ internal sealed class RunningSidecar : IAsyncDisposable
         _host = host;
         _directory = directory;
         Settings = settings;
-        Socket = UnixSocketHttpClient.Create(settings.SocketPath, TestWait.Limit);
+        Socket = LoopbackHttp.UnixSocketClient(settings.SocketPath, TestWait.Limit);
         var admin = host.Services.GetRequiredService<AdminServer>().BoundEndpoint!;
         Admin = new HttpClient { BaseAddress = new Uri($"http://{admin}/"), Timeout = TestWait.Limit };
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 
 namespace TokenInjector.Tokens;
@@ -28,18 +29,23 @@ internal static partial class FederatedExchange
                     $"the Security Token Service refused to exchange the subject token ({(int)status}{code}): check the credential file's audience"
                         + " and subject_token_type, and that the pool's provider trusts the subject token (issuer, audience, expiry)");
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (SubjectTokenException ex)
             {
-                // The messages of file errors name the file, never its content.
-                throw new TokenFetchException(TokenFetchException.SubjectToken, "the subject token file could not be read: " + ex.Message);
-            }
-            catch (Exception ex) when (ex is KeyNotFoundException or Newtonsoft.Json.JsonException)
-            {
-                throw new TokenFetchException(
-                    TokenFetchException.SubjectToken,
-                    "the subject token is not JSON with the credential file's credential_source.format.subject_token_field_name");
+                throw new TokenFetchException(TokenFetchException.SubjectToken, "the subject token could not be obtained: " + WhySubjectTokenFailed(ex.InnerException));
             }
         };
+
+    // The library wraps every failure of the subject token's source; what is said comes from its kind, or, for a file,
+    // from the file error's message, which names the file and never its content.
+    private static string WhySubjectTokenFailed(Exception? inner) => inner switch
+    {
+        IOException or UnauthorizedAccessException => "the credential_source file cannot be read: " + inner.Message,
+        KeyNotFoundException or Newtonsoft.Json.JsonException or InvalidCastException =>
+            "it is not JSON with the field that credential_source.format.subject_token_field_name names",
+        TimeoutException => "the credential_source url did not answer in time",
+        HttpRequestException => "the credential_source url cannot be reached",
+        _ => $"its source failed ({inner?.GetType().Name ?? "no detail"})",
+    };
 
     [GeneratedRegex("^[a-z_]{1,64}$")]
     private static partial Regex OAuthErrorCode();

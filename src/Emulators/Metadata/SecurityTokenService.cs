@@ -11,8 +11,8 @@ namespace TokenInjector.Emulators.Metadata;
 /// workload identity pool with one OIDC provider, the half of <c>external_account</c> credentials (Workload Identity
 /// Federation, fleet workload identity) that runs before IAM's <c>generateIdToken</c>. The provider trusts the JWTs of
 /// one issuer, the emulator's stand-in for a cluster's service-account token issuer (<see cref="MintSubjectToken"/>):
-/// signed by its own key, with the provider's default allowed audience (<c>https://iam.googleapis.com/</c> + the
-/// provider's resource name), not expired. A trusted exchange answers a federated access token that
+/// signed by its own key, with the provider's default allowed audience (its resource name, with or without the
+/// <c>https:</c> prefix), not expired. A trusted exchange answers a federated access token that
 /// <see cref="GoogleTokenEndpoint"/>'s <c>generateIdToken</c> accepts as the pool's principal
 /// (<c>principal://…/subject/SUB</c>); by default every identity of the pool may act as the service account (a
 /// <c>principalSet://…/*</c> binding), and <see cref="Deny"/> takes one out, for IAM's 403. Each exchange is recorded
@@ -30,7 +30,7 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
     /// <summary>The issuer of the subject tokens the provider trusts (a Kubernetes cluster's service-account token issuer).</summary>
     public const string SubjectIssuer = "https://kubernetes.default.svc.cluster.local";
 
-    /// <summary>An OIDC provider's default allowed audience, which a subject token must carry.</summary>
+    /// <summary>An OIDC provider's default allowed audience, which a subject token must carry (or the resource name alone).</summary>
     public const string AllowedAudience = "https:" + ProviderAudience;
 
     internal const string TokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -139,7 +139,8 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
             return ("invalid_grant", $"The issuer in ID Token {claims.Issuer} does not match the expected ones: {SubjectIssuer}.", null);
         }
 
-        if (claims.Audience != AllowedAudience)
+        // An OIDC provider without allowed audiences takes its own resource name, with or without the https: prefix.
+        if (claims.Audience is not (AllowedAudience or ProviderAudience))
         {
             return ("invalid_grant", $"The audience in ID Token [{claims.Audience}] does not match the expected audience {AllowedAudience}.", null);
         }

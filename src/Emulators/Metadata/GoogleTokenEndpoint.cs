@@ -241,7 +241,8 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         await MetadataRequestHandler.WriteJsonAsync(context, new GenerateIdTokenAnswer(issuer.Issue(audience)), GoogleTokenJsonContext.Default.GenerateIdTokenAnswer);
     }
 
-    private static Task OAuthErrorAsync(HttpContext context, string error, string description)
+    /// <summary>An OAuth2 error answer (RFC 6749 section 5.2) as Google's token endpoints give it: 400, JSON.</summary>
+    internal static Task OAuthErrorAsync(HttpContext context, string error, string description)
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json; charset=utf-8";

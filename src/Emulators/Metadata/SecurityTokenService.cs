@@ -76,7 +76,7 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
     {
         if (!context.Request.HasFormContentType)
         {
-            await ErrorAsync(context, "invalid_request", "Request must be application/x-www-form-urlencoded.");
+            await GoogleTokenEndpoint.OAuthErrorAsync(context, "invalid_request", "Request must be application/x-www-form-urlencoded.");
             return;
         }
 
@@ -88,7 +88,7 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
         _exchanges.Enqueue(exchange with { Subject = subject, Error = error });
         if (error is not null)
         {
-            await ErrorAsync(context, error, description!);
+            await GoogleTokenEndpoint.OAuthErrorAsync(context, error, description!);
             return;
         }
 
@@ -179,13 +179,6 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
         {
             return null;
         }
-    }
-
-    private static Task ErrorAsync(HttpContext context, string error, string description)
-    {
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        return JsonSerializer.SerializeAsync(context.Response.Body, new OAuthError(error, description), GoogleTokenJsonContext.Default.OAuthError, context.RequestAborted);
     }
 }
 

@@ -75,7 +75,6 @@ public sealed class ExternalAccountTests
     [MemberData(nameof(UnusableFiles))]
     public async Task UnusableExternalAccountFile_SidecarExits2AtStart_WithOneLineSayingWhy(string name, string expected)
     {
-        using var directory = new TempDirectory();
         var file = JsonNode.Parse(ExternalAccountFile.Json(new Uri("http://127.0.0.1:9/"), ServiceAccount, ExternalAccountFile.FileSource("/var/run/token")))!.AsObject();
         switch (name)
         {
@@ -99,18 +98,12 @@ public sealed class ExternalAccountTests
                 break;
         }
 
-        var path = directory.File("credentials.json");
-        await File.WriteAllTextAsync(path, file.ToJsonString());
-
-        var (exitCode, _, stderr) = await ChildProcess.RunAssemblyAsync(
-            "injector.dll",
-            ["sidecar", "--token-source", "adc", "--audience", "https://a.run.app", "--socket", directory.File("s.sock"), "--admin-address", "127.0.0.1:0"],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = path });
+        var (exitCode, stderr, madeSocket) = await AdcSidecar.RunAsync(file.ToJsonString());
 
         Assert.Equal(2, exitCode);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => line.Contains("external_account", StringComparison.Ordinal));
-        Assert.False(File.Exists(directory.File("s.sock")));
+        Assert.False(madeSocket);
     }
 
     public static TheoryData<string, string, string> FetchFailures() => new()
@@ -189,14 +182,6 @@ public sealed class ExternalAccountTests
         return ExternalAccountFile.FileSource(tokenFile, json ? "id_token" : null);
     }
 
-    private static async Task<SidecarProcess> StartAsync(CloudRunStack stack, JsonObject credentialSource, IReadOnlyList<string> args)
-    {
-        var file = stack.Directory.File("external-account.json");
-        await File.WriteAllTextAsync(file, ExternalAccountFile.Json(stack.Metadata.BaseAddress, ServiceAccount, credentialSource));
-        return await TestPrograms.StartSidecarAsync(
-            stack.Directory,
-            $"127.0.0.1:{FreePort.Next()}",
-            ["--token-source", "adc", .. args],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
-    }
+    private static Task<SidecarProcess> StartAsync(CloudRunStack stack, JsonObject credentialSource, IReadOnlyList<string> args) =>
+        AdcSidecar.StartAsync(stack, "external-account.json", ExternalAccountFile.Json(stack.Metadata.BaseAddress, ServiceAccount, credentialSource), args);
 }

@@ -21,8 +21,8 @@ namespace TokenInjector.Demo.Smoke;
 /// <c>sidecar</c> with three audiences and two routes (tokens over the socket as text and JSON, <c>/readyz</c>,
 /// <c>/metrics</c>, the sample client's gRPC calls through a route reaching the service with the sidecar's token,
 /// SIGTERM then exit 0); <c>sidecar --token-source adc</c> with every kind of credentials file it claims (a
-/// service-account key and an impersonated service account mint exact tokens through the emulator's OAuth2 endpoints;
-/// user credentials exit 2 at start); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
+/// service-account key, an impersonated service account and an external account with a file and with a URL subject
+/// token mint exact tokens through the emulator's OAuth2 endpoints, STS and IAM; user credentials exit 2 at start); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
 /// one AdmissionReview over HTTPS, SIGTERM then exit 0), once with certificate files and once keeping its own
 /// certificate against the Kubernetes API server stand-in (Secret created, caBundle written, the review over a connection
 /// that trusts only that caBundle). Prints the binary's size, the sidecar's idle resident
@@ -180,7 +180,8 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
 
     /// <summary>
     /// Application Default Credentials, every kind the sidecar claims. The files name the emulator's OAuth2 token
-    /// endpoint (token_uri) and generateIdToken (service_account_impersonation_url); GCE_METADATA_HOST names a closed port.
+    /// endpoint (token_uri), Security Token Service (token_url) and generateIdToken (service_account_impersonation_url);
+    /// GCE_METADATA_HOST names a closed port.
     /// </summary>
     private async Task CheckApplicationDefaultCredentialsAsync(LocalStack stack, CancellationToken stop)
     {
@@ -196,9 +197,26 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
             ["service_account_impersonation_url"] = new Uri(
                 stack.MetadataAddress, $"v1/projects/-/serviceAccounts/{(string)JsonNode.Parse(key)!["client_email"]!}:generateAccessToken").AbsoluteUri,
         };
-        foreach (var (kind, credentials) in new[] { ("key", key), ("impersonated", impersonated.ToJsonString()) })
+        // external_account: a projected Kubernetes token file (its token fetched once from the emulator's subject-token
+        // URL, which its STS trusts), and the URL itself with a JSON answer and the header it wants.
+        using var subjectTokenRequest = new HttpRequestMessage(HttpMethod.Get, ExternalAccountFile.SubjectTokenUrl(stack.MetadataAddress, ExternalAccountFile.KubernetesSubject, json: false));
+        foreach (var (name, value) in ExternalAccountFile.SubjectTokenHeaders)
         {
-            var file = PrivateFile.Write(stack.Directory.File($"adc-{kind}.json"), credentials);
+            subjectTokenRequest.Headers.Add(name, value);
+        }
+
+        using var subjectToken = await http.SendAsync(subjectTokenRequest, stop);
+        Require(subjectToken.StatusCode == HttpStatusCode.OK, $"no subject token from the emulator ({(int)subjectToken.StatusCode})");
+        var tokenFile = PrivateFile.Write(stack.Directory.File("ksa-token"), await subjectToken.Content.ReadAsStringAsync(stop));
+        var externalFile = ExternalAccountFile.Json(stack.MetadataAddress, ServiceAccount, ExternalAccountFile.FileSource(tokenFile));
+        var externalUrl = ExternalAccountFile.Json(
+            stack.MetadataAddress, ServiceAccount, ExternalAccountFile.UrlSource(stack.MetadataAddress, ExternalAccountFile.KubernetesSubject, json: true));
+        foreach (var (kind, credentials) in new[]
+        {
+            ("key", key), ("impersonated", impersonated.ToJsonString()), ("external_account, file", externalFile), ("external_account, url", externalUrl),
+        })
+        {
+            var file = PrivateFile.Write(stack.Directory.File($"adc-{kind.Replace(", ", "-", StringComparison.Ordinal)}.json"), credentials);
             var route = FreePort.Next();
             using var sidecar = await SidecarProcess.StartAsync(
                 options.Injector,

@@ -13,6 +13,9 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
 
     internal const string PathPrefix = "/emulator/";
 
+    /// <summary>A subject token that the STS trusts, served as a URL-sourced <c>external_account</c> credential reads one.</summary>
+    internal const string SubjectTokenPath = "/emulator/subject-token";
+
     public MetadataFaults Faults => faults;
 
     public IdentityRequestCounter Counter => counter;
@@ -42,13 +45,44 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
             case "/emulator/attributes" when HttpMethods.IsPost(request.Method):
                 await SetAttributesAsync(context);
                 break;
-            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key" or "/emulator/service-account-key" or "/emulator/attributes":
+            case SubjectTokenPath when HttpMethods.IsGet(request.Method):
+                await WriteSubjectTokenAsync(context);
+                break;
+            case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key" or "/emulator/service-account-key" or "/emulator/attributes" or SubjectTokenPath:
                 await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
                 break;
             default:
                 await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status404NotFound, "text/plain", "unknown control endpoint\n");
                 break;
         }
+    }
+
+    // ?subject=S[&format=json]: the pool's trusted issuer's token for S, as text or as Azure's instance metadata service
+    // answers ({"access_token": ...}); like that service it wants the request header "Metadata: true", so a client that
+    // drops a credential file's credential_source.headers is caught.
+    private async Task WriteSubjectTokenAsync(HttpContext context)
+    {
+        var query = context.Request.QueryString.Value;
+        if (context.Request.Headers["Metadata"] != "true")
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "application/json", "{\"error\":\"invalid_request\",\"error_description\":\"Required metadata header not specified\"}");
+            return;
+        }
+
+        if (GoQuery.Get(query, "subject") is not { Length: > 0 } subject)
+        {
+            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "subject is required\n");
+            return;
+        }
+
+        var token = google.Sts.MintSubjectToken(subject);
+        if (GoQuery.Get(query, "format") == "json")
+        {
+            await MetadataRequestHandler.WriteJsonAsync(context, new SubjectTokenAnswer(token), StsJsonContext.Default.SubjectTokenAnswer);
+            return;
+        }
+
+        await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "text/plain", token);
     }
 
     // {"name": "value", "gone": null}: sets the first, removes the second; each change ends the long polls it concerns.

@@ -16,7 +16,8 @@ namespace TokenInjector.Emulators.Metadata;
 /// the assertion's signature is checked against the key's public half; with <c>target_audience</c> the answer is
 /// <c>{"id_token": ...}</c>, with <c>scope</c> an access token.</item>
 /// <item><c>POST /v1/projects/-/serviceAccounts/EMAIL:generateIdToken</c> with an access token from <c>/token</c>:
-/// <c>{"token": ...}</c>.</item>
+/// <c>{"token": ...}</c>; or with a federated access token of <see cref="Sts"/>, as the pool's principal.</item>
+/// <item><c>POST /v1/token</c>: the Security Token Service (<see cref="SecurityTokenService"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, IdentityTokenIssuer issuer, IdentityRequestCounter counter)
@@ -34,8 +35,11 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
     private readonly ConcurrentDictionary<string, RSA> _publicKeys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _accessTokens = new(StringComparer.Ordinal);
 
+    /// <summary>The Security Token Service of <c>external_account</c> credentials, whose federated tokens generateIdToken accepts.</summary>
+    public SecurityTokenService Sts { get; } = new(options);
+
     public static bool Serves(string path) =>
-        path == TokenPath || path.StartsWith(IamPathPrefix, StringComparison.Ordinal);
+        path == TokenPath || path == SecurityTokenService.TokenPath || path.StartsWith(IamPathPrefix, StringComparison.Ordinal);
 
     /// <summary>
     /// A new key of the emulator's service account, as the JSON key file Google hands out, whose <c>token_uri</c> is
@@ -71,7 +75,9 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
             return MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
         }
 
-        return path == TokenPath ? HandleTokenAsync(context) : HandleIamAsync(context, path[IamPathPrefix.Length..]);
+        return path == TokenPath ? HandleTokenAsync(context)
+            : path == SecurityTokenService.TokenPath ? Sts.HandleAsync(context)
+            : HandleIamAsync(context, path[IamPathPrefix.Length..]);
     }
 
     private async Task HandleTokenAsync(HttpContext context)
@@ -192,8 +198,9 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         }
 
         var authorization = context.Request.Headers.Authorization.ToString();
-        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal)
-            || !_accessTokens.TryGetValue(authorization["Bearer ".Length..], out var expires) || expires <= options.Time.GetUtcNow())
+        var bearer = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..] : null;
+        var federated = bearer is null ? null : Sts.Authenticate(bearer);
+        if (federated is null && (bearer is null || !_accessTokens.TryGetValue(bearer, out var expires) || expires <= options.Time.GetUtcNow()))
         {
             await IamErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
             return;
@@ -203,6 +210,13 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         if (principal != options.ServiceAccountEmail && principal != options.ServiceAccountId)
         {
             await IamErrorAsync(context, StatusCodes.Status404NotFound, "NOT_FOUND", $"Service account {principal} not found.");
+            return;
+        }
+
+        if (federated is not null && !Sts.MayImpersonate(federated.Subject))
+        {
+            // IAM's words when the caller lacks roles/iam.workloadIdentityUser (or the account does not exist).
+            await IamErrorAsync(context, StatusCodes.Status403Forbidden, "PERMISSION_DENIED", "Permission 'iam.serviceAccounts.getOpenIdToken' denied on resource (or it may not exist).");
             return;
         }
 
@@ -227,7 +241,8 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         await MetadataRequestHandler.WriteJsonAsync(context, new GenerateIdTokenAnswer(issuer.Issue(audience)), GoogleTokenJsonContext.Default.GenerateIdTokenAnswer);
     }
 
-    private static Task OAuthErrorAsync(HttpContext context, string error, string description)
+    /// <summary>An OAuth2 error answer (RFC 6749 section 5.2) as Google's token endpoints give it: 400, JSON.</summary>
+    internal static Task OAuthErrorAsync(HttpContext context, string error, string description)
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         context.Response.ContentType = "application/json; charset=utf-8";

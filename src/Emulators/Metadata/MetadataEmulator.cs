@@ -82,6 +82,9 @@ internal sealed class MetadataEmulator : IAsyncDisposable
     /// </summary>
     public string CreateServiceAccountKey() => _handler.Google.CreateServiceAccountKey(BaseAddress);
 
+    /// <summary>The Security Token Service of <c>external_account</c> credentials: subject tokens it trusts, the exchanges it saw, IAM's binding.</summary>
+    public SecurityTokenService Sts => _handler.Google.Sts;
+
     /// <summary>ID token requests received for <paramref name="audience"/> (identity endpoint, OAuth2 token endpoint, generateIdToken), whatever their outcome (faults included).</summary>
     public int IdentityRequests(string audience) => _handler.Counter.For(audience);
 

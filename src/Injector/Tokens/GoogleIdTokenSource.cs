@@ -9,7 +9,8 @@ namespace TokenInjector.Tokens;
 /// <summary>
 /// Fetches ID tokens from Google: the GKE metadata server through Google.Apis.Auth's <see cref="ComputeCredential"/>
 /// (the library honours <c>GCE_METADATA_HOST</c>), a service-account key through the library, or an impersonated
-/// service account through <see cref="ImpersonatedIdTokenClient"/>. The library's own retries are switched off and
+/// service account through <see cref="ImpersonatedIdTokenClient"/> (for an external account, authorised by the
+/// library's federated token, <see cref="FederatedExchange"/>). The library's own retries are switched off and
 /// every request gets a time limit, so that retry timing is decided in one place (<see cref="AudienceEntry"/>) and a
 /// hung endpoint costs one bounded request. The metadata server's Workload Identity refusals
 /// (<see cref="WorkloadIdentityRefusal"/>) are told apart from passing faults, which the library cannot do: it drops
@@ -54,7 +55,7 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
                 credentials.GenerateIdTokenUrl!,
                 credentials.Delegates,
                 new HttpClient(new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() }));
-            return new(client.FetchJwtAsync);
+            return new(credentials.Kind == JsonCredentialParameters.ExternalAccountCredentialType ? FederatedExchange.Classified(client.FetchJwtAsync) : client.FetchJwtAsync);
         }
 
         return ForMetadataServer(fetchTimeout, refusals);

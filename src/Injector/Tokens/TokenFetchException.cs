@@ -14,6 +14,8 @@ internal sealed class TokenFetchException(string reason, string message, Excepti
     public const string Rejected = "rejected";
     public const string InvalidResponse = "invalid_response";
     public const string WrongAudience = "wrong_audience";
+    public const string SubjectToken = "subject_token";
+    public const string StsRejected = "sts_rejected";
 
     public string Reason { get; } = reason;
 }

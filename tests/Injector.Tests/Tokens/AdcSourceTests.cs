@@ -56,21 +56,15 @@ public sealed class AdcSourceTests
     [Fact]
     public async Task UserCredentials_SidecarExits2AtStart_SayingWhatToUseInstead()
     {
-        using var directory = new TempDirectory();
-        var file = directory.File("user.json");
-        await File.WriteAllTextAsync(file, """{"type":"authorized_user","client_id":"id.apps.googleusercontent.com","client_secret":"secret","refresh_token":"refresh"}""");
-
-        var (exitCode, _, stderr) = await ChildProcess.RunAssemblyAsync(
-            "injector.dll",
-            ["sidecar", "--token-source", "adc", "--audience", "https://a.run.app", "--socket", directory.File("s.sock"), "--admin-address", "127.0.0.1:0"],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
+        var (exitCode, stderr, madeSocket) = await AdcSidecar.RunAsync(
+            """{"type":"authorized_user","client_id":"id.apps.googleusercontent.com","client_secret":"secret","refresh_token":"refresh"}""");
 
         Assert.Equal(2, exitCode);
         Assert.Contains("authorized_user", stderr, StringComparison.Ordinal);
         Assert.Contains("cannot mint ID tokens", stderr, StringComparison.Ordinal);
         Assert.Contains("--impersonate-service-account", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("refresh", stderr.Replace("refresh_token", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.False(File.Exists(directory.File("s.sock")));
+        Assert.False(madeSocket);
     }
 
     [Theory]
@@ -79,30 +73,17 @@ public sealed class AdcSourceTests
     [InlineData("not json", "not a usable credentials file")]
     public async Task UnusableCredentialsFile_SidecarExits2AtStart(string content, string expected)
     {
-        using var directory = new TempDirectory();
-        var file = directory.File("credentials.json");
-        await File.WriteAllTextAsync(file, content);
-
-        var (exitCode, _, stderr) = await ChildProcess.RunAssemblyAsync(
-            "injector.dll",
-            ["sidecar", "--token-source", "adc", "--audience", "https://a.run.app", "--socket", directory.File("s.sock"), "--admin-address", "127.0.0.1:0"],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
+        var (exitCode, stderr, _) = await AdcSidecar.RunAsync(content);
 
         Assert.Equal(2, exitCode);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
 
     /// <summary>The sidecar process with a credentials file of <paramref name="kind"/> made from a key the emulator knows.</summary>
-    private static async Task<SidecarProcess> StartAsync(CloudRunStack stack, string kind, IReadOnlyList<string> args)
+    private static Task<SidecarProcess> StartAsync(CloudRunStack stack, string kind, IReadOnlyList<string> args)
     {
         var key = stack.Metadata.CreateServiceAccountKey();
-        var file = stack.Directory.File(kind + ".json");
-        await File.WriteAllTextAsync(file, kind == "service_account" ? key : ImpersonatedFile(stack, key));
-        return await TestPrograms.StartSidecarAsync(
-            stack.Directory,
-            $"127.0.0.1:{FreePort.Next()}",
-            ["--token-source", "adc", .. args],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
+        return AdcSidecar.StartAsync(stack, kind + ".json", kind == "service_account" ? key : ImpersonatedFile(stack, key), args);
     }
 
     // As `gcloud auth application-default login --impersonate-service-account` writes it, with a key as the source.

@@ -301,8 +301,10 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
             "--mutating-webhook-configuration", "token-injector", "--validating-webhook-configuration", "token-injector-workloads",
             "--kubeconfig", api.KubeconfigFile, "--tls-reload-interval", "1s",
         ]);
+        // The webhook writes one configuration after the other, so both are awaited before they are compared.
         var deadline = Stopwatch.StartNew();
-        while (api.CaBundles("mutatingwebhookconfigurations", "token-injector") is not [{ Length: > 0 }])
+        while (api.CaBundles("mutatingwebhookconfigurations", "token-injector") is not [{ Length: > 0 }]
+            || api.CaBundles("validatingwebhookconfigurations", "token-injector-workloads") is not [{ Length: > 0 }])
         {
             Require(!webhook.HasExited, $"the self-managed webhook exited with {(webhook.HasExited ? webhook.ExitCode : 0)} before it wrote a caBundle");
             Require(deadline.Elapsed < ChildProcess.DefaultRunTimeout, "the self-managed webhook wrote no caBundle in time");

@@ -117,8 +117,8 @@ internal static class BenchReport
                 round => select(round.Sidecar.TokenApi).RequestsPerSecond / select(round.Bare.TokenApi).RequestsPerSecond);
             Line($"| c | token API req/s, {label} | {Rate(rate)} | {(connections == 1 ? "bare Kestrel on a Unix socket " : "")}{Rate(bareRate)} | {Times(rateRatio)} | ≥ {TokenThroughputGoalRatio:0.0}× bare | {Verdict(rateRatio.Median >= TokenThroughputGoalRatio)} |");
             var p99 = Over(round => select(round.Sidecar.TokenApi).P99.TotalMicroseconds);
-            var goal = connections == 1 ? "| |" : $"| p99 ≤ {TokenP99Goal.TotalMicroseconds:0} µs | {Verdict(p99.Median <= TokenP99Goal.TotalMicroseconds)} |";
-            Line($"| c | token API p50 / p99, {label} | {Us(Over(round => select(round.Sidecar.TokenApi).P50.TotalMicroseconds))} / {Us(p99)} | {Us(Over(round => select(round.Bare.TokenApi).P50.TotalMicroseconds))} / {Us(Over(round => select(round.Bare.TokenApi).P99.TotalMicroseconds))} | {goal}");
+            var goal = connections == 1 ? " | " : $" p99 ≤ {TokenP99Goal.TotalMicroseconds:0} µs | {Verdict(p99.Median <= TokenP99Goal.TotalMicroseconds)} ";
+            Line($"| c | token API p50 / p99, {label} | {Us(Over(round => select(round.Sidecar.TokenApi).P50.TotalMicroseconds))} / {Us(p99)} | {Us(Over(round => select(round.Bare.TokenApi).P50.TotalMicroseconds))} / {Us(Over(round => select(round.Bare.TokenApi).P99.TotalMicroseconds))} | |{goal}|");
         }
 
         foreach (var (label, select) in new (string, Func<TokenApiRun, TimeSpan>)[] { ("1 connection", api => api.CpuPerRequestOne), ($"{settings.TokenConcurrency} connections", api => api.CpuPerRequestMany) })

@@ -51,6 +51,29 @@ public sealed class BenchReportTests
         Assert.DoesNotContain("quiet minute", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void EveryTableRow_HasAsManyCellsAsItsHeader()
+    {
+        var page = BenchReport.ToMarkdown(SyntheticRuns.Results(sidecarCpu: [200, 300, 260], haproxyCpu: [100, 200, 100], directP50: [400, 400, 400]));
+        var header = 0;
+        foreach (var line in page.Split('\n'))
+        {
+            if (!line.StartsWith('|'))
+            {
+                header = 0;
+                continue;
+            }
+
+            var cells = line.Count(c => c == '|') - 1;
+            if (header == 0)
+            {
+                header = cells;
+            }
+
+            Assert.True(cells == header, $"{cells} cells where the header has {header}: {line}");
+        }
+    }
+
     private static (string Name, FigureUnit Unit, double Median) Figure(string page, string name)
     {
         var figures = FigureTable.Read(page, out var error);

@@ -254,12 +254,12 @@ internal static class BenchReport
         Line("  Kestrel, then the RPCs through a fresh sidecar of each variant, through haproxy, through nginx, and direct. A ratio");
         Line("  (or an added latency) is taken between two figures of the same round, so a slow minute of the machine weighs on");
         Line("  both sides of it; the page gives its median over the rounds and, in brackets, its lowest and highest round. Two");
-        Line("  runs on one machine are compared with `scripts/bench --compare A.md B.md`, which reads the table above.");
+        Line("  runs on one machine are compared with `scripts/bench --compare A.md B.md`, which reads their \"Figures, round by round\".");
         Line("- **Pinning**: what is measured has a core to itself (core 0) and the load generator another (core 1). The direct");
         Line("  calls must not pay for both ends of TLS on one core when a proxy's TLS to the upstream has a core of its own,");
         Line("  or every proxy looks faster than none (added latencies below zero): with a third core the upstream has it, and");
         Line("  client, proxy and upstream never share one; on two cores the upstream the proxies forward to shares the load");
-        Line("  generator's core, and the direct calls go to a second, identical upstream on core 0 (idle while they run), so");
+        Line("  generator's core, and the direct calls go to a second, identical upstream on core 0 (nothing is measured there then), so");
         Line("  in every case the client's TLS and the upstream's run on different cores.");
         Line($"- **RSS** (a): `VmRSS` of `/proc/PID/status`, read {BenchRunner.IdleSettle.TotalSeconds:0} s after `/readyz` turned 200 (idle), then after the token API");
         Line("  load; each proxy variant's sidecar is a fresh one each round, read idle, after its RPCs, and after");

@@ -12,10 +12,12 @@ namespace TokenInjector.Demo;
 /// </summary>
 internal sealed class DemoCommand
 {
-    private readonly Option<double> _duration = DevOptions.Number("--duration", "how long the client calls the service", min: 1, max: 3600, defaultValue: 60, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _duration = DevOptions.Duration(
+        "--duration", "how long the client calls the service", TimeSpan.FromSeconds(1), TimeSpan.FromHours(1), defaultValue: TimeSpan.FromSeconds(60));
+
     private readonly Option<double> _rate = DevOptions.Number("--rate", "unary calls per second", min: 0.1, max: 200, defaultValue: 5);
-    private readonly Option<int> _tokenLifetime = DevOptions.WholeNumber(
-        "--token-lifetime", "lifetime of the emulator's ID tokens (real ones live 3600)", min: 10, max: 3600, defaultValue: 20, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _tokenLifetime = DevOptions.Duration(
+        "--token-lifetime", "lifetime of the emulator's ID tokens (real ones live 1h)", TimeSpan.FromSeconds(10), TimeSpan.FromHours(1), defaultValue: TimeSpan.FromSeconds(20));
 
     private DemoCommand()
     {
@@ -43,9 +45,9 @@ internal sealed class DemoCommand
 
     private DemoOptions Bind(ParseResult parsed, List<string> errors) => new()
     {
-        Duration = TimeSpan.FromSeconds(parsed.GetValue(_duration)),
+        Duration = parsed.GetValue(_duration),
         Rate = parsed.GetValue(_rate),
-        TokenLifetimeSeconds = parsed.GetValue(_tokenLifetime),
+        TokenLifetime = parsed.GetValue(_tokenLifetime),
     };
 
     private static async Task<int> RunAsync(DemoOptions options, DevInvocation invocation)

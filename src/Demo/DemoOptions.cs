@@ -7,5 +7,5 @@ internal sealed record DemoOptions
 
     public double Rate { get; init; } = 5;
 
-    public int TokenLifetimeSeconds { get; init; } = 20;
+    public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromSeconds(20);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TokenInjector.Demo.Observing;
+using TokenInjector.DevCommandLine;
 using TokenInjector.DevStack.Network;
 using TokenInjector.DevStack.Processes;
 using TokenInjector.DevStack.Stack;
@@ -39,14 +40,14 @@ internal sealed class DemoRunner(DemoOptions options, DevPrograms programs, Text
             {
                 ServiceHost = ServiceHost,
                 ServiceAccount = ServiceAccount,
-                TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
+                TokenLifetime = options.TokenLifetime,
                 Invokers = [ServiceAccount],
                 DirectoryPrefix = "token-injector-demo-",
             };
             stack = await LocalStack.StartProcessesAsync(stackOptions, programs, stop);
             var serviceUrl = stackOptions.ServiceUrl;
             output.WriteLine($"work directory {stack.Directory.Path} (removed at the end); test CA and a certificate for {ServiceHost} made");
-            output.WriteLine($"started  metadata emulator   http://{stack.MetadataHostAndPort}  (stands in for the GKE metadata server; ID tokens live {options.TokenLifetimeSeconds} s, for {ServiceAccount})");
+            output.WriteLine($"started  metadata emulator   http://{stack.MetadataHostAndPort}  (stands in for the GKE metadata server; ID tokens live {options.TokenLifetime.TotalSeconds:0.###} s, for {ServiceAccount})");
             output.WriteLine($"started  sample service      h2c on port {stack.Upstream.Port}  (the gRPC echo service you would deploy on Cloud Run)");
             output.WriteLine($"started  cloud-run emulator  {serviceUrl} at 127.0.0.1:{stack.CloudRunPort}  (TLS; 401 without a valid ID token for {serviceUrl})");
 
@@ -61,7 +62,7 @@ internal sealed class DemoRunner(DemoOptions options, DevPrograms programs, Text
 
             client = stack.Track(ChildProcess.Start(
                 programs.SampleWorkload,
-                ["client", "--duration", Invariant(options.Duration.TotalSeconds), "--rate", Invariant(options.Rate)],
+                ["client", "--duration", DevOptions.Format(options.Duration), "--rate", Invariant(options.Rate)],
                 new Dictionary<string, string> { [$"TOKEN_INJECTOR_ROUTE_{routePort}"] = $"http://127.0.0.1:{routePort}" },
                 "sample client",
                 OnClientLine));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using TokenInjector.Configuration;
 
 namespace TokenInjector.DevCommandLine;
 
@@ -48,6 +49,30 @@ public static class DevOptions
 
         return option;
     }
+
+    /// <summary>
+    /// A duration from <paramref name="min"/> to <paramref name="max"/>, written as <c>injector</c> writes one
+    /// (<c>500ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>: the same parser, <c>DurationSyntax</c>).
+    /// </summary>
+    public static Option<TimeSpan> Duration(string name, string description, TimeSpan min, TimeSpan max, TimeSpan? defaultValue = null)
+    {
+        var option = new Option<TimeSpan>(name)
+        {
+            Description = description,
+            HelpName = "DURATION",
+            CustomParser = result => Parse(result, name, DurationSyntax.Expected(min, max), (string text, out TimeSpan value) =>
+                DurationSyntax.TryParse(text, out value) && value >= min && value <= max),
+        };
+        if (defaultValue is { } fallback)
+        {
+            option.DefaultValueFactory = _ => fallback;
+        }
+
+        return option;
+    }
+
+    /// <summary>A duration as <see cref="Duration"/> reads it, to pass to another dev executable.</summary>
+    public static string Format(TimeSpan duration) => DurationSyntax.Format(duration);
 
     /// <summary>An absolute URL with one of <paramref name="schemes"/>.</summary>
     public static Option<Uri> Url(string name, string description, params string[] schemes) => new(name)

@@ -237,7 +237,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         while (true)
         {
             var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(
-                programs.SampleWorkload, ["client", "--target", $"http://127.0.0.1:{routePort}", "--duration", "2", "--rate", "5", "--stream-messages", "2", "--stream-interval-ms", "100"]);
+                programs.SampleWorkload, ["client", "--target", $"http://127.0.0.1:{routePort}", "--duration", "2s", "--rate", "5", "--stream-messages", "2", "--stream-interval", "100ms"]);
             var summary = stdout.Split('\n').Select(line => ClientOutput.TryParseSummary(line, out var parsed) ? parsed : null).LastOrDefault(parsed => parsed is not null);
             if (exitCode == 0 && summary is { Ok: > 0, Failed: 0 })
             {

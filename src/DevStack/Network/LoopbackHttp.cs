@@ -2,23 +2,19 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using TokenInjector.Serving;
 
 namespace TokenInjector.DevStack.Network;
 
 /// <summary>
-/// HTTP handlers for what runs on this machine: one that dials a Unix socket whatever the URL says (the token API),
-/// and one that dials a fixed loopback endpoint whatever the URL's host (as curl's <c>--resolve</c>, so that real
+/// HTTP handlers for what runs on this machine: a client of a Unix socket whatever the URL says (the token API), and
+/// a handler that dials a fixed loopback endpoint whatever the URL's host (as curl's <c>--resolve</c>, so that real
 /// service names keep their SNI and authority) and trusts a private CA alone.
 /// </summary>
 internal static class LoopbackHttp
 {
     /// <summary>An HTTP client of the Unix socket at <paramref name="socketPath"/>; the URL's host is ignored.</summary>
-    public static HttpClient UnixSocketClient(string socketPath, TimeSpan timeout) =>
-        new(new SocketsHttpHandler { ConnectCallback = (_, cancellationToken) => ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken) })
-        {
-            BaseAddress = new Uri("http://localhost/"),
-            Timeout = timeout,
-        };
+    public static HttpClient UnixSocketClient(string socketPath, TimeSpan timeout) => UnixSocketHttpClient.Create(socketPath, timeout);
 
     /// <summary>
     /// A handler that connects to <paramref name="connectTo"/> (when given) and verifies the server's certificate
@@ -56,11 +52,9 @@ internal static class LoopbackHttp
         return handler;
     }
 
-    private static async ValueTask<Stream> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken)
+    private static async ValueTask<Stream> ConnectAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
-        var socket = endpoint is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken);

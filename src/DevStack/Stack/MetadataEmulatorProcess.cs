@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
+using TokenInjector.DevCommandLine;
 using TokenInjector.DevStack.Processes;
 
 namespace TokenInjector.DevStack.Stack;
@@ -11,12 +11,12 @@ internal sealed partial record MetadataEmulatorProcess(ChildProcess Process, str
 
     /// <summary>Starts the emulator on 127.0.0.1, port 0; <see cref="WhenListeningAsync"/> reads which port it got.</summary>
     /// <param name="emulators">The <c>emulators</c> program (emulators.dll or a published executable).</param>
-    /// <param name="tokenLifetime">Lifetime of its ID tokens, in whole seconds.</param>
+    /// <param name="tokenLifetime">Lifetime of its ID tokens.</param>
     /// <param name="serviceAccount">The service account's email; the emulator's own default when null.</param>
     public static ChildProcess Launch(string emulators, TimeSpan tokenLifetime, string? serviceAccount) => ChildProcess.Start(
         emulators,
         [
-            "metadata", "--listen", "127.0.0.1:0", "--token-lifetime", tokenLifetime.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            "metadata", "--listen", "127.0.0.1:0", "--token-lifetime", DevOptions.Format(tokenLifetime),
             .. serviceAccount is null ? Array.Empty<string>() : ["--email", serviceAccount],
         ],
         name: "metadata emulator");

@@ -23,7 +23,8 @@ internal sealed class CloudRunCommand
     private readonly Option<string> _iapAudience = new("--iap-audience") { Description = "IAP mode: the token comes in Proxy-Authorization (or Authorization), carries this audience and an email claim", HelpName = "AUDIENCE" };
     private readonly Option<bool> _iapEmailOptional = new("--iap-email-optional") { Description = "in IAP mode, also accept tokens without email (to test headers with standard-format tokens)" };
     private readonly Option<bool> _wrongAudienceForbidden = new("--wrong-audience-forbidden") { Description = "answer 403 rather than 401 to a valid token for another audience" };
-    private readonly Option<double> _requestTimeout = DevOptions.Number("--request-timeout", "seconds a request may run before it ends with 504", min: 0.001, max: 86_400, defaultValue: 300, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _requestTimeout = DevOptions.Duration(
+        "--request-timeout", "how long a request may run before it ends with 504", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1), defaultValue: TimeSpan.FromSeconds(300));
 
     private CloudRunCommand()
     {
@@ -44,8 +45,8 @@ internal sealed class CloudRunCommand
     private static async Task<int> RunAsync(CloudRunEmulatorOptions options, DevInvocation invocation)
     {
         await using var emulator = await CloudRunEmulator.StartAsync(options, invocation.Stop);
-        var host = ListenEndpoint.TryParse(options.ListenAddress, out var endpoint) && endpoint.Address is { } address
-            ? (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())
+        var host = ListenAddress.TryParse(options.ListenAddress, out var endpoint) && !endpoint.IsLocalhost
+            ? (endpoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString())
             : "localhost";
         await invocation.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"cloud-run emulator listening on https://{host}:{emulator.Port} for {options.ServiceUrl.TrimEnd('/')}"));
@@ -72,7 +73,7 @@ internal sealed class CloudRunCommand
             IapAudience = parsed.GetValue(_iapAudience),
             IapRequiresEmail = !parsed.GetValue(_iapEmailOptional),
             WrongAudienceIsForbidden = parsed.GetValue(_wrongAudienceForbidden),
-            RequestTimeout = TimeSpan.FromSeconds(parsed.GetValue(_requestTimeout)),
+            RequestTimeout = parsed.GetValue(_requestTimeout),
         };
         foreach (var audience in parsed.GetValue(_customAudiences) ?? [])
         {

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using TokenInjector.DevCommandLine;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace TokenInjector.Emulators.CloudRun;
@@ -43,7 +44,7 @@ internal sealed class CloudRunEmulator : IAsyncDisposable
             throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
         }
 
-        _ = ListenEndpoint.TryParse(options.ListenAddress, out var endpoint);
+        _ = ListenAddress.TryParse(options.ListenAddress, out var endpoint); // validated above
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddHttpForwarder();
@@ -66,7 +67,7 @@ internal sealed class CloudRunEmulator : IAsyncDisposable
             }
             else
             {
-                kestrel.Listen(endpoint.Address!, endpoint.Port, Configure);
+                kestrel.Listen(endpoint.Address, endpoint.Port, Configure);
             }
         });
 

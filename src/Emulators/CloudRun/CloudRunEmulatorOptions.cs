@@ -83,9 +83,9 @@ internal sealed class CloudRunEmulatorOptions
             errors.Add("the server certificate must come with its private key");
         }
 
-        if (!ListenEndpoint.TryParse(ListenAddress, out _))
+        if (!DevCommandLine.ListenAddress.TryParse(ListenAddress, out _))
         {
-            errors.Add($"listen address must be HOST:PORT, got '{ListenAddress}'");
+            errors.Add($"listen address must be {DevCommandLine.ListenAddress.Expected}, got '{ListenAddress}'");
         }
 
         if (IapAudience is { Length: 0 })

@@ -23,15 +23,15 @@ internal sealed class MetadataCommandLine
         DefaultValueFactory = _ => "127.0.0.1:0",
     };
 
-    private readonly Option<int> _tokenLifetime = DevOptions.WholeNumber(
-        "--token-lifetime", "seconds an ID token lives (real ones: 3600)", min: 1, defaultValue: 3600, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _tokenLifetime = DevOptions.Duration(
+        "--token-lifetime", "how long an ID token lives (real ones: 1h)", TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), defaultValue: TimeSpan.FromHours(1));
 
-    private readonly Option<bool> _gkeCache = new("--gke-cache") { Description = "hand back the same token until its last --gke-cache-window seconds, as GKE does" };
+    private readonly Option<bool> _gkeCache = new("--gke-cache") { Description = "hand back the same token until its last --gke-cache-window, as GKE does" };
 
-    private readonly Option<int> _gkeCacheWindow = DevOptions.WholeNumber(
-        "--gke-cache-window", "seconds before expiry the GKE cache stops handing a token out", min: 0, defaultValue: 60, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _gkeCacheWindow = DevOptions.Duration(
+        "--gke-cache-window", "how long before expiry the GKE cache stops handing a token out", TimeSpan.Zero, TimeSpan.FromDays(1), defaultValue: TimeSpan.FromSeconds(60));
 
-    private readonly Option<int> _failFirst = DevOptions.WholeNumber("--fail-first", "fail for this many seconds after start", min: 0, defaultValue: 0, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _failFirst = DevOptions.Duration("--fail-first", "fail for this long after start", TimeSpan.Zero, TimeSpan.FromDays(1), defaultValue: TimeSpan.Zero);
 
     private readonly Option<string> _failFirstMode = DevOptions.OneOf(
         "--fail-first-mode", "how to fail during --fail-first: refuse connections, or answer 404 or 503", "refuse", [.. FailureModes.Keys]);
@@ -43,7 +43,7 @@ internal sealed class MetadataCommandLine
         DefaultValueFactory = _ => new MetadataEmulatorOptions().ServiceAccountEmail,
     };
 
-    private readonly Option<int> _latencyMs = DevOptions.WholeNumber("--latency-ms", "delay every metadata answer by this many milliseconds", min: 0, defaultValue: 0, helpName: "MS");
+    private readonly Option<TimeSpan> _latency = DevOptions.Duration("--latency", "delay every metadata answer by this long", TimeSpan.Zero, TimeSpan.FromHours(1), defaultValue: TimeSpan.Zero);
 
     private readonly Option<int> _injectStatus = DevOptions.WholeNumber("--inject-status", "answer every metadata request with this HTTP status", min: 100, max: 599, helpName: "CODE");
 
@@ -51,7 +51,7 @@ internal sealed class MetadataCommandLine
     {
         Command = new Command("metadata", "The GKE metadata server (Workload Identity): ID tokens, JWKS, faults for tests.")
         {
-            _listen, _tokenLifetime, _gkeCache, _gkeCacheWindow, _failFirst, _failFirstMode, _email, _latencyMs, _injectStatus,
+            _listen, _tokenLifetime, _gkeCache, _gkeCacheWindow, _failFirst, _failFirstMode, _email, _latency, _injectStatus,
         };
     }
 
@@ -71,14 +71,14 @@ internal sealed class MetadataCommandLine
         var options = new MetadataEmulatorOptions
         {
             ListenAddress = parsed.GetRequiredValue(_listen),
-            TokenLifetime = TimeSpan.FromSeconds(parsed.GetValue(_tokenLifetime)),
+            TokenLifetime = parsed.GetValue(_tokenLifetime),
             GkeCache = parsed.GetValue(_gkeCache),
-            GkeCacheWindow = TimeSpan.FromSeconds(parsed.GetValue(_gkeCacheWindow)),
-            StartupWindow = TimeSpan.FromSeconds(parsed.GetValue(_failFirst)),
+            GkeCacheWindow = parsed.GetValue(_gkeCacheWindow),
+            StartupWindow = parsed.GetValue(_failFirst),
             StartupFailure = FailureModes[parsed.GetRequiredValue(_failFirstMode)],
             ServiceAccountEmail = parsed.GetRequiredValue(_email),
         };
         errors.AddRange(options.Validate());
-        return new MetadataSettings(options, TimeSpan.FromMilliseconds(parsed.GetValue(_latencyMs)), parsed.GetResult(_injectStatus) is null ? null : parsed.GetValue(_injectStatus));
+        return new MetadataSettings(options, parsed.GetValue(_latency), parsed.GetResult(_injectStatus) is null ? null : parsed.GetValue(_injectStatus));
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using TokenInjector.DevCommandLine;
 
 namespace TokenInjector.Emulators.Metadata;
 
@@ -98,8 +99,8 @@ internal sealed class MetadataEmulator : IAsyncDisposable
             throw new ArgumentException("invalid metadata emulator options: " + string.Join("; ", errors), nameof(options));
         }
 
-        _ = MetadataEmulatorOptions.TryParseListenAddress(options.ListenAddress, out var endpoint); // validated above
-        var emulator = new MetadataEmulator(options, endpoint);
+        _ = ListenAddress.TryParse(options.ListenAddress, out var listen); // validated above
+        var emulator = new MetadataEmulator(options, new IPEndPoint(listen!.Address, listen.Port));
         try
         {
             await emulator.StartCoreAsync(cancellationToken);

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace TokenInjector.Emulators.Metadata;
 
 /// <summary>Settings of a <see cref="MetadataEmulator"/>; defaults mimic a fresh, healthy GKE metadata server.</summary>
@@ -39,9 +37,9 @@ internal sealed class MetadataEmulatorOptions
     internal List<string> Validate()
     {
         var errors = new List<string>();
-        if (!TryParseListenAddress(ListenAddress, out _))
+        if (!DevCommandLine.ListenAddress.TryParse(ListenAddress, out _))
         {
-            errors.Add($"listen address '{ListenAddress}' is not HOST:PORT with an IP address or localhost");
+            errors.Add($"listen address '{ListenAddress}' is not {DevCommandLine.ListenAddress.Expected}");
         }
 
         if (TokenLifetime < TimeSpan.FromSeconds(1))
@@ -81,46 +79,5 @@ internal sealed class MetadataEmulatorOptions
         }
 
         return errors;
-    }
-
-    /// <summary>Parses HOST:PORT where HOST is an IPv4 address, a bracketed IPv6 address or "localhost".</summary>
-    internal static bool TryParseListenAddress(string? value, out IPEndPoint endpoint)
-    {
-        endpoint = new IPEndPoint(IPAddress.Loopback, 0);
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return false;
-        }
-
-        var colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
-        {
-            return false;
-        }
-
-        var host = value[..colon];
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            endpoint = new IPEndPoint(IPAddress.Loopback, port);
-            return true;
-        }
-
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-        else if (host.Contains(':', StringComparison.Ordinal))
-        {
-            // An unbracketed IPv6 address makes the port ambiguous.
-            return false;
-        }
-
-        if (!IPAddress.TryParse(host, out var address))
-        {
-            return false;
-        }
-
-        endpoint = new IPEndPoint(address, port);
-        return true;
     }
 }

@@ -14,7 +14,7 @@ internal static class SidecarCommand
         SidecarSettings settings;
         try
         {
-            settings = SidecarSettings.From(SidecarSettings.Command.Read(commandLine, Environment.GetEnvironmentVariable));
+            settings = SidecarSettings.From(SidecarSettings.Command.Read(commandLine, Environment.GetEnvironmentVariable), Environment.GetEnvironmentVariable);
         }
         catch (ConfigurationErrorException ex)
         {

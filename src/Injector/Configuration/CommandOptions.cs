@@ -19,7 +19,7 @@ internal sealed class CommandOptions
 
     /// <summary>What a command's help says after the options, since System.CommandLine knows only the command line.</summary>
     public const string SourcesNote = """
-        Every option is also read from TOKEN_INJECTOR_<NAME> (repeatable ones comma-separated there), and from the
+        Every option is also read from TOKEN_INJECTOR_<NAME> (repeatable ones comma- or newline-separated there), and from the
         --config file where the command has --config; flags win over the environment, which wins over the file.
         A true|false option given alone means true. Durations are written 500ms, 30s, 10m or 1h.
         """;
@@ -213,7 +213,7 @@ internal sealed class CommandOptions
             }
 
             var items = option.Repeatable
-                ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                ? ListSyntax.Split(text)
                 : [text.Trim()];
             GetList(values, option.Name).AddRange(items.Select(item => new RawValue(item, option.EnvironmentVariable)));
         }

@@ -4,8 +4,8 @@ using System.Globalization;
 namespace TokenInjector.Configuration;
 
 /// <summary>
-/// DNS host names in the one form the egress allowlist compares, whether they come from <c>--egress-host</c>, an
-/// annotation or a request: lower case (names are case-insensitive), internationalized names as punycode (an
+/// DNS host names in the one form every part compares, whether they come from <c>--egress-host</c>, a route's upstream,
+/// <c>--resolve</c>, an annotation or a request: lower case (names are case-insensitive), internationalized names as punycode (an
 /// <c>xn--</c> label must decode, and a Unicode pattern such as <c>bücher.example</c> becomes
 /// <c>xn--bcher-kva.example</c>, which is what HTTP clients send), and without the trailing dot of a fully qualified
 /// name (<c>svc.run.app.</c> is the same DNS name; TLS server names and Cloud Run audiences never carry the dot).

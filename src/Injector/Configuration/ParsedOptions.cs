@@ -65,7 +65,7 @@ internal sealed class ParsedOptions(
         return min;
     }
 
-    /// <summary>Durations are written as a number with a unit: <c>250ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>.</summary>
+    /// <summary>A duration in <see cref="DurationSyntax"/>: <c>250ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>.</summary>
     public TimeSpan Duration(OptionSpec option, TimeSpan min, TimeSpan max)
     {
         var value = Single(option);
@@ -74,12 +74,12 @@ internal sealed class ParsedOptions(
             return min;
         }
 
-        if (TryParseDuration(value.Text, out var duration) && duration >= min && duration <= max)
+        if (DurationSyntax.TryParse(value.Text, out var duration) && duration >= min && duration <= max)
         {
             return duration;
         }
 
-        AddError(value, option, $"is not a duration from {Format(min)} to {Format(max)} (write e.g. 500ms, 30s, 10m)");
+        AddError(value, option, "is not " + DurationSyntax.Expected(min, max));
         return min;
     }
 
@@ -98,39 +98,6 @@ internal sealed class ParsedOptions(
 
         return choices.Values.First();
     }
-
-    public static bool TryParseDuration(string text, out TimeSpan duration)
-    {
-        duration = TimeSpan.Zero;
-        text = text.Trim();
-        var unitStart = text.Length;
-        while (unitStart > 0 && char.IsAsciiLetter(text[unitStart - 1]))
-        {
-            unitStart--;
-        }
-
-        // Past about ten thousand years a TimeSpan overflows; no option takes anything near that.
-        if (!double.TryParse(text[..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
-            || !double.IsFinite(number) || number > 1e9)
-        {
-            return false;
-        }
-
-        TimeSpan? parsed = text[unitStart..] switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(number),
-            "s" => TimeSpan.FromSeconds(number),
-            "m" => TimeSpan.FromMinutes(number),
-            "h" => TimeSpan.FromHours(number),
-            _ => null,
-        };
-        duration = parsed ?? TimeSpan.Zero;
-        return parsed is not null;
-    }
-
-    private static string Format(TimeSpan duration) => duration.TotalSeconds >= 1
-        ? duration.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s"
-        : duration.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + "ms";
 
     private static string SourceSuffix(RawValue value, OptionSpec option) =>
         value.Source == option.Flag ? string.Empty : $" (from {ErrorText.Shown(value.Source)})";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace TokenInjector.Configuration;
 
@@ -25,16 +26,20 @@ internal sealed record ResolveSpec(string Host, int Port, IPAddress Address, int
 
         // ADDRESS[:PORT] as an endpoint: 127.0.0.1, 127.0.0.1:8443, ::1, [::1], [::1]:8443 (an IPv6 address with a
         // port takes brackets, as in a URL). No port, or port 0, keeps PORT.
-        var host = text[..firstColon];
-        if (!int.TryParse(text.AsSpan(firstColon + 1, secondColon - firstColon - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+        // HOST in the form routes and the egress allowlist name it (HostName), so that the same host matches however
+        // it was written; an IPv4 address as Uri writes a route's.
+        var host = IPAddress.TryParse(text[..firstColon], out var hostAddress) && hostAddress.AddressFamily == AddressFamily.InterNetwork
+            ? hostAddress.ToString()
+            : HostName.TryCanonical(text[..firstColon], out var name, out _) ? name : null;
+        if (host is null
+            || !int.TryParse(text.AsSpan(firstColon + 1, secondColon - firstColon - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             || port is < 1 or > 65535
-            || Uri.CheckHostName(host) is UriHostNameType.Unknown
             || !IPEndPoint.TryParse(text.AsSpan(secondColon + 1), out var endpoint))
         {
             return false;
         }
 
-        resolve = new ResolveSpec(host.ToLowerInvariant(), port, endpoint.Address, endpoint.Port == 0 ? port : endpoint.Port);
+        resolve = new ResolveSpec(host, port, endpoint.Address, endpoint.Port == 0 ? port : endpoint.Port);
         return true;
     }
 }

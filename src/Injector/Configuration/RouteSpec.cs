@@ -50,15 +50,13 @@ internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, 
             return false;
         }
 
-        string host;
-        try
+        // An address is kept as Uri writes it; a name takes the one canonical form every host is compared in, so
+        // that --resolve and the audience name the host as the route does.
+        string? host = upstream.Host;
+        if (upstream.HostNameType is not (UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            && !HostName.TryCanonical(upstream.Host, out host, out var hostProblem))
         {
-            host = upstream.IdnHost;
-        }
-        catch (UriFormatException)
-        {
-            // Uri accepts some hosts it cannot then convert to their ASCII (punycode) form.
-            problem = $"has upstream '{ErrorText.Shown(url)}', whose host is not a valid DNS name ({Syntax})";
+            problem = $"has upstream '{ErrorText.Shown(url)}', whose host {hostProblem} ({Syntax})";
             return false;
         }
 

@@ -79,8 +79,66 @@ internal sealed record SidecarSettings
 
     public required LoggingSettings Logging { get; init; }
 
-    /// <summary>Reads and validates every option; throws with all problems at once.</summary>
-    public static SidecarSettings From(ParsedOptions options)
+    /// <summary>
+    /// Reads and validates every option; throws with all problems at once. <paramref name="environment"/> is the
+    /// sidecar's own environment (the process's in production), read for <c>GCE_METADATA_HOST</c> and, with
+    /// <c>--token-source adc</c>, for the credentials file; a test passes its own.
+    /// </summary>
+    public static SidecarSettings From(ParsedOptions options, Func<string, string?> environment)
+    {
+        // The order of these reads is the order of the errors (SidecarSettingsTests holds it).
+        var audiences = ReadAudiences(options);
+        var routes = ReadRoutes(options, audiences);
+        var (egressPort, egressHosts) = ReadEgress(options, routes);
+        var metadataPort = ReadMetadataPort(options, routes, egressPort);
+        var settings = new SidecarSettings
+        {
+            Audiences = audiences,
+            Routes = routes,
+            EgressPort = egressPort,
+            EgressHosts = egressHosts,
+            MetadataPort = metadataPort,
+            MetadataServer = ReadMetadataServer(options, metadataPort, environment),
+            Resolves = ReadResolves(options),
+            UpstreamCaFile = ReadUpstreamCaFile(options),
+            RouteListenAddress = ReadRouteListenAddress(options),
+            SocketPath = ReadSocketPath(options),
+            AdminEndpoint = ReadAdminEndpoint(options),
+            TokenDirectory = ReadTokenDirectory(options),
+            AuthHeader = options.Choice(Options.AuthHeader, AuthHeaderModes.ByName),
+            SocketMode = ParseMode(options),
+            TokenSource = options.Choice(Options.TokenSource, new Dictionary<string, TokenSourceKind>
+            {
+                ["metadata"] = TokenSourceKind.Metadata,
+                ["adc"] = TokenSourceKind.Adc,
+            }),
+            AllowDynamicAudiences = options.Bool(Options.AllowDynamicAudiences),
+            MaxDynamicAudiences = options.Int(Options.MaxDynamicAudiences, 0, 10_000),
+            DynamicAudienceIdle = options.Duration(Options.DynamicAudienceIdle, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+            FetchTimeout = options.Duration(Options.FetchTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)),
+            DrainTimeout = options.Duration(Options.DrainTimeout, TimeSpan.Zero, TimeSpan.FromHours(1)),
+            Logging = CommonOptions.Logging(options),
+        };
+
+        if (settings.TokenSource == TokenSourceKind.Adc)
+        {
+            settings = settings with { AdcCredentials = ReadAdcCredentials(options, environment) };
+        }
+
+        if (settings.Audiences.Count == 0 && !settings.AllowDynamicAudiences)
+        {
+            options.AddError(Options.Audience, "no audience or route is configured and dynamic audiences are off, so no token could ever be served");
+        }
+
+        if (options.Errors.Count > 0)
+        {
+            throw new ConfigurationErrorException(options.Errors);
+        }
+
+        return settings;
+    }
+
+    private static List<string> ReadAudiences(ParsedOptions options)
     {
         var audiences = new List<string>();
         foreach (var value in options.All(Options.Audience))
@@ -95,6 +153,12 @@ internal sealed record SidecarSettings
             }
         }
 
+        return audiences;
+    }
+
+    // Each route's audience joins the audiences kept fresh (once).
+    private static List<RouteSpec> ReadRoutes(ParsedOptions options, List<string> audiences)
+    {
         var routes = new List<RouteSpec>();
         foreach (var value in options.All(Options.Route))
         {
@@ -116,9 +180,13 @@ internal sealed record SidecarSettings
             }
         }
 
-        var (egressPort, egressHosts) = ReadEgress(options, routes);
-        var metadataPort = ReadMetadataPort(options, routes, egressPort);
-        var metadataServer = Environment.GetEnvironmentVariable(SidecarContract.MetadataHostEnvironmentVariable) is { Length: > 0 } named
+        return routes;
+    }
+
+    // Read with the options, so that a value that points back at the endpoint is refused at start rather than looping.
+    private static string ReadMetadataServer(ParsedOptions options, int? metadataPort, Func<string, string?> environment)
+    {
+        var metadataServer = environment(SidecarContract.MetadataHostEnvironmentVariable) is { Length: > 0 } named
             ? named.Trim()
             : SidecarContract.DefaultMetadataServer;
         if (metadataPort is { } ownPort && PointsAt(metadataServer, ownPort))
@@ -132,6 +200,11 @@ internal sealed record SidecarSettings
             options.AddError(Options.Metadata, $"{SidecarContract.MetadataHostEnvironmentVariable}={metadataServer} is not HOST[:PORT], so the endpoint has nowhere to forward");
         }
 
+        return metadataServer;
+    }
+
+    private static List<ResolveSpec> ReadResolves(ParsedOptions options)
+    {
         var resolves = new List<ResolveSpec>();
         foreach (var value in options.All(Options.Resolve))
         {
@@ -145,20 +218,31 @@ internal sealed record SidecarSettings
             }
         }
 
+        return resolves;
+    }
+
+    private static string? ReadUpstreamCaFile(ParsedOptions options)
+    {
         var caFile = options.Single(Options.UpstreamCaFile);
         if (caFile is not null && !File.Exists(caFile.Text))
         {
             options.AddError(caFile, Options.UpstreamCaFile, "does not exist");
         }
 
+        return caFile?.Text;
+    }
+
+    private static IPAddress ReadRouteListenAddress(ParsedOptions options)
+    {
         var allowNonLoopbackRoutes = options.Bool(Options.AllowNonLoopbackRoutes);
         var routeAddress = options.Single(Options.RouteListenAddress)!;
         if (!IPAddress.TryParse(routeAddress.Text, out var routeListenAddress))
         {
             options.AddError(routeAddress, Options.RouteListenAddress, "is not a numeric IP address such as 127.0.0.1");
-            routeListenAddress = IPAddress.Loopback;
+            return IPAddress.Loopback;
         }
-        else if (!IPAddress.IsLoopback(routeListenAddress) && !allowNonLoopbackRoutes)
+
+        if (!IPAddress.IsLoopback(routeListenAddress) && !allowNonLoopbackRoutes)
         {
             // Listeners bind to loopback unless explicitly told otherwise: anything that reaches a route calls the
             // service as the pod's identity, so exposing routes takes a second, deliberate flag.
@@ -168,6 +252,11 @@ internal sealed record SidecarSettings
                 "is not a loopback address; anything that reaches it could call the services as the pod's identity (add --allow-non-loopback-routes true if that is really wanted)");
         }
 
+        return routeListenAddress;
+    }
+
+    private static string ReadSocketPath(ParsedOptions options)
+    {
         var socket = options.Single(Options.Socket)!;
         var socketPath = socket.Text;
         if ((!Path.IsPathRooted(socketPath) && !socketPath.StartsWith('.')) || socketPath.Contains('\0', StringComparison.Ordinal))
@@ -176,68 +265,42 @@ internal sealed record SidecarSettings
             socketPath = "/";
         }
 
+        return Path.GetFullPath(socketPath);
+    }
+
+    private static IPEndPoint ReadAdminEndpoint(ParsedOptions options)
+    {
         var admin = options.Single(Options.AdminAddress)!;
         if (!IPEndPoint.TryParse(admin.Text, out var adminEndpoint) || !admin.Text.Contains(':', StringComparison.Ordinal))
         {
             options.AddError(admin, Options.AdminAddress, "is not HOST:PORT with a numeric host, e.g. 0.0.0.0:9464");
-            adminEndpoint = new IPEndPoint(IPAddress.Any, 0);
+            return new IPEndPoint(IPAddress.Any, 0);
         }
 
+        return adminEndpoint;
+    }
+
+    private static string? ReadTokenDirectory(ParsedOptions options)
+    {
         var tokenDir = options.Single(Options.TokenDir);
         if (tokenDir is not null && (!Path.IsPathRooted(tokenDir.Text) || tokenDir.Text.Contains('\0', StringComparison.Ordinal)))
         {
             options.AddError(tokenDir, Options.TokenDir, "is not an absolute directory path");
         }
 
-        var settings = new SidecarSettings
-        {
-            Audiences = audiences,
-            Routes = routes,
-            EgressPort = egressPort,
-            EgressHosts = egressHosts,
-            MetadataPort = metadataPort,
-            MetadataServer = metadataServer,
-            Resolves = resolves,
-            RouteListenAddress = routeListenAddress,
-            UpstreamCaFile = caFile?.Text,
-            AuthHeader = options.Choice(Options.AuthHeader, AuthHeaderModes.ByName),
-            SocketPath = Path.GetFullPath(socketPath),
-            SocketMode = ParseMode(options),
-            TokenDirectory = tokenDir?.Text,
-            AdminEndpoint = adminEndpoint,
-            TokenSource = options.Choice(Options.TokenSource, new Dictionary<string, TokenSourceKind>
-            {
-                ["metadata"] = TokenSourceKind.Metadata,
-                ["adc"] = TokenSourceKind.Adc,
-            }),
-            AllowDynamicAudiences = options.Bool(Options.AllowDynamicAudiences),
-            MaxDynamicAudiences = options.Int(Options.MaxDynamicAudiences, 0, 10_000),
-            DynamicAudienceIdle = options.Duration(Options.DynamicAudienceIdle, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
-            FetchTimeout = options.Duration(Options.FetchTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)),
-            DrainTimeout = options.Duration(Options.DrainTimeout, TimeSpan.Zero, TimeSpan.FromHours(1)),
-            Logging = CommonOptions.Logging(options),
-        };
+        return tokenDir?.Text;
+    }
 
-        if (settings.TokenSource == TokenSourceKind.Adc)
+    // The credentials file is read at start, so that one that can never mint an ID token stops the sidecar with a reason.
+    private static AdcCredentials? ReadAdcCredentials(ParsedOptions options, Func<string, string?> environment)
+    {
+        var credentials = AdcCredentials.Load(environment, out var problem);
+        if (problem is not null)
         {
-            settings = settings with { AdcCredentials = AdcCredentials.Load(Environment.GetEnvironmentVariable, out var adcProblem) };
-            if (adcProblem is not null)
-            {
-                options.AddError(Options.TokenSource, adcProblem);
-            }
+            options.AddError(Options.TokenSource, problem);
         }
 
-        if (settings.Audiences.Count == 0 && !settings.AllowDynamicAudiences)
-        {
-            options.AddError(Options.Audience, "no audience or route is configured and dynamic audiences are off, so no token could ever be served");
-        }
-
-        if (options.Errors.Count > 0)
-        {
-            throw new ConfigurationErrorException(options.Errors);
-        }
-
-        return settings;
+        return credentials;
     }
 
     private static (int? Port, IReadOnlyList<EgressHostSpec> Hosts) ReadEgress(ParsedOptions options, IReadOnlyList<RouteSpec> routes)

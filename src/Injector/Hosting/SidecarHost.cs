@@ -57,7 +57,7 @@ internal static class SidecarHost
         services.AddSingleton<TokenCache>();
         services.AddSingleton<ITokenCache>(provider => provider.GetRequiredService<TokenCache>());
         services.AddHostedService(provider => provider.GetRequiredService<TokenCache>());
-        services.AddHostedService<StartupMemoryRelease>();
+        services.AddHostedService<MemoryRelease>();
         if (settings.MetadataPort is { } metadataPort)
         {
             // Before the admin listener: /readyz, which holds the app containers back, answers once the endpoint

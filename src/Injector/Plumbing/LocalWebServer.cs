@@ -29,7 +29,7 @@ internal static class LocalWebServer
         return builder.Build();
     }
 
-    /// <summary>The addresses the server bound (with the real port when 0 was asked for).</summary>
-    public static IReadOnlyCollection<string> BoundAddresses(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
+    /// <summary>The addresses a started server (this one's or any other) bound, with the real port when 0 was asked for.</summary>
+    public static IReadOnlyList<Uri> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(address => new Uri(address)).ToList() ?? [];
 }

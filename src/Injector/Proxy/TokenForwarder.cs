@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
+using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -120,9 +121,7 @@ internal sealed class TokenForwarder(
             return Task.CompletedTask;
         }
 
-        response.StatusCode = refusal.StatusCode;
-        response.ContentType = "text/plain; charset=utf-8";
-        return response.WriteAsync(refusal.Message + "\n");
+        return PlainText.WriteAsync(response, refusal.StatusCode, refusal.Message);
     }
 
     private void Record(HttpContext context, string route, bool isGrpc, long started)

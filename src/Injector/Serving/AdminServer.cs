@@ -30,7 +30,7 @@ internal sealed class AdminServer(
             kestrel.Listen(options.Endpoint, listen => listen.Protocols = HttpProtocols.Http1));
         _app.Run(HandleAsync);
         await _app.StartAsync(cancellationToken);
-        var address = new Uri(LocalWebServer.BoundAddresses(_app).First());
+        var address = LocalWebServer.BoundAddresses(_app)[0];
         BoundEndpoint = new IPEndPoint(options.Endpoint.Address, address.Port);
         _logger.AdminListening(BoundEndpoint);
     }
@@ -54,25 +54,18 @@ internal sealed class AdminServer(
                 await registry.CollectAndExportAsTextAsync(response.Body, context.RequestAborted);
                 break;
             case "/healthz":
-                await Plain(response, StatusCodes.Status200OK, "ok");
+                await PlainText.WriteAsync(response, StatusCodes.Status200OK, "ok");
                 break;
             case "/readyz":
                 var missing = cache.AudiencesWithoutUsableToken();
                 await (missing.Count == 0
-                    ? Plain(response, StatusCodes.Status200OK, "ready")
-                    : Plain(response, StatusCodes.Status503ServiceUnavailable, "not ready: no usable token yet for " + string.Join(", ", missing)
+                    ? PlainText.WriteAsync(response, StatusCodes.Status200OK, "ready")
+                    : PlainText.WriteAsync(response, StatusCodes.Status503ServiceUnavailable, "not ready: no usable token yet for " + string.Join(", ", missing)
                         + (refusals.Current is { } refusal ? "; " + refusal.Message : string.Empty)));
                 break;
             default:
-                await Plain(response, StatusCodes.Status404NotFound, "not found: the admin listener serves /metrics, /healthz and /readyz");
+                await PlainText.WriteAsync(response, StatusCodes.Status404NotFound, "not found: the admin listener serves /metrics, /healthz and /readyz");
                 break;
         }
-    }
-
-    private static Task Plain(HttpResponse response, int status, string message)
-    {
-        response.StatusCode = status;
-        response.ContentType = "text/plain; charset=utf-8";
-        return response.WriteAsync(message + "\n");
     }
 }

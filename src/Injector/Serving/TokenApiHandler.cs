@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using TokenInjector.Configuration;
+using TokenInjector.Plumbing;
 using TokenInjector.Tokens;
 
 namespace TokenInjector.Serving;
@@ -21,21 +22,21 @@ internal sealed class TokenApiHandler(ITokenCache cache, TokenMetrics metrics)
         context.Response.Headers.CacheControl = "no-store";
         if (request.Path != TokenPath)
         {
-            await Plain(context, StatusCodes.Status404NotFound, $"not found: the token API has one path; {Usage}");
+            await PlainText.WriteAsync(context.Response, StatusCodes.Status404NotFound, $"not found: the token API has one path; {Usage}");
             return;
         }
 
         if (!HttpMethods.IsGet(request.Method))
         {
             context.Response.Headers.Allow = "GET";
-            await Plain(context, StatusCodes.Status405MethodNotAllowed, $"method not allowed; {Usage}");
+            await PlainText.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, $"method not allowed; {Usage}");
             return;
         }
 
         if (request.QueryString.Value?.Length > MaxQueryLength)
         {
             Count("other", "bad_request");
-            await Plain(context, StatusCodes.Status414UriTooLong, $"query too long: at most {MaxQueryLength} characters; {Usage}");
+            await PlainText.WriteAsync(context.Response, StatusCodes.Status414UriTooLong, $"query too long: at most {MaxQueryLength} characters; {Usage}");
             return;
         }
 
@@ -50,7 +51,7 @@ internal sealed class TokenApiHandler(ITokenCache cache, TokenMetrics metrics)
         if (problem is not null)
         {
             Count("other", "bad_request");
-            await Plain(context, StatusCodes.Status400BadRequest, problem);
+            await PlainText.WriteAsync(context.Response, StatusCodes.Status400BadRequest, problem);
             return;
         }
 
@@ -64,14 +65,14 @@ internal sealed class TokenApiHandler(ITokenCache cache, TokenMetrics metrics)
                 break;
             case TokenLookupStatus.NotAllowed:
                 Count(label, "denied");
-                await Plain(context, StatusCodes.Status403Forbidden,
+                await PlainText.WriteAsync(context.Response, StatusCodes.Status403Forbidden,
                     "audience not allowed: dynamic audiences are off; configure it with --audience or a route");
                 break;
             default:
                 Count(label, "unavailable");
                 var seconds = Math.Max(1, (int)Math.Ceiling(lookup.RetryAfter.TotalSeconds));
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await Plain(context, StatusCodes.Status503ServiceUnavailable,
+                await PlainText.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable,
                     $"no valid token for this audience yet ({lookup.Problem ?? "the token is being fetched"}); retry in {seconds} s");
                 break;
         }
@@ -87,13 +88,6 @@ internal sealed class TokenApiHandler(ITokenCache cache, TokenMetrics metrics)
 
         context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync(token.Value);
-    }
-
-    private static Task Plain(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n");
     }
 
     private void Count(string audienceLabel, string result) => metrics.Requests.WithLabels(audienceLabel, result).Inc();

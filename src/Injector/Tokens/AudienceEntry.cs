@@ -31,6 +31,9 @@ internal sealed class AudienceEntry
     private static readonly TimeSpan StartupRetryCap = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan StartupPhase = TimeSpan.FromSeconds(30);
 
+    // The metric reason of a failure that is no TokenFetchException.
+    private const string UnexpectedFailure = "unexpected";
+
     // At most one refresh forced by an upstream 401 per interval.
     private static readonly TimeSpan ForcedRefreshInterval = TimeSpan.FromSeconds(30);
 
@@ -193,17 +196,38 @@ internal sealed class AudienceEntry
     // Task.Run: the fetch must not complete synchronously inside the lock before _inflight is assigned.
     private Task<FetchOutcome> StartFetchLocked() => _inflight = Task.Run(FetchOnceAsync);
 
+    // One fetch, in the order its effects must happen: ask the source and classify the answer; count and log a
+    // failure (before the backoff moves, which decides whether the log is quiet); record the duration; move the
+    // entry's state under the lock; then tell metrics, the log and the observer what it became.
     private async Task<FetchOutcome> FetchOnceAsync()
     {
         var started = _time.GetTimestamp();
         var previous = _current;
-        IdToken? token = null;
-        FetchOutcome outcome;
-        string? problem = null;
-        string? failureReason = null;
+        var result = await FetchAndClassifyAsync(previous);
+        if (result.Outcome == FetchOutcome.Failed)
+        {
+            RecordFailure(result, previous);
+        }
+
+        var now = _time.GetUtcNow();
+        _metrics.RefreshDuration.WithLabels(MetricLabel).Observe(_time.GetElapsedTime(started).TotalSeconds);
+        lock (_gate)
+        {
+            ApplyLocked(result, now);
+            _inflight = null;
+        }
+
+        ReportOutcome(result);
+        return result.Outcome;
+    }
+
+    // The source's answer as an outcome: a token newer than the current one is fresh, one that expires no later is
+    // stale (the GKE cache), anything else a failure with its reason. Never throws.
+    private async Task<FetchResult> FetchAndClassifyAsync(IdToken? previous)
+    {
         try
         {
-            token = await _source.FetchAsync(Key, _stopping.Token);
+            var token = await _source.FetchAsync(Key, _stopping.Token);
             if (token.Audience != Audience)
             {
                 // Served, it would be refused by the service, or worse, accepted by another one; so it is dropped here.
@@ -212,76 +236,84 @@ internal sealed class AudienceEntry
                     $"the token source returned a token for another audience ({Describe(token.Audience)}); it is not used");
             }
 
-            outcome = previous is not null && token.ExpiresAt <= previous.ExpiresAt ? FetchOutcome.Stale : FetchOutcome.Fresh;
+            return new(previous is not null && token.ExpiresAt <= previous.ExpiresAt ? FetchOutcome.Stale : FetchOutcome.Fresh, token);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-            outcome = FetchOutcome.Stopped;
+            return new(FetchOutcome.Stopped);
         }
         catch (TokenFetchException ex)
         {
-            outcome = FetchOutcome.Failed;
-            problem = ex.Message;
-            failureReason = ex.Reason;
-            _metrics.MetadataErrors.WithLabels(ex.Reason).Inc();
-            if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts && ex.Reason != TokenFetchException.WrongAudience)
-            {
-                _log.WaitingForTokenSource(Audience, ex.Reason, ex.Message);
-            }
-            else
-            {
-                _log.FetchFailed(Audience, ex.Reason, ex.Message);
-            }
+            return new(FetchOutcome.Failed, Problem: ex.Message, FailureReason: ex.Reason);
         }
         catch (Exception ex)
         {
-            // An unexpected library failure must not stop the refresh loop. Only the type is logged: a message
+            // An unexpected library failure must not stop the refresh loop. Only the type is kept: a message
             // from deep inside a library could quote a response.
-            outcome = FetchOutcome.Failed;
-            problem = "the token source failed unexpectedly (" + ex.GetType().Name + ")";
-            _metrics.MetadataErrors.WithLabels("unexpected").Inc();
-            _log.FetchFailed(Audience, "unexpected", problem);
+            return new(FetchOutcome.Failed, Problem: "the token source failed unexpectedly (" + ex.GetType().Name + ")", FailureReason: UnexpectedFailure);
         }
+    }
 
-        var now = _time.GetUtcNow();
-        _metrics.RefreshDuration.WithLabels(MetricLabel).Observe(_time.GetElapsedTime(started).TotalSeconds);
-        lock (_gate)
+    // Counted by reason, and logged: at debug level while a first token is still awaited (a metadata server that is
+    // not ready yet), as a warning otherwise, and always for a token of another audience or an unexpected failure.
+    private void RecordFailure(FetchResult result, IdToken? previous)
+    {
+        var reason = result.FailureReason!;
+        _metrics.MetadataErrors.WithLabels(reason).Inc();
+        if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts && reason is not (TokenFetchException.WrongAudience or UnexpectedFailure))
         {
-            switch (outcome)
-            {
-                case FetchOutcome.Fresh:
-                    _current = token;
-                    _refreshAt = TokenTiming.RefreshAt(token!, Random.Shared.NextDouble());
-                    _retryAt = DateTimeOffset.MinValue;
-                    _lastProblem = null;
-                    _failureBackoff.Reset();
-                    _staleBackoff.Reset();
-                    break;
-                case FetchOutcome.Stale:
-                    _retryAt = now + RetryDelay(_staleBackoff, now);
-                    break;
-                case FetchOutcome.Failed:
-                    var delay = RetryDelay(_failureBackoff, now);
-                    if (_current is null && now - _createdAt < StartupPhase && failureReason != TokenFetchException.RateLimited && delay > StartupRetryCap)
-                    {
-                        delay = StartupRetryCap;
-                    }
-
-                    _retryAt = now + delay;
-                    _lastProblem = problem;
-                    break;
-                case FetchOutcome.Stopped:
-                    break;
-            }
-
-            _inflight = null;
+            _log.WaitingForTokenSource(Audience, reason, result.Problem!);
         }
+        else
+        {
+            _log.FetchFailed(Audience, reason, result.Problem!);
+        }
+    }
 
-        switch (outcome)
+    // The entry's state after a fetch: a fresh token is taken and schedules its refresh; a stale one or a failure
+    // schedules a retry on its own backoff.
+    private void ApplyLocked(FetchResult result, DateTimeOffset now)
+    {
+        switch (result.Outcome)
         {
             case FetchOutcome.Fresh:
+                _current = result.Token;
+                _refreshAt = TokenTiming.RefreshAt(result.Token!, Random.Shared.NextDouble());
+                _retryAt = DateTimeOffset.MinValue;
+                _lastProblem = null;
+                _failureBackoff.Reset();
+                _staleBackoff.Reset();
+                break;
+            case FetchOutcome.Stale:
+                _retryAt = now + RetryDelay(_staleBackoff, now);
+                break;
+            case FetchOutcome.Failed:
+                _retryAt = now + FailureDelay(result.FailureReason, now);
+                _lastProblem = result.Problem;
+                break;
+            case FetchOutcome.Stopped:
+                break;
+        }
+    }
+
+    // After a failure: the backoff, but never more than StartupRetryCap before the first token in StartupPhase,
+    // unless the source asked to slow down (429).
+    private TimeSpan FailureDelay(string? failureReason, DateTimeOffset now)
+    {
+        var delay = RetryDelay(_failureBackoff, now);
+        return _current is null && now - _createdAt < StartupPhase && failureReason != TokenFetchException.RateLimited && delay > StartupRetryCap
+            ? StartupRetryCap
+            : delay;
+    }
+
+    private void ReportOutcome(FetchResult result)
+    {
+        switch (result.Outcome)
+        {
+            case FetchOutcome.Fresh:
+                var token = result.Token!;
                 _metrics.Refreshes.WithLabels(MetricLabel, "success").Inc();
-                _metrics.ExpiryTimestamp.WithLabels(MetricLabel).Set(token!.ExpiresAt.ToUnixTimeSeconds());
+                _metrics.ExpiryTimestamp.WithLabels(MetricLabel).Set(token.ExpiresAt.ToUnixTimeSeconds());
                 _log.TokenRenewed(Audience, token.ExpiresAt, _refreshAt);
                 if (IsConfigured)
                 {
@@ -297,8 +329,6 @@ internal sealed class AudienceEntry
                 _metrics.Refreshes.WithLabels(MetricLabel, "error").Inc();
                 break;
         }
-
-        return outcome;
     }
 
     // The audience a token came back with, quoted only when it is short printable ASCII (a log line stays one line).
@@ -319,4 +349,7 @@ internal sealed class AudienceEntry
 
         return delay;
     }
+
+    /// <summary>What one fetch came to: the token (fresh or stale), or the failure's message and metric reason.</summary>
+    private readonly record struct FetchResult(FetchOutcome Outcome, IdToken? Token = null, string? Problem = null, string? FailureReason = null);
 }

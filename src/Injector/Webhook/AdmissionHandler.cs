@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Webhook;
 
@@ -11,7 +12,7 @@ namespace TokenInjector.Webhook;
 /// warning and writes the AdmissionReview back. A body that is not a usable AdmissionReview gets a 400 with the
 /// reason; nothing a client sends can take the server down.
 /// </summary>
-internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentityCheck identityCheck, WebhookMetrics metrics, ILogger<AdmissionHandler> logger)
+internal sealed class AdmissionHandler(AdmissionOptions options, WorkloadIdentityCheck identityCheck, WebhookMetrics metrics, ILogger<AdmissionHandler> logger)
 {
     /// <summary>The API server sends objects of at most about 1.5 MiB; anything past this is not from it.</summary>
     public const int MaxBodyBytes = 3 * 1024 * 1024;
@@ -118,7 +119,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         var @namespace = request.Namespace ?? string.Empty;
         var pod = ObjectName(request);
 
-        var decision = PodAdmission.Decide(request, settings.Namespace, settings.Sidecar);
+        var decision = PodAdmission.Decide(request, options.WebhookNamespace, options.Sidecar);
         switch (decision.Outcome)
         {
             case AdmissionOutcome.Denied:
@@ -153,7 +154,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
         var kind = request.Kind?.Kind ?? "(no kind)";
         var name = ObjectName(request);
 
-        var decision = WorkloadAdmission.Decide(request, settings.Namespace, settings.Sidecar);
+        var decision = WorkloadAdmission.Decide(request, options.WebhookNamespace, options.Sidecar);
         switch (decision.Outcome)
         {
             case AdmissionOutcome.Denied:
@@ -201,9 +202,7 @@ internal sealed class AdmissionHandler(WebhookSettings settings, WorkloadIdentit
     {
         metrics.Admissions.WithLabels("invalid").Inc();
         logger.BadRequest(reason);
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("bad admission request: " + reason + "\n", context.RequestAborted);
+        await PlainText.WriteAsync(context.Response, StatusCodes.Status400BadRequest, "bad admission request: " + reason, context.RequestAborted);
     }
 
     // Controllers create pods with generateName and no name: the name is only known after admission.

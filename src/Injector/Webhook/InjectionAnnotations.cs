@@ -46,91 +46,17 @@ internal static class InjectionAnnotations
     {
         var annotations = pod.Metadata?.Annotations ?? new Dictionary<string, string>();
 
-        // The app's containers: neither the sidecar (on re-invocation it is there already) nor a mesh's proxy.
-        var appContainers = (pod.Spec?.Containers ?? [])
-            .Where(c => c.Name != PodMutator.SidecarName && !MeshRules.IsRunBeforeSidecar(c.Name))
-            .Select(c => c.Name).ToList();
-
-        foreach (var key in annotations.Keys.Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !Known.Contains(k)).Order(StringComparer.Ordinal))
-        {
-            errors.Add($"annotation {key} is not known; the token-injector.dev annotations are: {string.Join(", ", Known)}");
-        }
-
-        var audiences = new List<string>();
-        foreach (var audience in Items(annotations, Audiences))
-        {
-            if (AudienceRules.Problem(audience) is { } problem)
-            {
-                errors.Add($"annotation {Audiences}: '{audience}' {problem}; expected a comma-separated list of audiences such as https://my-service-abc123-uc.a.run.app");
-            }
-            else if (!audiences.Contains(audience, StringComparer.Ordinal))
-            {
-                audiences.Add(audience);
-            }
-        }
-
-        var routes = new List<(RouteSpec, string)>();
-        foreach (var text in Items(annotations, Routes))
-        {
-            if (!RouteSpec.TryParse(text, out var route, out var problem))
-            {
-                errors.Add($"annotation {Routes}: '{text}' {problem}; expected a comma-separated list of {RouteSpec.Syntax}, e.g. 8080=https://my-service-abc123-uc.a.run.app");
-            }
-            else
-            {
-                // A port used twice is one of the clashes SidecarPorts finds among all the sidecar's listeners.
-                routes.Add((route!, text));
-            }
-        }
-
+        // The order of these reads is the order of the errors in the denial.
+        ReportUnknown(annotations, errors);
+        var audiences = AudienceList(annotations, errors);
+        var routes = RouteList(annotations, errors);
         var egressPort = Port(annotations, Egress, errors);
         var egressHosts = EgressHostPatterns(annotations, errors);
-        if (egressHosts.Count > 0 && !annotations.ContainsKey(Egress))
-        {
-            errors.Add($"annotation {EgressHosts} is given without {Egress}, so no listener would use it; expected {Egress}: \"PORT\" too, e.g. \"8081\"");
-        }
-
         var metadataPort = MetadataPort(annotations, errors);
-        if (audiences.Count == 0 && routes.Count == 0 && !annotations.ContainsKey(Egress) && !annotations.ContainsKey(Metadata)
-            && !errors.Any(e => e.StartsWith($"annotation {Audiences}", StringComparison.Ordinal) || e.StartsWith($"annotation {Routes}", StringComparison.Ordinal)))
-        {
-            errors.Add($"annotation {Audiences}, {Routes}, {Egress} or {Metadata} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
-        }
-
-        var containers = appContainers;
-        if (annotations.TryGetValue(Containers, out var containersText))
-        {
-            var named = Items(annotations, Containers).ToList();
-            var unknown = named.Where(n => !appContainers.Contains(n, StringComparer.Ordinal)).ToList();
-            if (named.Count == 0 || unknown.Count > 0)
-            {
-                errors.Add($"annotation {Containers}: '{containersText}' names {(named.Count == 0 ? "no container" : "unknown container(s) " + string.Join(", ", unknown))}; expected a comma-separated list of the pod's containers: {string.Join(", ", appContainers)}");
-            }
-            else
-            {
-                containers = named.Distinct(StringComparer.Ordinal).ToList();
-            }
-        }
-
+        RequireSomethingToServe(annotations, audiences, routes, errors);
+        var containers = ContainerNames(annotations, pod, errors);
         var tokenDir = TokenDirectory(annotations, pod, errors);
-
-        var native = true;
-        if (annotations.TryGetValue(NativeSidecar, out var nativeText))
-        {
-            switch (nativeText.Trim().ToLowerInvariant())
-            {
-                case "true":
-                    native = true;
-                    break;
-                case "false":
-                    native = false;
-                    break;
-                default:
-                    errors.Add($"annotation {NativeSidecar}: '{nativeText}' is not a boolean; expected \"true\" (an init container with restartPolicy Always) or \"false\" (an ordinary container)");
-                    break;
-            }
-        }
-
+        var native = NativeSidecarChoice(annotations, errors);
         var initContainers = InitContainerNames(annotations, pod, native, errors);
         var adminPort = Port(annotations, AdminPort, errors);
         var cpu = Quantity(annotations, CpuRequest, errors);
@@ -160,10 +86,109 @@ internal static class InjectionAnnotations
         };
     }
 
+    // A misspelt annotation would otherwise be ignored in silence, and the pod run without what it asked for.
+    private static void ReportUnknown(IDictionary<string, string> annotations, List<string> errors)
+    {
+        foreach (var key in annotations.Keys.Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !Known.Contains(k)).Order(StringComparer.Ordinal))
+        {
+            errors.Add($"annotation {key} is not known; the token-injector.dev annotations are: {string.Join(", ", Known)}");
+        }
+    }
+
+    private static List<string> AudienceList(IDictionary<string, string> annotations, List<string> errors)
+    {
+        var audiences = new List<string>();
+        foreach (var audience in Items(annotations, Audiences))
+        {
+            if (AudienceRules.Problem(audience) is { } problem)
+            {
+                errors.Add($"annotation {Audiences}: '{audience}' {problem}; expected a comma-separated list of audiences such as https://my-service-abc123-uc.a.run.app");
+            }
+            else if (!audiences.Contains(audience, StringComparer.Ordinal))
+            {
+                audiences.Add(audience);
+            }
+        }
+
+        return audiences;
+    }
+
+    // Each route with its text as the pod wrote it, which the sidecar is given unchanged.
+    private static List<(RouteSpec, string)> RouteList(IDictionary<string, string> annotations, List<string> errors)
+    {
+        var routes = new List<(RouteSpec, string)>();
+        foreach (var text in Items(annotations, Routes))
+        {
+            if (!RouteSpec.TryParse(text, out var route, out var problem))
+            {
+                errors.Add($"annotation {Routes}: '{text}' {problem}; expected a comma-separated list of {RouteSpec.Syntax}, e.g. 8080=https://my-service-abc123-uc.a.run.app");
+            }
+            else
+            {
+                // A port used twice is one of the clashes SidecarPorts finds among all the sidecar's listeners.
+                routes.Add((route!, text));
+            }
+        }
+
+        return routes;
+    }
+
+    // The inject label with nothing to serve is a mistake, said once: not again when the audiences or routes given
+    // were refused (or an unknown annotation starts with their name, most likely a misspelling of one).
+    private static void RequireSomethingToServe(IDictionary<string, string> annotations, List<string> audiences, List<(RouteSpec, string)> routes, List<string> errors)
+    {
+        if (audiences.Count == 0 && routes.Count == 0 && !annotations.ContainsKey(Egress) && !annotations.ContainsKey(Metadata)
+            && !errors.Any(e => e.StartsWith($"annotation {Audiences}", StringComparison.Ordinal) || e.StartsWith($"annotation {Routes}", StringComparison.Ordinal)))
+        {
+            errors.Add($"annotation {Audiences}, {Routes}, {Egress} or {Metadata} is required: the pod has the {InjectLabel} label but asks for no token; expected e.g. {Routes}: \"8080=https://my-service-abc123-uc.a.run.app\"");
+        }
+    }
+
+    // The app's containers: neither the sidecar (on re-invocation it is there already) nor a mesh's proxy. Without
+    // the annotation, all of them.
+    private static List<string> ContainerNames(IDictionary<string, string> annotations, V1Pod pod, List<string> errors)
+    {
+        var appContainers = (pod.Spec?.Containers ?? [])
+            .Where(c => c.Name != PodMutator.SidecarName && !MeshRules.IsRunBeforeSidecar(c.Name))
+            .Select(c => c.Name).ToList();
+        if (!annotations.TryGetValue(Containers, out var containersText))
+        {
+            return appContainers;
+        }
+
+        var named = Items(annotations, Containers).ToList();
+        var unknown = named.Where(n => !appContainers.Contains(n, StringComparer.Ordinal)).ToList();
+        if (named.Count == 0 || unknown.Count > 0)
+        {
+            errors.Add($"annotation {Containers}: '{containersText}' names {(named.Count == 0 ? "no container" : "unknown container(s) " + string.Join(", ", unknown))}; expected a comma-separated list of the pod's containers: {string.Join(", ", appContainers)}");
+            return appContainers;
+        }
+
+        return named.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    // True (the default): an init container with restartPolicy Always; false: an ordinary container.
+    private static bool NativeSidecarChoice(IDictionary<string, string> annotations, List<string> errors)
+    {
+        if (!annotations.TryGetValue(NativeSidecar, out var nativeText))
+        {
+            return true;
+        }
+
+        switch (nativeText.Trim().ToLowerInvariant())
+        {
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                errors.Add($"annotation {NativeSidecar}: '{nativeText}' is not a boolean; expected \"true\" (an init container with restartPolicy Always) or \"false\" (an ordinary container)");
+                return true;
+        }
+    }
+
     private static IEnumerable<string> Items(IDictionary<string, string> annotations, string key) =>
-        annotations.TryGetValue(key, out var text)
-            ? text.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : [];
+        annotations.TryGetValue(key, out var text) ? ListSyntax.Split(text) : [];
 
     // Init containers run one after another, so only those after the sidecar can use it: the sidecar must be a native
     // one, and the mesh containers that run before it (MeshRules) cannot be named.
@@ -189,7 +214,7 @@ internal static class InjectionAnnotations
 
         if (!native)
         {
-            errors.Add($"annotation {InitContainers}: '{text}' names init containers, but with {NativeSidecar} \"false\" the sidecar is an ordinary container that starts after every init container, so none of them could use it; expected {NativeSidecar} \"true\" (the default) or no {InitContainers} annotation");
+            errors.Add(InitContainersWithoutNativeSidecar(text));
             return [];
         }
 
@@ -206,6 +231,14 @@ internal static class InjectionAnnotations
 
         return named;
     }
+
+    /// <summary>
+    /// The refusal of init containers named for a classic sidecar: as an ordinary container it starts only after every
+    /// init container has finished, so none of them could ever reach it.
+    /// </summary>
+    private static string InitContainersWithoutNativeSidecar(string text) =>
+        $"annotation {InitContainers}: '{text}' names init containers, but with {NativeSidecar} \"false\" the sidecar is an ordinary container "
+        + $"that starts after every init container, so none of them could use it; expected {NativeSidecar} \"true\" (the default) or no {InitContainers} annotation";
 
     private static int? Port(IDictionary<string, string> annotations, string key, List<string> errors)
     {
@@ -267,6 +300,11 @@ internal static class InjectionAnnotations
             {
                 patterns.Add(text);
             }
+        }
+
+        if (patterns.Count > 0 && !annotations.ContainsKey(Egress))
+        {
+            errors.Add($"annotation {EgressHosts} is given without {Egress}, so no listener would use it; expected {Egress}: \"PORT\" too, e.g. \"8081\"");
         }
 
         return patterns;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using k8s.Models;
+using TokenInjector.Configuration;
 
 namespace TokenInjector.Webhook;
 
@@ -112,7 +113,7 @@ internal static class MeshRules
         var port = adminPort.ToString(CultureInfo.InvariantCulture);
         if (!(pod.Spec?.InitContainers ?? []).Any(c => c.Name == "istio-init")
             || IsRewrittenByIstio(sidecar.StartupProbe ?? sidecar.ReadinessProbe, sidecar.Name, sidecar.StartupProbe is null ? "readyz" : "startupz")
-            || Items(Annotation(pod.Metadata?.Annotations, IstioExcludeInboundPorts)).Contains(port))
+            || ListSyntax.Split(Annotation(pod.Metadata?.Annotations, IstioExcludeInboundPorts)).Contains(port))
         {
             return null;
         }
@@ -122,7 +123,7 @@ internal static class MeshRules
 
     private static void AddToList(IDictionary<string, string> annotations, string key, string item)
     {
-        var items = Items(Annotation(annotations, key)).ToList();
+        var items = ListSyntax.Split(Annotation(annotations, key)).ToList();
         if (!items.Contains(item))
         {
             annotations[key] = string.Join(',', items.Append(item));
@@ -131,7 +132,4 @@ internal static class MeshRules
 
     private static string? Annotation(IDictionary<string, string>? annotations, string key) =>
         annotations is not null && annotations.TryGetValue(key, out var value) ? value : null;
-
-    private static IEnumerable<string> Items(string? list) =>
-        (list ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -126,13 +126,12 @@ internal static class PodAdmission
     {
         var errors = new List<string>();
         var request = InjectionAnnotations.Parse(pod, errors);
-        errors.AddRange(PodMutator.Conflicts(pod, request?.NativeSidecar));
+        errors.AddRange(InjectionConflicts.Of(pod, request?.NativeSidecar));
         if (request is not null)
         {
             var memoryRequest = request.MemoryRequest ?? defaults.MemoryRequest;
             var memoryLimit = request.MemoryLimit ?? defaults.MemoryLimit;
-            if (QuantityRules.TryParse(memoryRequest, out var requested) && QuantityRules.TryParse(memoryLimit, out var limit)
-                && requested!.ToDecimal() > limit!.ToDecimal())
+            if (QuantityRules.RequestExceedsLimit(memoryRequest, memoryLimit))
             {
                 errors.Add($"annotation {InjectionAnnotations.MemoryRequest}: '{memoryRequest}' is more than the memory limit '{memoryLimit}'; expected a request no larger than {InjectionAnnotations.MemoryLimit}");
             }
@@ -141,7 +140,7 @@ internal static class PodAdmission
             errors.AddRange(SidecarPorts.Clashes(pod, listeners));
             if (pod.Spec?.HostNetwork == true && !defaults.AllowHostNetwork)
             {
-                errors.Add($"spec.hostNetwork is true: the sidecar's listeners (ports {string.Join(", ", listeners.Select(l => l.Port))}) would open in the node's network namespace, so every pod and process on the node could call Cloud Run with this pod's identity through them, and two such pods on one node would fight over the ports; run the pod without hostNetwork, or ask the cluster's operator to allow it (chart value webhook.allowHostNetwork, flag {WebhookSettings.Options.AllowHostNetwork.Flag})");
+                errors.Add(HostNetworkDenied(listeners.Select(l => l.Port)));
             }
         }
 
@@ -149,6 +148,15 @@ internal static class PodAdmission
             ? (null, "token-injector: " + string.Join("; ", errors))
             : (PodMutator.Mutate(pod, request, defaults), null);
     }
+
+    /// <summary>
+    /// The denial of a <c>hostNetwork</c> pod when the operator has not allowed them: the sidecar's listeners would be
+    /// the node's, usable by everything on it with this pod's identity. It names both ways out, the pod's and the operator's.
+    /// </summary>
+    private static string HostNetworkDenied(IEnumerable<int> ports) =>
+        $"spec.hostNetwork is true: the sidecar's listeners (ports {string.Join(", ", ports)}) would open in the node's network namespace, "
+        + "so every pod and process on the node could call Cloud Run with this pod's identity through them, and two such pods on one node would fight over the ports; "
+        + $"run the pod without hostNetwork, or ask the cluster's operator to allow it (chart value webhook.allowHostNetwork, flag {WebhookSettings.Options.AllowHostNetwork.Flag})";
 
     // The models take JSON nulls where the API server never sends them (a null container or port, a mount without a path, an
     // annotation without a value); the mutation reads these, so such a body is refused as not a Pod.

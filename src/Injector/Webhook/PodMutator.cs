@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using TokenInjector.Configuration;
@@ -30,50 +29,6 @@ internal static class PodMutator
     public static bool IsInjected(V1Pod pod) => FindSidecar(pod) is not null;
 
     /// <summary>
-    /// Problems that make injection impossible for this pod: names and paths of its own that clash with what the webhook
-    /// adds, and, on re-invocation, changes by another webhook that cannot be undone without undoing its work.
-    /// </summary>
-    /// <param name="pod">The pod as the API server sent it.</param>
-    /// <param name="nativeSidecar">Where the pod's annotations put the sidecar, or null when they could not be read.</param>
-    public static IEnumerable<string> Conflicts(V1Pod pod, bool? nativeSidecar)
-    {
-        var injected = IsInjected(pod);
-        foreach (var volume in pod.Spec?.Volumes ?? [])
-        {
-            // Once injected, these volumes are the webhook's own.
-            if (!injected && volume.Name is SocketVolume or TokensVolume)
-            {
-                yield return $"the pod already has a volume named {volume.Name}, which token-injector adds; rename it";
-            }
-        }
-
-        foreach (var container in (pod.Spec?.InitContainers ?? []).Concat(pod.Spec?.Containers ?? []))
-        {
-            if ((container.VolumeMounts ?? []).Any(m => m.MountPath.TrimEnd('/') == SidecarContract.SocketDirectory && !(injected && m.Name == SocketVolume)))
-            {
-                yield return $"container {container.Name} already mounts {SidecarContract.SocketDirectory}, where token-injector puts its socket; mount that volume at another path";
-            }
-        }
-
-        if (!injected)
-        {
-            yield break;
-        }
-
-        var copies = (pod.Spec?.InitContainers ?? []).Count(c => c.Name == SidecarName) + (pod.Spec?.Containers ?? []).Count(c => c.Name == SidecarName);
-        var inInitContainers = (pod.Spec?.InitContainers ?? []).Any(c => c.Name == SidecarName);
-        if (copies > 1)
-        {
-            yield return $"the pod has {copies} containers named {SidecarName}: another webhook or the pod's template added one; remove it, token-injector adds its own";
-        }
-        else if (nativeSidecar is { } native && inInitContainers != native)
-        {
-            var (found, expected) = inInitContainers ? ("spec.initContainers", "spec.containers") : ("spec.containers", "spec.initContainers");
-            yield return $"the {SidecarName} container is in {found}, but {InjectionAnnotations.NativeSidecar} is \"{(native ? "true" : "false")}\" and puts it in {expected}: another webhook moved it, and moving it back would change the order in which the pod starts; stop that webhook from moving it, or set {InjectionAnnotations.NativeSidecar} to match";
-        }
-    }
-
-    /// <summary>
     /// Adds the sidecar, or, on re-invocation, restores what another webhook removed or changed of it (its place,
     /// restartPolicy, probes, securityContext, args, port and mounts; the volumes; the mounts and env of the containers
     /// it serves). What others add beside ours (API server defaults, their own env or mounts) is kept, and so are the
@@ -81,12 +36,7 @@ internal static class PodMutator
     /// </summary>
     public static MutationResult Mutate(V1Pod original, InjectionRequest request, SidecarDefaults defaults)
     {
-        // A deep copy through the models' own serializer, so that the input stays untouched for the diff.
-        var pod = KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(original));
-        pod.Metadata ??= new V1ObjectMeta();
-        pod.Spec ??= new V1PodSpec();
-        pod.Spec.Containers ??= [];
-        var warnings = new List<string>();
+        var pod = Copy(original);
         var existing = FindSidecar(pod);
         var restored = existing is null ? null : new List<string>();
 
@@ -99,21 +49,11 @@ internal static class PodMutator
         }
         else
         {
-            Restore(pod, existing, sidecar, restored!);
+            SidecarRestoration.Restore(pod, existing, sidecar, restored!);
             sidecar = existing;
         }
 
-        pod.Spec.Volumes ??= [];
-        EnsureVolume(pod.Spec.Volumes, MemoryVolume(SocketVolume), restored);
-        if (request.TokenDirectory is not null)
-        {
-            EnsureVolume(pod.Spec.Volumes, MemoryVolume(TokensVolume), restored);
-            if (fsGroup is null)
-            {
-                warnings.Add($"token files in {request.TokenDirectory} are readable by group {SidecarUser} only; set spec.securityContext.fsGroup so that the app containers can read them");
-            }
-        }
-
+        AddVolumes(pod, request, restored);
         foreach (var container in pod.Spec.Containers.Where(c => request.Containers.Contains(c.Name, StringComparer.Ordinal))
             .Concat((pod.Spec.InitContainers ?? []).Where(c => request.InitContainers.Contains(c.Name, StringComparer.Ordinal))))
         {
@@ -121,30 +61,10 @@ internal static class PodMutator
         }
 
         MeshRules.AddIstioCniExclusions(pod, adminPort);
-        if (MeshRules.IstioInboundWarning(pod, sidecar, adminPort) is { } meshWarning)
-        {
-            warnings.Add(meshWarning);
-        }
-
-        if (pod.Spec.HostNetwork == true)
-        {
-            warnings.Add($"spec.hostNetwork is true and the webhook's operator allows it: the sidecar's ports ({string.Join(", ", SidecarPorts.Of(request, defaults).Select(l => l.Port))}) are opened on the node, where every pod and process of the node can use them with this pod's identity");
-        }
-
+        var warnings = Warnings(pod, sidecar, request, defaults, fsGroup, restored);
         if (defaults.PrometheusScrape)
         {
-            pod.Metadata.Annotations ??= new Dictionary<string, string>();
-            if (!pod.Metadata.Annotations.Keys.Any(k => k.StartsWith("prometheus.io/", StringComparison.Ordinal)))
-            {
-                pod.Metadata.Annotations["prometheus.io/scrape"] = "true";
-                pod.Metadata.Annotations["prometheus.io/port"] = adminPort.ToString(CultureInfo.InvariantCulture);
-                pod.Metadata.Annotations["prometheus.io/path"] = "/metrics";
-            }
-        }
-
-        if (restored is { Count: > 0 })
-        {
-            warnings.Add($"after other webhooks changed the pod, token-injector restored: {string.Join("; ", restored)}");
+            AddPrometheusAnnotations(pod, adminPort);
         }
 
         return new MutationResult(pod, warnings, restored ?? []);
@@ -245,6 +165,66 @@ internal static class PodMutator
         return container;
     }
 
+    // A deep copy through the models' own serializer, so that the input stays untouched for the diff.
+    private static V1Pod Copy(V1Pod original)
+    {
+        var pod = KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(original));
+        pod.Metadata ??= new V1ObjectMeta();
+        pod.Spec ??= new V1PodSpec();
+        pod.Spec.Containers ??= [];
+        return pod;
+    }
+
+    private static void AddVolumes(V1Pod pod, InjectionRequest request, List<string>? restored)
+    {
+        pod.Spec.Volumes ??= [];
+        SidecarRestoration.EnsureVolume(pod.Spec.Volumes, MemoryVolume(SocketVolume), restored);
+        if (request.TokenDirectory is not null)
+        {
+            SidecarRestoration.EnsureVolume(pod.Spec.Volumes, MemoryVolume(TokensVolume), restored);
+        }
+    }
+
+    // What the pod's owner should know although the pod is admitted, in this order: unreadable token files, the
+    // mesh's inbound capture, ports opened on the node, and what was restored after other webhooks.
+    private static List<string> Warnings(V1Pod pod, V1Container sidecar, InjectionRequest request, SidecarDefaults defaults, long? fsGroup, List<string>? restored)
+    {
+        var warnings = new List<string>();
+        if (request.TokenDirectory is not null && fsGroup is null)
+        {
+            warnings.Add($"token files in {request.TokenDirectory} are readable by group {SidecarUser} only; set spec.securityContext.fsGroup so that the app containers can read them");
+        }
+
+        if (MeshRules.IstioInboundWarning(pod, sidecar, SidecarPorts.AdminPort(request, defaults)) is { } meshWarning)
+        {
+            warnings.Add(meshWarning);
+        }
+
+        if (pod.Spec.HostNetwork == true)
+        {
+            warnings.Add($"spec.hostNetwork is true and the webhook's operator allows it: the sidecar's ports ({string.Join(", ", SidecarPorts.Of(request, defaults).Select(l => l.Port))}) are opened on the node, where every pod and process of the node can use them with this pod's identity");
+        }
+
+        if (restored is { Count: > 0 })
+        {
+            warnings.Add($"after other webhooks changed the pod, token-injector restored: {string.Join("; ", restored)}");
+        }
+
+        return warnings;
+    }
+
+    // Prometheus' pod discovery finds the admin port, unless the pod already says how it is scraped.
+    private static void AddPrometheusAnnotations(V1Pod pod, int adminPort)
+    {
+        pod.Metadata.Annotations ??= new Dictionary<string, string>();
+        if (!pod.Metadata.Annotations.Keys.Any(k => k.StartsWith("prometheus.io/", StringComparison.Ordinal)))
+        {
+            pod.Metadata.Annotations["prometheus.io/scrape"] = "true";
+            pod.Metadata.Annotations["prometheus.io/port"] = adminPort.ToString(CultureInfo.InvariantCulture);
+            pod.Metadata.Annotations["prometheus.io/path"] = "/metrics";
+        }
+    }
+
     private static V1Probe Probe(string path, int port, int periodSeconds, int failureThreshold) => new()
     {
         HttpGet = new V1HTTPGetAction { Path = path, Port = port },
@@ -274,98 +254,12 @@ internal static class PodMutator
         }
     }
 
-    private static void Restore(V1Pod pod, V1Container existing, V1Container desired, List<string> restored)
-    {
-        if (pod.Spec.InitContainers is { } initContainers && initContainers.IndexOf(existing) is var current and >= 0)
-        {
-            initContainers.RemoveAt(current);
-            var index = MeshRules.SidecarIndex(initContainers);
-            initContainers.Insert(index, existing);
-            if (index != current)
-            {
-                restored.Add(index == 0 ? $"the place of {SidecarName} as the first init container" : $"the place of {SidecarName} right after init container {initContainers[index - 1].Name}");
-            }
-        }
-
-        if (existing.RestartPolicy != desired.RestartPolicy)
-        {
-            existing.RestartPolicy = desired.RestartPolicy;
-            restored.Add($"restartPolicy of {SidecarName}");
-        }
-
-        existing.StartupProbe = RestoredProbe(existing.StartupProbe, desired.StartupProbe, "startupz", "startupProbe", restored);
-        existing.LivenessProbe = RestoredProbe(existing.LivenessProbe, desired.LivenessProbe, "livez", "livenessProbe", restored);
-        existing.ReadinessProbe = RestoredProbe(existing.ReadinessProbe, desired.ReadinessProbe, "readyz", "readinessProbe", restored);
-
-        if (!Covers(existing.SecurityContext, desired.SecurityContext))
-        {
-            existing.SecurityContext = desired.SecurityContext;
-            restored.Add($"securityContext of {SidecarName}");
-        }
-
-        if (!(existing.Args ?? []).SequenceEqual(desired.Args))
-        {
-            existing.Args = desired.Args;
-            restored.Add($"args of {SidecarName}");
-        }
-
-        existing.Ports ??= [];
-        foreach (var port in desired.Ports.Where(p => !existing.Ports.Any(e => Covers(e, p))))
-        {
-            existing.Ports = existing.Ports.Where(e => e.Name != port.Name).Append(port).ToList();
-            restored.Add($"port {port.Name} of {SidecarName}");
-        }
-
-        existing.VolumeMounts ??= [];
-        foreach (var mount in desired.VolumeMounts)
-        {
-            EnsureMount(existing, mount, restored);
-        }
-    }
-
-    // Istio rewrites every container's probes to go through its agent (MeshRules): that is not a probe to restore.
-    private static V1Probe? RestoredProbe(V1Probe? existing, V1Probe? desired, string istioKind, string field, List<string> restored)
-    {
-        if (Covers(existing, desired) || MeshRules.IsRewrittenByIstio(existing, SidecarName, istioKind))
-        {
-            return existing;
-        }
-
-        restored.Add($"{field} of {SidecarName}");
-        return desired;
-    }
-
-    private static void EnsureVolume(IList<V1Volume> volumes, V1Volume volume, List<string>? restored)
-    {
-        var index = volumes.ToList().FindIndex(v => v.Name == volume.Name);
-        if (index < 0)
-        {
-            volumes.Add(volume);
-            restored?.Add($"volume {volume.Name}");
-        }
-        else if (!Covers(volumes[index], volume))
-        {
-            volumes[index] = volume;
-            restored?.Add($"volume {volume.Name}");
-        }
-    }
-
-    private static void EnsureMount(V1Container container, V1VolumeMount mount, List<string>? restored)
-    {
-        container.VolumeMounts ??= [];
-        if (!container.VolumeMounts.Any(m => Covers(m, mount)))
-        {
-            container.VolumeMounts = container.VolumeMounts.Where(m => m.Name != mount.Name).Append(mount).ToList();
-            restored?.Add($"volume mount {mount.MountPath} of {container.Name}");
-        }
-    }
-
     private static void AddToAppContainer(V1Container container, InjectionRequest request, List<string>? restored)
     {
-        EnsureMount(container, new V1VolumeMount { Name = SocketVolume, MountPath = SidecarContract.SocketDirectory }, restored);
+        SidecarRestoration.EnsureMount(container, new V1VolumeMount { Name = SocketVolume, MountPath = SidecarContract.SocketDirectory }, restored);
         if (request.TokenDirectory is not null)
         {
-            EnsureMount(container, new V1VolumeMount { Name = TokensVolume, MountPath = request.TokenDirectory, ReadOnlyProperty = true }, restored);
+            SidecarRestoration.EnsureMount(container, new V1VolumeMount { Name = TokensVolume, MountPath = request.TokenDirectory, ReadOnlyProperty = true }, restored);
         }
 
         // The socket's variable is the one `injector token` reads its --socket from, so it works in the app container as is.
@@ -406,21 +300,4 @@ internal static class PodMutator
             restored?.Add($"env {name} of {container.Name}");
         }
     }
-
-    /// <summary>
-    /// Whether <paramref name="existing"/> has everything <paramref name="desired"/> sets, with the same values; other
-    /// members may be there too (the API server defaults fields after each webhook, and other webhooks add theirs).
-    /// </summary>
-    private static bool Covers(object? existing, object? desired) =>
-        Covers(ToNode(existing), ToNode(desired));
-
-    private static bool Covers(JsonNode? existing, JsonNode? desired) => (existing, desired) switch
-    {
-        (_, null) => true,
-        (JsonObject e, JsonObject d) => d.All(member => Covers(e[member.Key], member.Value)),
-        (JsonArray e, JsonArray d) => e.Count == d.Count && d.Select((item, i) => Covers(e[i], item)).All(covered => covered),
-        _ => JsonNode.DeepEquals(existing, desired),
-    };
-
-    private static JsonNode? ToNode(object? value) => value is null ? null : JsonNode.Parse(KubernetesJson.Serialize(value));
 }

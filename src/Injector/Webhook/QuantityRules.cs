@@ -34,6 +34,13 @@ internal static partial class QuantityRules
         }
     }
 
+    /// <summary>
+    /// Whether a memory (or CPU) request is more than its limit, which the API server refuses: the one check for the
+    /// webhook's flags and a pod's annotations. False when either is not a quantity (that is reported on its own).
+    /// </summary>
+    public static bool RequestExceedsLimit(string? request, string? limit) =>
+        TryParse(request, out var requested) && TryParse(limit, out var limited) && requested!.ToDecimal() > limited!.ToDecimal();
+
     // The API server's grammar without a sign: digits with an optional fraction, then a binary, decimal or exponent suffix.
     [GeneratedRegex(@"^([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex QuantityPattern();

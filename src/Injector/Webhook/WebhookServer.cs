@@ -1,6 +1,5 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.Webhook;
 
@@ -12,7 +11,6 @@ internal static class WebhookServer
     {
         var builder = WebApplication.CreateSlimBuilder();
         settings.Logging.Apply(builder.Logging);
-        builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<WebhookMetrics>();
         builder.Services.AddSingleton(services => new ServingCertificate(
@@ -51,6 +49,7 @@ internal static class WebhookServer
                 services.GetRequiredService<TimeProvider>(),
                 logger);
         });
+        builder.Services.AddSingleton(new AdmissionOptions(settings.Namespace, settings.Sidecar));
         builder.Services.AddSingleton<AdmissionHandler>();
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -97,18 +96,13 @@ internal static class WebhookServer
         _ = app.Services.GetService<ReloadingCertificate>();
         await app.StartAsync(cancellationToken);
         var logger = app.Services.GetRequiredService<ILogger<AdmissionHandler>>();
-        foreach (var address in BoundAddresses(app))
+        foreach (var address in LocalWebServer.BoundAddresses(app))
         {
-            logger.Listening(address);
+            logger.Listening(address.Authority);
         }
 
         return app;
     }
-
-    /// <summary>The HOST:PORT the server listens on (port 0 in the settings resolved to the real one).</summary>
-    public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
-            .Select(a => new Uri(a).Authority).ToList() ?? [];
 
     private static KubernetesServiceAccountLookup? CreateLookup(WebhookSettings settings, ILogger logger)
     {

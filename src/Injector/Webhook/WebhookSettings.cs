@@ -92,20 +92,6 @@ internal sealed record WebhookSettings
             options.AddError(kubeconfig, Options.Kubeconfig, "does not exist");
         }
 
-        var image = options.Single(Options.SidecarImage);
-        if (image is null)
-        {
-            options.AddError(Options.SidecarImage, "is required: the image of the sidecar to inject");
-        }
-        else if (string.IsNullOrWhiteSpace(image.Text) || image.Text.Any(char.IsWhiteSpace))
-        {
-            options.AddError(image, Options.SidecarImage, "is not an image reference (no spaces)");
-        }
-
-        var cpuRequest = Quantity(options, Options.SidecarCpuRequest);
-        var memoryRequest = Quantity(options, Options.SidecarMemoryRequest);
-        var memoryLimit = Quantity(options, Options.SidecarMemoryLimit);
-
         var settings = new WebhookSettings
         {
             ListenEndpoint = endpoint,
@@ -117,31 +103,9 @@ internal sealed record WebhookSettings
             Namespace = ownNamespace,
             ServiceAccountTimeout = options.Duration(Options.ServiceAccountTimeout, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10)),
             ServiceAccountCacheTtl = options.Duration(Options.ServiceAccountCacheTtl, TimeSpan.Zero, TimeSpan.FromHours(1)),
-            Sidecar = new SidecarDefaults
-            {
-                Image = image?.Text ?? string.Empty,
-                ImagePullPolicy = options.Choice(Options.SidecarImagePullPolicy, new Dictionary<string, string>
-                {
-                    ["ifnotpresent"] = "IfNotPresent",
-                    ["always"] = "Always",
-                    ["never"] = "Never",
-                }),
-                CpuRequest = cpuRequest,
-                MemoryRequest = memoryRequest,
-                MemoryLimit = memoryLimit,
-                AdminPort = options.Int(Options.SidecarAdminPort, 1, 65535),
-                LogFormat = options.Choice(Options.SidecarLogFormat, new Dictionary<string, string> { ["json"] = "json", ["text"] = "text" }),
-                PrometheusScrape = options.Bool(Options.PrometheusScrape),
-                AllowHostNetwork = options.Bool(Options.AllowHostNetwork),
-            },
+            Sidecar = SidecarDefaults.From(options),
             Logging = CommonOptions.Logging(options),
         };
-
-        if (QuantityRules.TryParse(memoryRequest, out var request) && QuantityRules.TryParse(memoryLimit, out var limit)
-            && request!.ToDecimal() > limit!.ToDecimal())
-        {
-            options.AddError(Options.SidecarMemoryRequest, $"'{memoryRequest}' is more than {Options.SidecarMemoryLimit.Flag} '{memoryLimit}'");
-        }
 
         if (options.Errors.Count > 0)
         {
@@ -223,8 +187,8 @@ internal sealed record WebhookSettings
         {
             // Compared only when both were read as given: a value already reported as bad is not compared again.
             if (renewBefore >= lifetime && options.Single(Options.RenewBefore) is { } renewValue && options.Single(option) is { } lifetimeValue
-                && ParsedOptions.TryParseDuration(renewValue.Text, out var givenRenewal) && givenRenewal == renewBefore
-                && ParsedOptions.TryParseDuration(lifetimeValue.Text, out var givenLifetime) && givenLifetime == lifetime)
+                && DurationSyntax.TryParse(renewValue.Text, out var givenRenewal) && givenRenewal == renewBefore
+                && DurationSyntax.TryParse(lifetimeValue.Text, out var givenLifetime) && givenLifetime == lifetime)
             {
                 options.AddError(
                     Options.RenewBefore,
@@ -239,7 +203,7 @@ internal sealed record WebhookSettings
         {
             options.AddError(
                 Options.RenewBefore,
-                $"is too short for a rotation: it must leave time for two waits of {FormatDuration(overlap)} ({Options.RotationOverlap.Flag}, by default 3 x {Options.TlsReloadInterval.Flag})");
+                $"is too short for a rotation: it must leave time for two waits of {DurationSyntax.Format(overlap)} ({Options.RotationOverlap.Flag}, by default 3 x {Options.TlsReloadInterval.Flag})");
         }
 
         return new SelfManagedCertificateOptions
@@ -257,9 +221,6 @@ internal sealed record WebhookSettings
         };
     }
 
-    private static string FormatDuration(TimeSpan duration) =>
-        duration.TotalSeconds < 60 ? $"{duration.TotalSeconds:0.###}s" : duration.ToString("c", CultureInfo.InvariantCulture);
-
     private static string? ConfigurationName(ParsedOptions options, OptionSpec option)
     {
         var value = options.Single(option);
@@ -269,17 +230,6 @@ internal sealed record WebhookSettings
         }
 
         return value?.Text;
-    }
-
-    private static string Quantity(ParsedOptions options, OptionSpec option)
-    {
-        var value = options.Single(option)!;
-        if (!QuantityRules.TryParse(value.Text, out _))
-        {
-            options.AddError(value, option, $"is not {QuantityRules.Expected}");
-        }
-
-        return value.Text;
     }
 
     /// <summary>The webhook's options; those named sidecar-* are the defaults of every sidecar it injects.</summary>

@@ -50,7 +50,7 @@ internal sealed class WorkloadIdentityCheck(IServiceAccountLookup? lookup, TimeS
         if (annotations is not null
             && (!annotations.TryGetValue(GcpServiceAccountAnnotation, out var gsa) || string.IsNullOrWhiteSpace(gsa)))
         {
-            warning = $"token-injector: service account {@namespace}/{name} has no {GcpServiceAccountAnnotation} annotation, so Workload Identity gives the pod no Google identity and ID token requests will fail; annotate it with the Google service account to use";
+            warning = NoGoogleServiceAccount(@namespace, name);
         }
 
         if (_cache.Count >= MaxCachedAccounts)
@@ -61,4 +61,12 @@ internal sealed class WorkloadIdentityCheck(IServiceAccountLookup? lookup, TimeS
         _cache[key] = (warning, now + cacheTtl);
         return warning;
     }
+
+    /// <summary>
+    /// The admission warning for a pod whose Kubernetes service account names no Google service account: the pod is
+    /// admitted (the binding may come later), but its ID token requests will fail until the account is annotated.
+    /// </summary>
+    private static string NoGoogleServiceAccount(string @namespace, string name) =>
+        $"token-injector: service account {@namespace}/{name} has no {GcpServiceAccountAnnotation} annotation, "
+        + "so Workload Identity gives the pod no Google identity and ID token requests will fail; annotate it with the Google service account to use";
 }

@@ -14,10 +14,16 @@ internal sealed class ClientCommand
         "--target", "service to call (default: the first TOKEN_INJECTOR_ROUTE_<PORT> variable, lowest port first, as injected by the webhook)", "http", "https");
 
     private readonly Option<double> _rate = DevOptions.Number("--rate", "unary calls per second", min: 0.01, max: 1000, defaultValue: 5);
-    private readonly Option<double> _duration = DevOptions.Number("--duration", "stop after this many seconds (default: run until Ctrl-C / SIGTERM)", min: 0.1, max: 31_536_000, helpName: "SECONDS");
-    private readonly Option<double> _timeout = DevOptions.Number("--timeout", "deadline of each unary call, in seconds", min: 0.01, max: 3600, defaultValue: 10, helpName: "SECONDS");
+    private readonly Option<TimeSpan> _duration = DevOptions.Duration(
+        "--duration", "stop after this long (default: run until Ctrl-C / SIGTERM)", TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(365));
+
+    private readonly Option<TimeSpan> _timeout = DevOptions.Duration(
+        "--timeout", "deadline of each unary call", TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), defaultValue: TimeSpan.FromSeconds(10));
+
     private readonly Option<int> _streamMessages = DevOptions.WholeNumber("--stream-messages", "replies per server-streaming call before it is restarted", min: 1, max: 1_000_000, defaultValue: 20);
-    private readonly Option<int> _streamIntervalMs = DevOptions.WholeNumber("--stream-interval-ms", "milliseconds between streamed replies", min: 0, max: 3_600_000, defaultValue: 500, helpName: "MS");
+    private readonly Option<TimeSpan> _streamInterval = DevOptions.Duration(
+        "--stream-interval", "time between streamed replies", TimeSpan.Zero, TimeSpan.FromHours(1), defaultValue: TimeSpan.FromMilliseconds(500));
+
     private readonly IReadOnlyDictionary<string, string> _environment;
 
     private ClientCommand(IReadOnlyDictionary<string, string> environment)
@@ -25,7 +31,7 @@ internal sealed class ClientCommand
         _environment = environment;
         Command = new Command("client", "The app that calls the echo service through the sidecar, with no auth code of its own.")
         {
-            _target, _rate, _duration, _timeout, _streamMessages, _streamIntervalMs,
+            _target, _rate, _duration, _timeout, _streamMessages, _streamInterval,
         };
     }
 
@@ -49,10 +55,10 @@ internal sealed class ClientCommand
     {
         Target = parsed.GetValue(_target) ?? RouteTarget(errors)!,
         Rate = parsed.GetValue(_rate),
-        Duration = parsed.GetResult(_duration) is null ? null : TimeSpan.FromSeconds(parsed.GetValue(_duration)),
-        CallTimeout = TimeSpan.FromSeconds(parsed.GetValue(_timeout)),
+        Duration = parsed.GetResult(_duration) is null ? null : parsed.GetValue(_duration),
+        CallTimeout = parsed.GetValue(_timeout),
         StreamMessages = parsed.GetValue(_streamMessages),
-        StreamIntervalMs = parsed.GetValue(_streamIntervalMs),
+        StreamIntervalMs = (int)parsed.GetValue(_streamInterval).TotalMilliseconds,
     };
 
     private Uri? RouteTarget(List<string> errors)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TokenInjector.Configuration;
 using TokenInjector.Tests.Support;
+using TokenInjector.Tests.Webhook;
 using TokenInjector.Webhook;
 
 namespace TokenInjector.Tests.Charts;
@@ -29,7 +30,7 @@ public sealed class KustomizeTests
 
         // The pod this Deployment creates is one the webhook injects.
         var pod = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = template["metadata"]!.DeepClone(), ["spec"] = template["spec"]!.DeepClone() };
-        var decision = PodAdmission.Decide(JsonSerializer.Deserialize<JsonElement>(pod.ToJsonString()), new SidecarDefaults { Image = "injector:test" });
+        var decision = PodAdmission.Decide(JsonSerializer.Deserialize<JsonElement>(pod.ToJsonString()), PodMutatorGoldenTests.FromFlags("--sidecar-image=injector:test"));
         Assert.Equal(AdmissionOutcome.Mutated, decision.Outcome);
     }
 

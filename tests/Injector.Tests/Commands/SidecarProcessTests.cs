@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Grpc.Core;
 using TokenInjector.SampleWorkload.Protos;
-using TokenInjector.Serving;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Commands;
@@ -80,7 +79,7 @@ public sealed class SidecarProcessTests
         var socket = stack.SidecarProcessSocket;
         using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-format", format, "--log-level", "debug"]);
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
-        using var tokenApi = UnixSocketHttpClient.Create(socket, TestWait.Limit);
+        using var tokenApi = LoopbackHttp.UnixSocketClient(socket, TestWait.Limit);
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);
         var tokens = new HashSet<string>();

@@ -79,5 +79,5 @@ public sealed class AudienceRulesTests
     }
 
     private static SidecarSettings Settings(string[] args) =>
-        SidecarSettings.From(SidecarSettings.Command.Parse([.. args, "--socket", "/tmp/s.sock"], _ => null));
+        SidecarSettings.From(SidecarSettings.Command.Parse([.. args, "--socket", "/tmp/s.sock"], _ => null), _ => null);
 }

@@ -102,7 +102,7 @@ public sealed class SidecarSettingsTests
         Assert.Equal(["--audience", "--route", "--admin-address", "--socket-mode", "--fetch-timeout"], error.Errors.Select(e => e[..e.IndexOf(':', StringComparison.Ordinal)]));
     }
 
-    private static SidecarSettings From(string[] args) => SidecarSettings.From(SidecarSettings.Command.Parse(args, _ => null));
+    private static SidecarSettings From(string[] args) => SidecarSettings.From(SidecarSettings.Command.Parse(args, _ => null), _ => null);
 
     private static string Describe(SidecarSettings settings, string setting) => typeof(SidecarSettings).GetProperty(setting)!.GetValue(settings) switch
     {

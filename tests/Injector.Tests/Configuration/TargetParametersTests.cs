@@ -78,7 +78,7 @@ public sealed class TargetParametersTests
         var parsed = SidecarSettings.Command.Parse(
             ["--route", "8080=https://svc.a.run.app;header=cookie", "--egress", "8081", "--egress-host", "*.run.app;header=x"], _ => null);
 
-        var error = Assert.Throws<ConfigurationErrorException>(() => SidecarSettings.From(parsed));
+        var error = Assert.Throws<ConfigurationErrorException>(() => SidecarSettings.From(parsed, _ => null));
 
         Assert.Contains(error.Errors, e => e.StartsWith("--route: '8080=https://svc.a.run.app;header=cookie' has header 'cookie'", StringComparison.Ordinal));
         Assert.Contains(error.Errors, e => e.StartsWith("--egress-host: '*.run.app;header=x' has header 'x'", StringComparison.Ordinal));
@@ -92,7 +92,7 @@ public sealed class TargetParametersTests
             ["TOKEN_INJECTOR_ROUTE"] = "8080=https://a.a.run.app;header=proxy-authorization=aud;x, 8081=https://b.a.run.app",
         };
 
-        var settings = SidecarSettings.From(SidecarSettings.Command.Parse([], environment.GetValueOrDefault));
+        var settings = SidecarSettings.From(SidecarSettings.Command.Parse([], environment.GetValueOrDefault), environment.GetValueOrDefault);
 
         Assert.Equal([AuthHeaderMode.ProxyAuthorization, (AuthHeaderMode?)null], settings.Routes.Select(r => r.Header));
         Assert.Equal("aud;x", settings.Routes[0].Audience);

@@ -12,28 +12,31 @@ public sealed class DemoOptionsTests
 
         Assert.Empty(errors);
         Assert.Equal(TimeSpan.FromSeconds(60), options!.Duration);
-        Assert.Equal(20, options.TokenLifetimeSeconds);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.TokenLifetime);
     }
 
     [Fact]
     public void Parse_BothFlagForms_AreRead()
     {
-        var (options, errors) = DemoCommand.Parse(["--duration", "25", "--rate=2.5", "--token-lifetime", "30"]);
+        var (options, errors) = DemoCommand.Parse(["--duration", "25s", "--rate=2.5", "--token-lifetime", "30s"]);
 
         Assert.Empty(errors);
         Assert.Equal(TimeSpan.FromSeconds(25), options!.Duration);
         Assert.Equal(2.5, options.Rate);
-        Assert.Equal(30, options.TokenLifetimeSeconds);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.TokenLifetime);
     }
 
     [Fact]
     public void Parse_EveryProblem_IsReportedAtOnce()
     {
-        var (options, errors) = DemoCommand.Parse(["--duration", "0", "--token-lifetime", "5", "--bogus", "1"]);
+        var (options, errors) = DemoCommand.Parse(["--duration", "0s", "--token-lifetime", "5s", "--bogus", "1"]);
 
         Assert.Null(options);
         Assert.Equal(
-            ["unknown option '--bogus' (see 'demo --help')", "--duration: '0' is not a number from 1 to 3600", "--token-lifetime: '5' is not a whole number from 10 to 3600"],
+            [
+                "unknown option '--bogus' (see 'demo --help')", "--duration: '0s' is not a duration from 1s to 3600s (write e.g. 500ms, 30s, 10m)",
+                "--token-lifetime: '5s' is not a duration from 10s to 3600s (write e.g. 500ms, 30s, 10m)",
+            ],
             errors);
     }
 

@@ -234,17 +234,6 @@ public sealed class MetadataEndpointTests
         Assert.Equal(1, stack.Metadata.IdentityRequests(Audience));
     }
 
-    [Fact]
-    public void GceMetadataHost_NamingTheEndpointItself_IsRefusedAtStart()
-    {
-        using var host = new GceMetadataHost("localhost:8988");
-
-        var error = Assert.Throws<TokenInjector.Configuration.ConfigurationErrorException>(() => TokenInjector.Configuration.SidecarSettings.From(
-            TokenInjector.Configuration.SidecarSettings.Command.Parse(["--metadata", "8988"], _ => null)));
-
-        Assert.Contains(error.Errors, e => e.StartsWith("--metadata: GCE_METADATA_HOST=localhost:8988 in the sidecar's own environment names this endpoint", StringComparison.Ordinal));
-    }
-
     private static async Task<string> BodyAsync(HttpClient client, string pathAndQuery)
     {
         using var response = await client.GetAsync(pathAndQuery, flavor: true);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using TokenInjector.Emulators.CloudRun;
@@ -76,23 +75,7 @@ internal sealed class EgressStack : IAsyncDisposable
     /// </summary>
     public GrpcChannel Channel(string host) => GrpcChannel.ForAddress($"http://{host}", new GrpcChannelOptions
     {
-        HttpHandler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, EgressPort), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        },
+        HttpHandler = LoopbackHttp.Handler(new IPEndPoint(IPAddress.Loopback, EgressPort)),
         MaxReceiveMessageSize = SampleLimits.MaxMessageSize,
         MaxSendMessageSize = SampleLimits.MaxMessageSize,
     });

@@ -25,14 +25,7 @@ public sealed class HeaderModeTests
         await using var stack = await CloudRunStack.StartAsync(
             cloudRun: options => (options.IapAudience, options.IapRequiresEmail) = (IapClientId, false), headerEchoUpstream: true);
         var wrongAudiencePort = FreePort.Next();
-        var upstream = $"https://{CloudRunStack.ServiceHost}:{Invariant(stack.CloudRun.Port)}";
-        await stack.StartSidecarAsync(
-        [
-            "--route", $"{Invariant(stack.RoutePort)}={upstream};header=proxy-authorization={IapClientId}",
-            "--route", $"{Invariant(wrongAudiencePort)}={upstream};header=proxy-authorization",
-            "--resolve", $"{CloudRunStack.ServiceHost}:{Invariant(stack.CloudRun.Port)}:127.0.0.1",
-            "--upstream-ca-file", stack.CaFile,
-        ]);
+        await StartTwoRoutesAsync(stack, $";header=proxy-authorization={IapClientId}", wrongAudiencePort, ";header=proxy-authorization");
 
         var (status, seen) = await GetHeadersAsync(stack.RoutePort, AppAuthorization);
         var (refused, _) = await GetHeadersAsync(wrongAudiencePort, AppAuthorization);
@@ -51,14 +44,7 @@ public sealed class HeaderModeTests
     {
         await using var stack = await CloudRunStack.StartAsync(headerEchoUpstream: true);
         var serverlessPort = FreePort.Next();
-        var upstream = $"https://{CloudRunStack.ServiceHost}:{Invariant(stack.CloudRun.Port)}";
-        await stack.StartSidecarAsync(
-        [
-            "--route", $"{Invariant(stack.RoutePort)}={upstream}",
-            "--route", $"{Invariant(serverlessPort)}={upstream};header=x-serverless-authorization",
-            "--resolve", $"{CloudRunStack.ServiceHost}:{Invariant(stack.CloudRun.Port)}:127.0.0.1",
-            "--upstream-ca-file", stack.CaFile,
-        ]);
+        await StartTwoRoutesAsync(stack, string.Empty, serverlessPort, ";header=x-serverless-authorization");
 
         var (defaultStatus, byDefault) = await GetHeadersAsync(stack.RoutePort, AppAuthorization);
         var (serverlessStatus, serverless) = await GetHeadersAsync(serverlessPort, AppAuthorization);
@@ -112,4 +98,17 @@ public sealed class HeaderModeTests
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // Two routes to the Cloud Run emulator, on the stack's route port and on secondPort, each with its own parameters.
+    private static Task StartTwoRoutesAsync(CloudRunStack stack, string first, int secondPort, string second)
+    {
+        var upstream = $"https://{CloudRunStack.ServiceHost}:{Invariant(stack.CloudRun.Port)}";
+        return stack.StartSidecarAsync(
+        [
+            "--route", $"{Invariant(stack.RoutePort)}={upstream}{first}",
+            "--route", $"{Invariant(secondPort)}={upstream}{second}",
+            "--resolve", $"{CloudRunStack.ServiceHost}:{Invariant(stack.CloudRun.Port)}:127.0.0.1",
+            "--upstream-ca-file", stack.CaFile,
+        ]);
+    }
 }

@@ -138,7 +138,7 @@ public sealed class ConfigurationFuzzTests
     {
         if (role == SidecarSettings.Command)
         {
-            _ = SidecarSettings.From(parsed);
+            _ = SidecarSettings.From(parsed, _ => null);
             return true;
         }
 

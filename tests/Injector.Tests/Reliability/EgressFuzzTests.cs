@@ -68,7 +68,7 @@ public sealed partial class EgressFuzzTests
             var codes = StatusLine().Matches(exchange.Answer).Select(m => int.Parse(m.Groups["code"].Value, CultureInfo.InvariantCulture)).ToList();
             var outcome = exchange.TimedOut ? "timed out" : codes.Count == 0 ? "closed without answer" : string.Join('+', codes);
             statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-            if (exchange.TimedOut || codes.Any(code => code >= 500 && code is not (502 or 503 or 505)))
+            if (exchange.TimedOut || codes.Any(code => FuzzDriver.IsUnspecifiedServerError(code)))
             {
                 badAnswers.Enqueue($"case {index}: {outcome}: {Shown(input.Bytes)}");
             }
@@ -97,7 +97,7 @@ public sealed partial class EgressFuzzTests
             [
                 $"seed: {Seed}",
                 $"inputs: {inputs.Count} ({inputs.Count(i => i.MustRefuse)} built to be refused), {Parallelism} at a time",
-                "outcomes: " + string.Join(", ", statuses.OrderByDescending(s => s.Value).Take(12).Select(s => $"{s.Key} x{s.Value}")),
+                FuzzDriver.Outcomes(statuses),
                 $"5xx other than 502/503/505, or no answer in time: {badAnswers.Count}",
                 $"targets built to be refused that were forwarded: {forwardedRefusals.Count}",
                 $"requests that reached the service off the allowlist: {reachedB}; tokens fetched for other audiences: {otherAudiences}",

@@ -67,7 +67,7 @@ public sealed class MetadataEndpointFuzzTests
             var exchange = await RawHttpExchange.SendAsync(endpoint, inputs[index], TestWait.Limit, TimeSpan.FromSeconds(1));
             var outcome = exchange.TimedOut ? "timed out" : exchange.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "closed without answer";
             statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-            if (exchange.TimedOut || exchange.StatusCode is >= 500 and not (502 or 503 or 505))
+            if (exchange.TimedOut || FuzzDriver.IsUnspecifiedServerError(exchange.StatusCode))
             {
                 badAnswers.Enqueue($"case {index}: {outcome}: {Shown(inputs[index])}");
             }
@@ -88,7 +88,7 @@ public sealed class MetadataEndpointFuzzTests
             [
                 $"seed: {Seed}",
                 $"inputs: {inputs.Count}, {Parallelism} at a time",
-                "outcomes: " + string.Join(", ", statuses.OrderByDescending(s => s.Value).Take(12).Select(s => $"{s.Key} x{s.Value}")),
+                FuzzDriver.Outcomes(statuses),
                 $"5xx other than 502/503/505, or no answer in time: {badAnswers.Count}",
                 $"tokens in refusals: {leaks.Count}",
                 $"identity requests that reached the metadata server: {stack.Metadata.TotalIdentityRequests}",

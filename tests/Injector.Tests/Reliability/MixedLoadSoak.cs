@@ -5,10 +5,9 @@ using System.Net;
 using Grpc.Core;
 using k8s.Models;
 using TokenInjector.SampleWorkload.Protos;
-using TokenInjector.Serving;
 using TokenInjector.Tests.Support;
+using TokenInjector.Tests.Webhook;
 using TokenInjector.Tokens;
-using TokenInjector.Webhook;
 
 namespace TokenInjector.Tests.Reliability;
 
@@ -57,7 +56,7 @@ internal static class MixedLoadSoak
         }
 
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{adminLine[(adminLine.LastIndexOf(' ') + 1)..]}/"), Timeout = TestWait.Limit };
-        using var tokenApi = UnixSocketHttpClient.Create(stack.SidecarProcessSocket, TestWait.Limit);
+        using var tokenApi = LoopbackHttp.UnixSocketClient(stack.SidecarProcessSocket, TestWait.Limit);
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);
 
@@ -143,7 +142,7 @@ internal static class MixedLoadSoak
         {
             var executable = System.Environment.GetEnvironmentVariable(NativeAotVariable);
             Assert.True(File.Exists(executable), $"{NativeAotVariable} must name a published injector (scripts/reliability --soak publishes one), not '{executable}'");
-            var memoryLimit = new SidecarDefaults { Image = string.Empty }.MemoryLimit;
+            var memoryLimit = PodMutatorGoldenTests.FromFlags("--sidecar-image=injector:test").MemoryLimit;
             var heapLimit = new ResourceQuantity(memoryLimit).ToInt64() / 4 * 3;
             return new SidecarBuild(
                 executable,

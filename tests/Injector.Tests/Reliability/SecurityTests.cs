@@ -171,7 +171,7 @@ public sealed class SecurityTests
     {
         try
         {
-            _ = TokenInjector.Configuration.SidecarSettings.From(TokenInjector.Configuration.SidecarSettings.Command.Parse(args, _ => null));
+            _ = TokenInjector.Configuration.SidecarSettings.From(TokenInjector.Configuration.SidecarSettings.Command.Parse(args, _ => null), _ => null);
             return true;
         }
         catch (TokenInjector.Configuration.ConfigurationErrorException)

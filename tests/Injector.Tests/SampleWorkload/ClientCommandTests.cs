@@ -20,7 +20,7 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var error = new StringWriter();
 
         var exitCode = await RunAsync(
-            ["--rate", "20", "--duration", "2", "--stream-messages", "3", "--stream-interval-ms", "50"],
+            ["--rate", "20", "--duration", "2s", "--stream-messages", "3", "--stream-interval", "50ms"],
             environment, output, error, TimeProvider.System, CancellationToken.None).WaitAsync(EchoServerFixture.Timeout);
 
         var text = output.ToString();
@@ -41,7 +41,7 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var error = new StringWriter();
 
         var run = RunAsync(
-            ["--target", server.Address.ToString(), "--rate", "20", "--duration", "600", "--stream-messages", "2", "--stream-interval-ms", "10"],
+            ["--target", server.Address.ToString(), "--rate", "20", "--duration", "600s", "--stream-messages", "2", "--stream-interval", "10ms"],
             NoEnvironment, output, error, TimeProvider.System, stop.Token);
         await output.Matched.WaitAsync(EchoServerFixture.Timeout);
         await stop.CancelAsync();
@@ -60,7 +60,7 @@ public sealed partial class ClientCommandTests(EchoServerFixture server)
         using var error = new StringWriter();
 
         var exitCode = await RunAsync(
-            ["--target", $"http://127.0.0.1:{FreePort.Next()}", "--rate", "10", "--duration", "1"],
+            ["--target", $"http://127.0.0.1:{FreePort.Next()}", "--rate", "10", "--duration", "1s"],
             NoEnvironment, output, error, TimeProvider.System, CancellationToken.None).WaitAsync(EchoServerFixture.Timeout);
 
         var text = output.ToString();

@@ -33,7 +33,7 @@ public sealed class ClientOptionsTests
         var environment = new Dictionary<string, string> { ["TOKEN_INJECTOR_ROUTE_8080"] = "http://127.0.0.1:8080" };
 
         var (options, errors) = ClientCommand.Parse(
-            ["--target", "http://127.0.0.1:7000", "--rate=20", "--duration", "2.5", "--stream-messages", "3"], environment);
+            ["--target", "http://127.0.0.1:7000", "--rate=20", "--duration", "2.5s", "--stream-messages", "3"], environment);
 
         Assert.Empty(errors);
         Assert.Equal(new Uri("http://127.0.0.1:7000"), options!.Target);
@@ -51,7 +51,7 @@ public sealed class ClientOptionsTests
         Assert.Equal(
             [
                 "unknown option '--colour' (see 'client --help')", "unexpected argument 'stray': options start with -- (see 'client --help')",
-                "--rate: '0' is not a number from 0.01 to 1000", "--duration: 'soon' is not a number from 0.1 to 31536000",
+                "--rate: '0' is not a number from 0.01 to 1000", "--duration: 'soon' is not a duration from 100ms to 31536000s (write e.g. 500ms, 30s, 10m)",
             ],
             errors);
     }
@@ -96,7 +96,7 @@ public sealed class ClientOptionsTests
 
         Assert.Equal(0, exitCode);
         Assert.Contains("sample-workload client [options]", output.ToString(), StringComparison.Ordinal);
-        Assert.Contains("--stream-interval-ms <MS>", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--stream-interval <DURATION>", output.ToString(), StringComparison.Ordinal);
         Assert.Empty(error.ToString());
     }
 }

@@ -21,7 +21,7 @@ internal sealed class RunningSidecar : IAsyncDisposable
         _host = host;
         _directory = directory;
         Settings = settings;
-        Socket = UnixSocketHttpClient.Create(settings.SocketPath, TestWait.Limit);
+        Socket = LoopbackHttp.UnixSocketClient(settings.SocketPath, TestWait.Limit);
         var admin = host.Services.GetRequiredService<AdminServer>().BoundEndpoint!;
         Admin = new HttpClient { BaseAddress = new Uri($"http://{admin}/"), Timeout = TestWait.Limit };
     }
@@ -42,7 +42,7 @@ internal sealed class RunningSidecar : IAsyncDisposable
         var allArgs = new List<string> { "--socket", directory.File("token.sock"), "--admin-address", "127.0.0.1:0" };
         allArgs.AddRange(args);
         var parsed = SidecarSettings.Command.Parse(allArgs, _ => null);
-        var settings = SidecarSettings.From(parsed);
+        var settings = SidecarSettings.From(parsed, Environment.GetEnvironmentVariable);
         var host = SidecarHost.Build(settings, overrides);
         await host.StartAsync().Bounded();
         return new RunningSidecar(host, directory, settings);

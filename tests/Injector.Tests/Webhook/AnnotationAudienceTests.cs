@@ -66,6 +66,6 @@ public sealed class AnnotationAudienceTests
         var request = InjectionAnnotations.Parse(pod, errors)!;
         var args = PodMutator.SidecarArgs(request, PodMutatorGoldenTests.Defaults, fsGroup: null);
         Assert.Equal("sidecar", args[0]);
-        return SidecarSettings.From(SidecarSettings.Command.Parse(args[1..], _ => null)).Audiences;
+        return SidecarSettings.From(SidecarSettings.Command.Parse(args[1..], _ => null), _ => null).Audiences;
     }
 }

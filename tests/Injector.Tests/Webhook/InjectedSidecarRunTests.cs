@@ -6,7 +6,6 @@ using k8s;
 using k8s.Models;
 using TokenInjector.Configuration;
 using TokenInjector.SampleWorkload.Protos;
-using TokenInjector.Serving;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
 
@@ -36,7 +35,7 @@ public sealed class InjectedSidecarRunTests
 
         using var sidecar = StartSidecar(stack, container, socket, adminAddress: "127.0.0.1:0");
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
-        using var tokenApi = UnixSocketHttpClient.Create(socket, TestWait.Limit);
+        using var tokenApi = LoopbackHttp.UnixSocketClient(socket, TestWait.Limit);
         using var token = await tokenApi.GetAsync("/v1/token?audience=" + Uri.EscapeDataString(CloudRunStack.ServiceUrl)).Bounded();
         using var channel = stack.RouteChannel();
         var reply = await new Echo.EchoClient(channel).UnaryAsync(new EchoRequest { Message = "injected" }, deadline: TestWait.Deadline());

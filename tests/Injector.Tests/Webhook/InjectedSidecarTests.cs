@@ -89,7 +89,7 @@ public sealed class InjectedSidecarTests
         Assert.False(parsed.HelpRequested);
         try
         {
-            return SidecarSettings.From(parsed);
+            return SidecarSettings.From(parsed, name => environment.GetValueOrDefault(name));
         }
         catch (ConfigurationErrorException ex)
         {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using TokenInjector.DevStack.Kubernetes;
+using TokenInjector.Plumbing;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
 
@@ -33,7 +34,7 @@ internal sealed class KeptCertificateWebhook : IAsyncDisposable
         _app = app;
         _api = api;
         _time = time;
-        Endpoint = IPEndPoint.Parse(WebhookServer.BoundAddresses(app).Single());
+        Endpoint = IPEndPoint.Parse(LocalWebServer.BoundAddresses(app).Single().Authority);
         Keeper = app.Services.GetRequiredService<SelfManagedCertificate>();
         Serving = app.Services.GetRequiredService<ServingCertificate>();
         Metrics = app.Services.GetRequiredService<WebhookMetrics>();

@@ -13,11 +13,17 @@ namespace TokenInjector.Tests.Webhook;
 /// </summary>
 public sealed class PodMutatorGoldenTests
 {
-    internal static readonly SidecarDefaults Defaults = new()
+    /// <summary>The webhook's own defaults (those of its flags, which the chart's values repeat), with an image and scrape annotations.</summary>
+    internal static readonly SidecarDefaults Defaults = FromFlags("--sidecar-image=ghcr.io/token-injector/injector:1.0.0", "--prometheus-scrape");
+
+    /// <summary>The sidecar's defaults as <c>injector webhook</c> reads them from <paramref name="flags"/>: every other one its flag's default.</summary>
+    internal static SidecarDefaults FromFlags(params string[] flags)
     {
-        Image = "ghcr.io/token-injector/injector:1.0.0",
-        PrometheusScrape = true,
-    };
+        var options = WebhookSettings.Command.Parse(flags, _ => null);
+        var defaults = SidecarDefaults.From(options);
+        Assert.Empty(options.Errors);
+        return defaults;
+    }
 
     /// <summary>Pods the webhook admits: every NAME.input.json with a NAME.expected.json, the input with the patch applied.</summary>
     public static TheoryData<string> Cases() => [.. GoldenFixtures.With(GoldenFixtures.ExpectedSuffix)];

@@ -6,7 +6,7 @@ namespace TokenInjector.Tests.Webhook;
 
 public sealed class PodMutatorTests
 {
-    private static readonly SidecarDefaults Defaults = new() { Image = "injector:test" };
+    private static readonly SidecarDefaults Defaults = PodMutatorGoldenTests.FromFlags("--sidecar-image=injector:test");
 
     [Fact]
     public void Mutate_LeavesItsInputUntouched()

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using TokenInjector.Plumbing;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
 
@@ -45,7 +46,7 @@ internal sealed class RunningWebhook : IAsyncDisposable
         ];
         var settings = WebhookSettings.From(WebhookSettings.Command.Parse(args, _ => null), _ => null);
         var app = await WebhookServer.StartAsync(settings, cancellationToken);
-        return new RunningWebhook(app, certificates, WebhookServer.BoundAddresses(app).Single());
+        return new RunningWebhook(app, certificates, LocalWebServer.BoundAddresses(app).Single().Authority);
     }
 
     /// <summary>A client on a connection of its own (no TLS resumption), so each call sees the certificate served now.</summary>

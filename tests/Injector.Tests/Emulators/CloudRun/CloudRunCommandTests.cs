@@ -27,7 +27,7 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
         Assert.Equal(
             [
                 "unknown option '--bogus' (see 'emulators cloud-run --help')", "--listen: a value is required (HOST:PORT)", "--service-url: required", "--upstream: 'not a url' is not an http:// URL",
-                "--cert: required", "--key: required", "--jwks-url: required", "--request-timeout: '-1' is not a number from 0.001 to 86400",
+                "--cert: required", "--key: required", "--jwks-url: required", "--request-timeout: '-1' is not a duration from 1ms to 86400s (write e.g. 500ms, 30s, 10m)",
             ],
             lines.Select(line => line[Prefix.Length..]));
         Assert.Empty(output.ToString());
@@ -48,7 +48,7 @@ public sealed partial class CloudRunCommandTests(CloudRunEmulatorFixture fixture
                 [
                     "--listen", "127.0.0.1:0", "--service-url", ServiceUrl, "--upstream", fixture.Upstream.Uri.ToString(),
                     "--cert", certificatePath, "--key", keyPath, "--jwks-url", fixture.Issuer.JwksUri.ToString(),
-                    "--invoker", TestTokenIssuer.DefaultEmail, "--request-timeout", "30",
+                    "--invoker", TestTokenIssuer.DefaultEmail, "--request-timeout", "30s",
                 ],
                 output, error, stop.Token);
             var line = await output.FirstLine.WaitAsync(TestWait.Limit);

@@ -1,3 +1,4 @@
+using TokenInjector.DevCommandLine;
 using TokenInjector.Emulators.Metadata;
 
 namespace TokenInjector.Tests.Emulators.Metadata;
@@ -9,9 +10,9 @@ public sealed class MetadataCommandLineTests
     {
         var (settings, errors) = MetadataCommandLine.Parse(
         [
-            "--listen", "127.0.0.1:8181", "--token-lifetime", "20", "--gke-cache", "--gke-cache-window=5",
-            "--fail-first", "3", "--fail-first-mode", "503", "--email", "x@p.iam.gserviceaccount.com",
-            "--latency-ms", "250", "--inject-status", "429",
+            "--listen", "127.0.0.1:8181", "--token-lifetime", "20s", "--gke-cache", "--gke-cache-window=5s",
+            "--fail-first", "3s", "--fail-first-mode", "503", "--email", "x@p.iam.gserviceaccount.com",
+            "--latency", "250ms", "--inject-status", "429",
         ]);
 
         Assert.Empty(errors);
@@ -69,13 +70,14 @@ public sealed class MetadataCommandLineTests
     {
         { ["--bogus"], "unknown option '--bogus' (see 'metadata --help')" },
         { ["--listen"], "--listen: a value is required (HOST:PORT)" },
-        { ["--token-lifetime", "soon"], "--token-lifetime: 'soon' is not a whole number of 1 or more" },
-        { ["--token-lifetime", "0"], "--token-lifetime: '0' is not a whole number of 1 or more" },
+        { ["--token-lifetime", "soon"], "--token-lifetime: 'soon' is not a duration from 1s to 86400s (write e.g. 500ms, 30s, 10m)" },
+        { ["--token-lifetime", "0s"], "--token-lifetime: '0s' is not a duration from 1s to 86400s (write e.g. 500ms, 30s, 10m)" },
+        { ["--token-lifetime", "20"], "--token-lifetime: '20' is not a duration from 1s to 86400s (write e.g. 500ms, 30s, 10m)" },
         { ["--fail-first-mode", "500"], "--fail-first-mode: '500' is not one of: refuse, 404, 503" },
         { ["--inject-status", "42"], "--inject-status: '42' is not a whole number from 100 to 599" },
         { ["--gke-cache=yes"], "unexpected argument 'yes': options start with -- (see 'metadata --help')" },
         { ["--listen", "a:1", "--listen", "b:2"], "--listen: given more than once; it takes a single value" },
-        { ["--listen", "nowhere"], "listen address 'nowhere' is not HOST:PORT with an IP address or localhost" },
+        { ["--listen", "nowhere"], "listen address 'nowhere' is not " + ListenAddress.Expected },
     };
 
     [Theory]
@@ -91,22 +93,8 @@ public sealed class MetadataCommandLineTests
     [Fact]
     public void Parse_SeveralBadArguments_ReportsEveryOne()
     {
-        var (_, errors) = MetadataCommandLine.Parse(["--x", "--latency-ms", "-5", "--fail-first-mode", "later"]);
+        var (_, errors) = MetadataCommandLine.Parse(["--x", "--latency", "-5ms", "--fail-first-mode", "later"]);
 
         Assert.Equal(3, errors.Count);
-    }
-
-    [Theory]
-    [InlineData("127.0.0.1:0", true)]
-    [InlineData("0.0.0.0:8080", true)]
-    [InlineData("localhost:9000", true)]
-    [InlineData("[::1]:9000", true)]
-    [InlineData("::1:9000", false)]
-    [InlineData("127.0.0.1", false)]
-    [InlineData("127.0.0.1:70000", false)]
-    [InlineData("metadata.google.internal:80", false)]
-    public void TryParseListenAddress_AcceptsIpOrLocalhostWithPort(string value, bool ok)
-    {
-        Assert.Equal(ok, MetadataEmulatorOptions.TryParseListenAddress(value, out _));
     }
 }

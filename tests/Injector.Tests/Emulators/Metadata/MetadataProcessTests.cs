@@ -42,7 +42,7 @@ public sealed class MetadataProcessTests
         Assert.Equal(2, exitCode);
         Assert.Empty(stdout);
         Assert.Equal(
-            ["emulators metadata: error: unknown option '--bogus' (see 'emulators metadata --help')", "emulators metadata: error: --token-lifetime: 'x' is not a whole number of 1 or more"],
+            ["emulators metadata: error: unknown option '--bogus' (see 'emulators metadata --help')", "emulators metadata: error: --token-lifetime: 'x' is not a duration from 1s to 86400s (write e.g. 500ms, 30s, 10m)"],
             stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 

@@ -4,7 +4,7 @@ using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Hosting;
 
-public sealed class StartupMemoryReleaseTests
+public sealed class MemoryReleaseTests
 {
     private const string Released = "Start-up garbage released";
 

@@ -1,0 +1,64 @@
+using TokenInjector.Tokens;
+
+namespace TokenInjector.Hosting;
+
+/// <summary>
+/// Gives back to the system the memory that the GC keeps committed after work is done. The GC returns free memory
+/// only when it collects, and it collects only when allocation fills its first generation, which an idle sidecar may
+/// not do for hours: the start-up's garbage, and the heap regions a burst of proxied calls committed, stay resident.
+/// So one compacting full collection that decommits what it frees (<see cref="GCCollectionMode.Aggressive"/>) runs
+/// once when every listener is up and every configured audience has its first token, and again whenever the
+/// sidecar has been quiet for a whole <see cref="CheckEvery"/> after its committed memory grew
+/// (<see cref="IdleReleasePolicy"/>). It runs off the request path, and never while calls keep coming.
+/// </summary>
+internal sealed class MemoryRelease(
+    TokenCache cache, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<MemoryRelease> logger) : BackgroundService
+{
+    /// <summary>How often the allocation since the last look is read; a release follows a quiet interval.</summary>
+    public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(15);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await Task.WhenAll(started.Task, cache.ConfiguredAudiencesReady).WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        var before = GC.GetTotalMemory(forceFullCollection: false);
+        Release();
+        var after = GC.GetTotalMemory(forceFullCollection: false);
+        logger.StartupGarbageReleased(before / 1024, after / 1024);
+
+        var policy = new IdleReleasePolicy(Sample());
+        using var timer = new PeriodicTimer(CheckEvery, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                if (policy.ShouldRelease(Sample()))
+                {
+                    var committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
+                    Release();
+                    var released = Sample();
+                    policy.Released(released);
+                    logger.IdleMemoryReleased(committed / 1024, released.CommittedBytes / 1024);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static void Release() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
+    private static MemorySample Sample() => new(GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().TotalCommittedBytes);
+}

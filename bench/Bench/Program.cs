@@ -1,36 +1,51 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using TokenInjector.Bench.Measuring;
 using TokenInjector.Bench.Reporting;
 using TokenInjector.Bench.Running;
 using TokenInjector.Bench.Upstream;
 
-// bench run PROGRAMS_DIR OUTPUT_MD [--quick] | bench cost PROGRAMS_DIR ... | bench upstream PORT CERT KEY. scripts/bench
-// builds and starts it; only wiring here.
+// bench run PROGRAMS_DIR OUTPUT_MD [--quick] [--rounds N] | bench cost PROGRAMS_DIR ... | bench compare A.md B.md
+// | bench upstream PORT CERT KEY. scripts/bench builds and starts it; only wiring here.
+const string Usage = """
+    usage: bench run PROGRAMS_DIR OUTPUT_MD [--quick] [--rounds N]   (scripts/bench runs it)
+           bench cost PROGRAMS_DIR RPCS_ONE RPCS_MANY [--rounds N] [--unpinned] [--threads] [--attach 'COMMAND {pid} {name}'] [NAME[:VAR=VALUE,...]]...
+           bench compare A.md B.md [--tolerance PERCENT]
+    """;
 switch (args)
 {
     case ["upstream", .. var rest]:
         return await UpstreamCommand.RunAsync(rest, Console.Out);
-    case ["run", var programsDirectory, var outputFile, .. var quick] when quick is [] or ["--quick"]:
-        return await RunAsync(programsDirectory, baseline: true, quick is [] ? new BenchSettings() : BenchSettings.Quick, async (runner, token) =>
-        {
-            var machine = MachineFacts.Collect(Directory.GetCurrentDirectory());
-            var markdown = BenchReport.ToMarkdown(await runner.RunAsync(machine, token));
-            await File.WriteAllTextAsync(outputFile, markdown, token);
-            Console.Out.WriteLine();
-            Console.Out.Write(markdown);
-        });
-    case ["cost", var programsDirectory, var one, var many, .. var rest]
-        when int.TryParse(one, CultureInfo.InvariantCulture, out var rpcsOne) && int.TryParse(many, CultureInfo.InvariantCulture, out var rpcsMany)
-        && CostVariants.TryParse(rest, out var variants, out var attach):
-        return await RunAsync(programsDirectory, baseline: false, new BenchSettings { RpcWarmup = Math.Max(rpcsMany / 4, 1), RpcsOne = rpcsOne, RpcsMany = rpcsMany },
-            async (runner, token) => Console.Out.Write(CostVariants.ToTable(await runner.RunCostAsync(variants, attach, token))));
+    case ["run", var programsDirectory, var outputFile, .. var rest]:
+        return BenchSettings.Parse(rest, out var runErrors) is { } settings
+            ? await RunAsync(programsDirectory, baseline: true, settings, async (runner, token) =>
+            {
+                var machine = MachineFacts.Collect(Directory.GetCurrentDirectory());
+                var markdown = BenchReport.ToMarkdown(await runner.RunAsync(machine, token));
+                await File.WriteAllTextAsync(outputFile, markdown, token);
+                Console.Out.WriteLine();
+                Console.Out.Write(markdown);
+            })
+            : Refuse(runErrors);
+    case ["cost", var programsDirectory, .. var rest]:
+        return CostVariants.Parse(rest, out var costErrors) is { } cost
+            ? await RunAsync(programsDirectory, baseline: false, cost.Settings,
+                async (runner, token) => Console.Out.Write(CostVariants.ToTable(await runner.RunCostAsync(cost.Variants, cost.Attach, token))))
+            : Refuse(costErrors);
+    case ["compare", .. var rest]:
+        return PageComparison.Run(rest, Console.Out, Console.Error);
     default:
-        Console.Error.WriteLine("""
-            usage: bench run PROGRAMS_DIR OUTPUT_MD [--quick]   (scripts/bench runs it)
-                   bench cost PROGRAMS_DIR RPCS_ONE RPCS_MANY [--unpinned] [--attach 'COMMAND {pid} {name}'] NAME[:VAR=VALUE,...]...
-            """);
+        Console.Error.WriteLine(Usage);
         return 2;
+}
+
+static int Refuse(IEnumerable<string> errors)
+{
+    foreach (var error in errors)
+    {
+        Console.Error.WriteLine("bench: " + error);
+    }
+
+    return 2;
 }
 
 static async Task<int> RunAsync(string programsDirectory, bool baseline, BenchSettings settings, Func<BenchRunner, CancellationToken, Task> run)

@@ -25,8 +25,11 @@ internal sealed record ProxyCost(TimeSpan CpuPerRpc, double VoluntarySwitchesPer
         new(used.Cpu / rpcs, (double)used.VoluntarySwitches / rpcs, (double)used.InvoluntarySwitches / rpcs);
 }
 
-/// <summary>A sidecar variant's resident memory when idle and after its proxied RPCs.</summary>
-internal sealed record SidecarMemoryRun(string Variant, long IdleRssBytes, long RssAfterRpcsBytes);
+/// <summary>
+/// A sidecar variant's resident memory when idle, after its proxied RPCs, and after a quiet period with no requests
+/// that followed them (<see cref="BenchSettings.QuietPeriod"/>, wall time).
+/// </summary>
+internal sealed record SidecarMemoryRun(string Variant, long IdleRssBytes, long RssAfterRpcsBytes, long RssAfterQuietBytes);
 
 /// <summary>One audience of the refresh run (e): metadata fetches against the distinct tokens callers were handed.</summary>
 internal sealed record RefreshRun(string Audience, string Kind, int Fetches, int DistinctTokens, long Requests, long Failures)
@@ -34,14 +37,23 @@ internal sealed record RefreshRun(string Audience, string Kind, int Fetches, int
     public double FetchesPerCycle => DistinctTokens == 0 ? double.NaN : (double)Fetches / DistinctTokens;
 }
 
-/// <summary>Everything one run of <c>scripts/bench</c> measured.</summary>
-internal sealed record BenchResults(
-    MachineFacts Machine,
-    BenchSettings Settings,
+/// <summary>
+/// One round of a run: every comparison measured once, the sidecar and its baselines one after the other, so each
+/// ratio is taken between figures of the same round (what else ran on the machine then weighs on both).
+/// </summary>
+internal sealed record BenchRound(
+    int Number,
     ServerRun Sidecar,
     ServerRun Bare,
     IReadOnlyList<SidecarMemoryRun> SidecarMemory,
-    IReadOnlyList<ProxyRun> Proxy,
+    IReadOnlyList<ProxyRun> Proxy);
+
+/// <summary>Everything one run of <c>scripts/bench</c> measured: its rounds, then the refresh run (e), once.</summary>
+internal sealed record BenchResults(
+    MachineFacts Machine,
+    BenchSettings Settings,
+    Running.CoreLayout Cores,
+    IReadOnlyList<BenchRound> Rounds,
     IReadOnlyList<RefreshRun> Refresh,
     TimeSpan Duration);
 
@@ -54,6 +66,8 @@ internal sealed record BenchSettings
     /// </summary>
     public static BenchSettings Quick { get; } = new()
     {
+        IsQuick = true,
+        QuietPeriod = TimeSpan.FromSeconds(5),
         StartRepeats = 2,
         TokenWarmup = 400,
         TokenRequestsOne = 2_000,
@@ -65,6 +79,15 @@ internal sealed record BenchSettings
         RefreshTokenLifetimeSeconds = 4,
         RefreshDuration = TimeSpan.FromSeconds(5),
     };
+
+    /// <summary>How many times every comparison is measured, interleaved (sidecar, haproxy, nginx, direct, then again).</summary>
+    public int Rounds { get; init; } = 3;
+
+    /// <summary>How long a sidecar is left without requests after its proxied RPCs before its RSS is read again.</summary>
+    public TimeSpan QuietPeriod { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Whether this is <see cref="Quick"/>, which the page says of itself.</summary>
+    public bool IsQuick { get; init; }
 
     public int StartRepeats { get; init; } = 10;
 
@@ -91,6 +114,46 @@ internal sealed record BenchSettings
     public int RefreshTokenLifetimeSeconds { get; init; } = 12;
 
     public TimeSpan RefreshDuration { get; init; } = TimeSpan.FromSeconds(22);
+
+    /// <summary><c>bench run</c>'s options after its two paths (<c>--quick</c>, <c>--rounds N</c>), or one line per error.</summary>
+    public static BenchSettings? Parse(IReadOnlyList<string> args, out IReadOnlyList<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var found = new List<string>();
+        var (quick, rounds) = (false, (int?)null);
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--rounds" when i + 1 < args.Count:
+                    rounds = ParseCount("--rounds", args[++i], found);
+                    break;
+                default:
+                    found.Add($"'{args[i]}' is not an option of run (--quick, --rounds N)");
+                    break;
+            }
+        }
+
+        errors = found;
+        var settings = quick ? Quick : new BenchSettings();
+        return found.Count > 0 ? null : settings with { Rounds = rounds ?? settings.Rounds };
+    }
+
+    /// <summary>A whole number of 1 or more, or an error added to <paramref name="errors"/>.</summary>
+    public static int ParseCount(string name, string text, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count >= 1)
+        {
+            return count;
+        }
+
+        errors.Add($"{name} '{text}' is not a whole number of 1 or more");
+        return 1;
+    }
 
     public int TokenRequestsTotal => TokenWarmup + TokenRequestsOne + TokenRequestsMany;
 

@@ -19,68 +19,91 @@ namespace TokenInjector.Bench.Running;
 
 /// <summary>
 /// One benchmark run, every part its own process on loopback: the metadata emulator, the TLS echo upstream, the
-/// sidecar (and the bare Kestrel baseline, nginx, haproxy) pinned to core 0 while this load generator, the upstream and
-/// the emulator stay on core 1 (scripts/bench pins this process there; children inherit it). Every process is stopped
-/// and the work directory removed at the end, whatever happened.
+/// sidecar (and the bare Kestrel baseline, nginx, haproxy), each pinned as <see cref="CoreLayout"/> says. Every
+/// comparison is measured in rounds, the sidecar and its baselines one after the other in each, so a ratio is taken
+/// between figures of one round. Every process is stopped and the work directory removed at the end, whatever happened.
 /// </summary>
 internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings, TextWriter log)
 {
     public const string ServiceHost = "echo-bench-abc123-uc.a.run.app";
     private const string ServiceUrl = "https://" + ServiceHost;
     private const string CustomAudience = "https://custom-audience.bench.example";
-    private const string MeasuredCore = "0";
-    private static readonly string AllCores = $"0-{MachineFacts.CoreCount() - 1}";
+
+    /// <summary>The variant name of the calls with no proxy, the baseline of every added latency.</summary>
+    public const string DirectVariant = "direct (TLS, client adds the token)";
 
     private static readonly string[] Audiences =
         ["https://billing-abc123-uc.a.run.app", "https://inventory-abc123-uc.a.run.app", "https://ledger-abc123-uc.a.run.app"];
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(3);
+    /// <summary>How long a process is left after it turned ready before its idle RSS is read.</summary>
+    public static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(3);
 
     private readonly List<ChildProcess> _children = [];
     private string _directory = "";
     private string _caFile = "";
+    private string _certificateFile = "";
+    private string _keyFile = "";
     private string _metadataHostAndPort = "";
     private int _upstreamPort;
+    private int? _directUpstreamPort;
+    private int _round;
+
+    public CoreLayout Cores { get; } = CoreLayout.For(MachineFacts.CoreCount());
 
     public Task<BenchResults> RunAsync(MachineFacts machine, CancellationToken cancellationToken) => InWorkDirectoryAsync(async () =>
     {
         var clock = Stopwatch.StartNew();
-        log.WriteLine("(b) start-up: sidecar to /readyz 200, bare Kestrel to its first answer");
-        var sidecarStart = await MedianStartAsync(SidecarStart, cancellationToken);
-        var bareStart = await MedianStartAsync(BareStart, cancellationToken);
-
-        log.WriteLine("(a, c) bare Kestrel: idle memory, token-sized answers over its Unix socket");
-        var bare = await MeasureBareAsync(bareStart, cancellationToken);
-
-        log.WriteLine("(a, c) sidecar: idle memory, token API");
-        var (sidecar, token) = await MeasureSidecarAsync(sidecarStart, cancellationToken);
-
-        log.WriteLine("(d) the same RPCs direct to the upstream, through each sidecar variant, through nginx and through haproxy");
-        var proxy = new List<ProxyRun>();
-        proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
-        var memory = new List<SidecarMemoryRun>();
-        foreach (var variant in SidecarVariant.Measured)
+        var rounds = new List<BenchRound>();
+        string? token = null;
+        for (_round = 1; _round <= settings.Rounds; _round++)
         {
-            var (runs, rss) = await MeasureSidecarProxyAsync(variant, attach: null, cancellationToken);
-            proxy.AddRange(runs);
-            memory.Add(rss);
-        }
+            log.WriteLine($"round {_round} of {settings.Rounds}");
+            log.WriteLine("(b) start-up, the sidecar's and bare Kestrel's starts taking turns: sidecar to /readyz 200, bare Kestrel to its first answer");
+            var (sidecarStart, bareStart) = await MedianStartsAsync(cancellationToken);
 
-        proxy.AddRange(await MeasureReferenceProxiesAsync(token, cancellationToken));
+            log.WriteLine("(a, c) sidecar: idle memory, token API");
+            var (sidecar, routeToken) = await MeasureSidecarAsync(sidecarStart, cancellationToken);
+            token ??= routeToken;
+
+            log.WriteLine("(a, c) bare Kestrel: idle memory, token-sized answers over its Unix socket");
+            var bare = await MeasureBareAsync(bareStart, cancellationToken);
+
+            log.WriteLine("(d) the same RPCs through each sidecar variant, through haproxy, through nginx and direct to the upstream");
+            var proxy = new List<ProxyRun>();
+            var quiet = new List<QuietSidecar>();
+            foreach (var variant in SidecarVariant.Measured)
+            {
+                var (runs, idling) = await MeasureSidecarProxyAsync(variant, attach: null, keepQuiet: true, cancellationToken);
+                proxy.AddRange(runs);
+                quiet.Add(idling!);
+            }
+
+            proxy.AddRange(await MeasureReferenceProxiesAsync(token, cancellationToken));
+            proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
+
+            log.WriteLine($"(a) each variant's sidecar after {settings.QuietPeriod.TotalSeconds:0} s without requests");
+            var memory = new List<SidecarMemoryRun>();
+            foreach (var sidecarAtRest in quiet)
+            {
+                memory.Add(await AfterQuietAsync(sidecarAtRest, cancellationToken));
+            }
+
+            rounds.Add(new BenchRound(_round, sidecar, bare, memory, proxy));
+        }
 
         log.WriteLine($"(e) refresh: {settings.RefreshCallers} socket callers for {settings.RefreshDuration.TotalSeconds:0} s, tokens living {settings.RefreshTokenLifetimeSeconds} s");
         var refresh = await MeasureRefreshAsync(cancellationToken);
 
-        return new BenchResults(machine, settings, sidecar, bare, memory, proxy, refresh, clock.Elapsed);
+        return new BenchResults(machine, settings, Cores, rounds, refresh, clock.Elapsed);
     }, cancellationToken);
 
     /// <summary>
-    /// The proxy's cost alone (<c>bench cost</c>): haproxy as the baseline, then each sidecar variant, at 1 and at many
-    /// streams, with <paramref name="attach"/> (a profiler) beside each sidecar load when given.
+    /// The proxy's cost alone (<c>bench cost</c>): in each round each sidecar variant, then haproxy as the baseline, at 1
+    /// and at many streams, with <paramref name="attach"/> (a profiler) beside each sidecar load when given.
     /// </summary>
-    public Task<IReadOnlyList<ProxyRun>> RunCostAsync(
+    public Task<IReadOnlyList<IReadOnlyList<ProxyRun>>> RunCostAsync(
         IReadOnlyList<SidecarVariant> variants, AttachCommand? attach, CancellationToken cancellationToken) => InWorkDirectoryAsync(async () =>
     {
         var ports = FreePort.Take(4);
@@ -90,14 +113,22 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         await StopAsync(sidecar);
 
         var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
-        var proxy = new List<ProxyRun>(await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken));
-        foreach (var variant in variants)
+        var rounds = new List<IReadOnlyList<ProxyRun>>();
+        for (_round = 1; _round <= settings.Rounds; _round++)
         {
-            var (runs, _) = await MeasureSidecarProxyAsync(variant, attach, cancellationToken);
-            proxy.AddRange(runs);
+            log.WriteLine($"round {_round} of {settings.Rounds}");
+            var proxy = new List<ProxyRun>();
+            foreach (var variant in variants)
+            {
+                var (runs, _) = await MeasureSidecarProxyAsync(variant, attach, keepQuiet: false, cancellationToken);
+                proxy.AddRange(runs);
+            }
+
+            proxy.AddRange(await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken));
+            rounds.Add(proxy);
         }
 
-        return (IReadOnlyList<ProxyRun>)proxy;
+        return (IReadOnlyList<IReadOnlyList<ProxyRun>>)rounds;
     }, cancellationToken);
 
     /// <summary>
@@ -113,12 +144,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         {
             _caFile = authority.WriteCaPem(_directory);
             using var certificate = authority.IssueServerCertificate(ServiceHost);
-            var (certificateFile, keyFile) = DevCertificateAuthority.WritePem(certificate, _directory, "server");
+            (_certificateFile, _keyFile) = DevCertificateAuthority.WritePem(certificate, _directory, "server");
             _metadataHostAndPort = (await StartMetadataEmulatorAsync(TimeSpan.FromHours(1), cancellationToken)).HostAndPort;
-            _upstreamPort = FreePort.Next();
-            var upstream = Track(ChildProcess.Start(Path.Combine(AppContext.BaseDirectory, "bench.dll"),
-                ["upstream", Invariant(_upstreamPort), certificateFile, keyFile], name: "upstream"));
-            await upstream.WaitForLineAsync(line => line == UpstreamCommand.ListeningLine, StartTimeout, cancellationToken);
+            _upstreamPort = await StartUpstreamAsync("upstream", Cores.Upstream, cancellationToken);
             return await measure();
         }
         catch (ChildProcessException ex)
@@ -141,6 +169,16 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         }
     }
 
+    /// <summary>The TLS echo upstream on <paramref name="core"/>, run by the dotnet that runs this process; its port.</summary>
+    private async Task<int> StartUpstreamAsync(string name, string core, CancellationToken cancellationToken)
+    {
+        var port = FreePort.Next();
+        var upstream = Start(name, "taskset",
+            ["-c", core, Environment.ProcessPath ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "bench.dll"), "upstream", Invariant(port), _certificateFile, _keyFile]);
+        await upstream.WaitForLineAsync(line => line == UpstreamCommand.ListeningLine, StartTimeout, cancellationToken);
+        return port;
+    }
+
     private async Task<MetadataEmulatorProcess> StartMetadataEmulatorAsync(TimeSpan tokenLifetime, CancellationToken cancellationToken)
     {
         var metadata = await MetadataEmulatorProcess.StartAsync(programs.Emulators, tokenLifetime, serviceAccount: null, StartTimeout, cancellationToken);
@@ -148,41 +186,53 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return metadata;
     }
 
-    private async Task<TimeSpan> MedianStartAsync(Func<int, (ChildProcess Child, EndPoint Endpoint, string Path)> start, CancellationToken cancellationToken)
+    /// <summary>
+    /// The median start-up times of the sidecar and of bare Kestrel, their starts taking turns so that both meet the
+    /// same moments of the machine.
+    /// </summary>
+    private async Task<(TimeSpan Sidecar, TimeSpan Bare)> MedianStartsAsync(CancellationToken cancellationToken)
     {
-        var times = new List<TimeSpan>();
+        var (sidecar, bare) = (new List<TimeSpan>(), new List<TimeSpan>());
         // One start more than measured: the first pays for a cold page cache.
         for (var i = 0; i <= settings.StartRepeats; i++)
         {
-            var clock = Stopwatch.StartNew();
-            var (child, endpoint, path) = start(i);
-            await Readiness.WaitForOkAsync(child, endpoint, path, StartTimeout, cancellationToken);
-            var elapsed = clock.Elapsed;
+            var sidecarTime = await TimeStartAsync(SidecarStart(i), cancellationToken);
+            var bareTime = await TimeStartAsync(BareStart(i), cancellationToken);
             if (i > 0)
             {
-                times.Add(elapsed);
+                sidecar.Add(sidecarTime);
+                bare.Add(bareTime);
             }
-
-            await StopAsync(child);
         }
 
-        times.Sort();
-        return (times[(times.Count - 1) / 2] + times[times.Count / 2]) / 2;
+        return (Median(sidecar), Median(bare));
+
+        static TimeSpan Median(List<TimeSpan> times) => TimeSpan.FromTicks((long)Spread.Of(times.Select(time => (double)time.Ticks)).Median);
     }
 
-    private (ChildProcess, EndPoint, string) SidecarStart(int attempt)
+    private async Task<TimeSpan> TimeStartAsync(Func<(ChildProcess Child, EndPoint Endpoint, string Path)> start, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var (child, endpoint, path) = start();
+        await Readiness.WaitForOkAsync(child, endpoint, path, StartTimeout, cancellationToken);
+        var elapsed = clock.Elapsed;
+        await StopAsync(child);
+        return elapsed;
+    }
+
+    private Func<(ChildProcess, EndPoint, string)> SidecarStart(int attempt) => () =>
     {
         var ports = FreePort.Take(4);
-        var child = StartSidecar($"start-{attempt}.sock", ports[0], ports[1..3], ports[3]);
+        var child = StartSidecar($"start-{_round}-{attempt}.sock", ports[0], ports[1..3], ports[3]);
         return (child, new IPEndPoint(IPAddress.Loopback, ports[0]), "/readyz");
-    }
+    };
 
-    private (ChildProcess, EndPoint, string) BareStart(int attempt)
+    private Func<(ChildProcess, EndPoint, string)> BareStart(int attempt) => () =>
     {
         var port = FreePort.Next();
-        var child = StartBare($"bare-start-{attempt}.sock", port);
+        var child = StartBare($"bare-start-{_round}-{attempt}.sock", port);
         return (child, new IPEndPoint(IPAddress.Loopback, port), "/");
-    }
+    };
 
     // The egress port reaches the same upstream as the routes: the service's host on 443, connected to the upstream's port.
     private ChildProcess StartSidecar(string socketName, int adminPort, int[] routePorts, int egressPort, SidecarVariant? variant = null, int? metadataPort = null)
@@ -193,7 +243,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         };
         return Start(variant?.Name ?? "injector sidecar", "taskset",
         [
-            "-c", variant is { Pinned: false } ? AllCores : MeasuredCore, programs.Injector, "sidecar",
+            "-c", variant is { Pinned: false } ? Cores.All : Cores.Measured, programs.Injector, "sidecar",
             "--audience", Audiences[0], "--audience", Audiences[1], "--audience", Audiences[2],
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
             "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
@@ -211,17 +261,17 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     }
 
     private ChildProcess StartBare(string socketName, int port) =>
-        Start("bare kestrel", "taskset", ["-c", MeasuredCore, programs.BareKestrel, "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
+        Start("bare kestrel", "taskset", ["-c", Cores.Measured, programs.BareKestrel, "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
 
     private async Task<ServerRun> MeasureBareAsync(TimeSpan startMedian, CancellationToken cancellationToken)
     {
         var port = FreePort.Next();
-        var bare = StartBare("bare.sock", port);
+        var bare = StartBare($"bare-{_round}.sock", port);
         await Readiness.WaitForOkAsync(bare, new IPEndPoint(IPAddress.Loopback, port), "/", StartTimeout, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(bare.Id);
         var tokenApi = await LoadTokenApiAsync(
-            bare.Id, new UnixDomainSocketEndPoint(Path.Combine(_directory, "bare.sock")), Http1Connection.Get("/v1/token?audience=" + Audiences[0]), cancellationToken);
+            bare.Id, new UnixDomainSocketEndPoint(Path.Combine(_directory, $"bare-{_round}.sock")), Http1Connection.Get("/v1/token?audience=" + Audiences[0]), cancellationToken);
         var after = ProcessStats.ResidentBytes(bare.Id);
         await StopAsync(bare);
         return new ServerRun(BenchPrograms.BuildOf(programs.BareKestrel), idle, after, startMedian, tokenApi);
@@ -231,8 +281,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     {
         var ports = FreePort.Take(5);
         var (adminPort, routePorts, egressPort, metadataPort) = (ports[0], ports[1..3], ports[3], ports[4]);
-        var socket = Path.Combine(_directory, "sidecar.sock");
-        var sidecar = StartSidecar("sidecar.sock", adminPort, routePorts, egressPort, metadataPort: metadataPort);
+        var socket = Path.Combine(_directory, $"sidecar-{_round}.sock");
+        var sidecar = StartSidecar($"sidecar-{_round}.sock", adminPort, routePorts, egressPort, metadataPort: metadataPort);
         await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
@@ -255,9 +305,11 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     /// <summary>
     /// A fresh sidecar of <paramref name="variant"/>: its idle RSS, the RPC load through its listener, its RSS after.
     /// <paramref name="attach"/>, when given, runs beside each measured load (a profiler attached to the sidecar).
+    /// With <paramref name="keepQuiet"/> the sidecar is left running without requests, for <see cref="AfterQuietAsync"/>;
+    /// otherwise it is stopped.
     /// </summary>
-    private async Task<(IReadOnlyList<ProxyRun> Runs, SidecarMemoryRun Memory)> MeasureSidecarProxyAsync(
-        SidecarVariant variant, AttachCommand? attach, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<ProxyRun> Runs, QuietSidecar? Idling)> MeasureSidecarProxyAsync(
+        SidecarVariant variant, AttachCommand? attach, bool keepQuiet, CancellationToken cancellationToken)
     {
         var ports = FreePort.Take(4);
         var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
@@ -273,9 +325,36 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             _ => throw new ArgumentOutOfRangeException(nameof(variant), variant.Listener, "no such listener"),
         };
         var runs = await LoadEchoAsync(variant.Name, target, sidecar.Id, attach, cancellationToken);
+        var loadEnded = Stopwatch.StartNew();
         var after = ProcessStats.ResidentBytes(sidecar.Id);
+        if (keepQuiet)
+        {
+            return (runs, new QuietSidecar(sidecar, variant.Name, idle, after, loadEnded));
+        }
+
         await StopAsync(sidecar);
-        return (runs, new SidecarMemoryRun(variant.Name, idle, after));
+        return (runs, null);
+    }
+
+    /// <summary>
+    /// The RSS of a sidecar once <see cref="BenchSettings.QuietPeriod"/> of wall time has passed since its load ended
+    /// (the round's other loads ran meanwhile; none reached it), then the sidecar stopped.
+    /// </summary>
+    private async Task<SidecarMemoryRun> AfterQuietAsync(QuietSidecar quiet, CancellationToken cancellationToken)
+    {
+        if (settings.QuietPeriod - quiet.SinceLoad.Elapsed is { Ticks: > 0 } remaining)
+        {
+            await Task.Delay(remaining, cancellationToken);
+        }
+
+        if (quiet.Sidecar.HasExited)
+        {
+            throw new ChildProcessException($"{quiet.Sidecar.Name} exited with code {quiet.Sidecar.ExitCode} while it had no requests", quiet.Sidecar);
+        }
+
+        var rested = ProcessStats.ResidentBytes(quiet.Sidecar.Id);
+        await StopAsync(quiet.Sidecar);
+        return new SidecarMemoryRun(quiet.Variant, quiet.IdleRssBytes, quiet.RssAfterRpcsBytes, rested);
     }
 
     /// <summary>The route's own token, for the variants that add it themselves: the same header, so the same bytes upstream.</summary>
@@ -291,28 +370,36 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return Encoding.ASCII.GetString(body.Span);
     }
 
-    private Task<IReadOnlyList<ProxyRun>> MeasureDirectAsync(string token, CancellationToken cancellationToken)
+    /// <summary>
+    /// The RPCs with no proxy, the client adding the token and doing TLS itself, to an upstream away from the client's
+    /// core (<see cref="CoreLayout.DirectUpstream"/>: started once, on first use, and kept warm for the later rounds).
+    /// </summary>
+    private async Task<IReadOnlyList<ProxyRun>> MeasureDirectAsync(string token, CancellationToken cancellationToken)
     {
+        _directUpstreamPort ??= Cores.SeparateDirectUpstream
+            ? await StartUpstreamAsync("upstream for the direct calls", Cores.DirectUpstream, cancellationToken)
+            : _upstreamPort;
+        var port = _directUpstreamPort.Value;
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(_caFile));
-        var target = new EchoTarget(new Uri($"{ServiceUrl}:{_upstreamPort}"), new IPEndPoint(IPAddress.Loopback, _upstreamPort),
+        var target = new EchoTarget(new Uri($"{ServiceUrl}:{port}"), new IPEndPoint(IPAddress.Loopback, port),
             X509CertificateLoader.LoadCertificate(ca.RawData), token);
-        return LoadEchoAsync("direct (TLS, client adds the token)", target, proxyProcessId: null, attach: null, cancellationToken);
+        return await LoadEchoAsync(DirectVariant, target, proxyProcessId: null, attach: null, cancellationToken);
     }
 
     private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxiesAsync(string token, CancellationToken cancellationToken)
     {
         var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
+        var haproxy = await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken);
         var nginx = await MeasureReferenceProxyAsync("nginx", "nginx",
             port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken);
-        var haproxy = await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken);
-        return [.. nginx, .. haproxy];
+        return [.. haproxy, .. nginx];
     }
 
     private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxyAsync(
         string variant, string program, Func<int, string[]> arguments, CancellationToken cancellationToken)
     {
         var port = FreePort.Next();
-        var proxy = Start(variant, "taskset", ["-c", MeasuredCore, program, .. arguments(port)]);
+        var proxy = Start(variant, "taskset", ["-c", Cores.Measured, program, .. arguments(port)]);
         await proxy.WaitForPortAsync(port, StartTimeout, cancellationToken);
         var runs = await LoadEchoAsync(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id, attach: null, cancellationToken);
         await StopAsync(proxy);
@@ -354,13 +441,13 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private async Task<IReadOnlyList<ProxyRun>> LoadEchoAsync(
         string variant, EchoTarget target, int? proxyProcessId, AttachCommand? attach, CancellationToken cancellationToken)
     {
-        log.WriteLine($"    {variant}");
+        log.WriteLine($"    {variant} (round {_round})");
         await RunAsync(settings.RpcConnections, settings.RpcConcurrency, settings.RpcWarmup);
         var runs = new List<ProxyRun>();
         foreach (var (connections, concurrency, rpcs) in new[] { (1, 1, settings.RpcsOne), (settings.RpcConnections, settings.RpcConcurrency, settings.RpcsMany) })
         {
             using var attached = proxyProcessId is { } attachTo && attach is not null
-                ? await attach.StartAsync(attachTo, $"{variant}-{concurrency}", cancellationToken)
+                ? await attach.StartAsync(attachTo, $"{variant}-{concurrency}-round{_round}", cancellationToken)
                 : null;
             var before = proxyProcessId is { } id ? ProcessStats.TreeSample(id) : default;
             var result = await RunAsync(connections, concurrency, rpcs);
@@ -388,7 +475,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var socket = Path.Combine(_directory, "refresh.sock");
         var sidecar = Start("injector sidecar (refresh)", "taskset",
         [
-            "-c", MeasuredCore, programs.Injector, "sidecar", "--audience", Audiences[0], "--audience", Audiences[1],
+            "-c", Cores.Measured, programs.Injector, "sidecar", "--audience", Audiences[0], "--audience", Audiences[1],
             "--socket", socket, "--admin-address", $"127.0.0.1:{adminPort}", "--drain-timeout", "1s",
         ],
         new() { ["GCE_METADATA_HOST"] = metadata.HostAndPort });
@@ -471,4 +558,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A sidecar whose proxied load has ended, left running without requests until its quiet RSS is read.</summary>
+    private sealed record QuietSidecar(ChildProcess Sidecar, string Variant, long IdleRssBytes, long RssAfterRpcsBytes, Stopwatch SinceLoad);
 }

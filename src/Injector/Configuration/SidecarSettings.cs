@@ -21,7 +21,7 @@ internal sealed record SidecarSettings
         "sidecar",
         "Keeps ID tokens fresh, serves them on a Unix socket and proxies local routes to Cloud Run with a token on every request.",
         [
-            Options.Audience, Options.Route, Options.Egress, Options.EgressHost, Options.Metadata, Options.Resolve, Options.RouteListenAddress, Options.AllowNonLoopbackRoutes,
+            Options.Audience, Options.Route, Options.Egress, Options.EgressHost, Options.Metadata, Options.Resolve, Options.ListenAddress, Options.AllowNonLoopbackListeners,
             Options.UpstreamCaFile, Options.AuthHeader, Options.Socket, Options.SocketMode, Options.TokenDir, Options.AdminAddress,
             Options.TokenSource, Options.AllowDynamicAudiences, Options.MaxDynamicAudiences, Options.DynamicAudienceIdle,
             Options.FetchTimeout, Options.DrainTimeout, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
@@ -48,7 +48,7 @@ internal sealed record SidecarSettings
 
     public required IReadOnlyList<ResolveSpec> Resolves { get; init; }
 
-    public required IPAddress RouteListenAddress { get; init; }
+    public required IPAddress ListenAddress { get; init; }
 
     public string? UpstreamCaFile { get; init; }
 
@@ -101,7 +101,7 @@ internal sealed record SidecarSettings
             MetadataServer = ReadMetadataServer(options, metadataPort, environment),
             Resolves = ReadResolves(options),
             UpstreamCaFile = ReadUpstreamCaFile(options),
-            RouteListenAddress = ReadRouteListenAddress(options),
+            ListenAddress = ReadListenAddress(options),
             SocketPath = ReadSocketPath(options),
             AdminEndpoint = ReadAdminEndpoint(options),
             TokenDirectory = ReadTokenDirectory(options),
@@ -232,24 +232,24 @@ internal sealed record SidecarSettings
         return caFile?.Text;
     }
 
-    private static IPAddress ReadRouteListenAddress(ParsedOptions options)
+    private static IPAddress ReadListenAddress(ParsedOptions options)
     {
-        var allowNonLoopbackRoutes = options.Bool(Options.AllowNonLoopbackRoutes);
-        var routeAddress = options.Single(Options.RouteListenAddress)!;
+        var allowNonLoopbackListeners = options.Bool(Options.AllowNonLoopbackListeners);
+        var routeAddress = options.Single(Options.ListenAddress)!;
         if (!IPAddress.TryParse(routeAddress.Text, out var routeListenAddress))
         {
-            options.AddError(routeAddress, Options.RouteListenAddress, "is not a numeric IP address such as 127.0.0.1");
+            options.AddError(routeAddress, Options.ListenAddress, "is not a numeric IP address such as 127.0.0.1");
             return IPAddress.Loopback;
         }
 
-        if (!IPAddress.IsLoopback(routeListenAddress) && !allowNonLoopbackRoutes)
+        if (!IPAddress.IsLoopback(routeListenAddress) && !allowNonLoopbackListeners)
         {
             // Listeners bind to loopback unless explicitly told otherwise: anything that reaches a route calls the
             // service as the pod's identity, so exposing routes takes a second, deliberate flag.
             options.AddError(
                 routeAddress,
-                Options.RouteListenAddress,
-                "is not a loopback address; anything that reaches it could call the services as the pod's identity (add --allow-non-loopback-routes true if that is really wanted)");
+                Options.ListenAddress,
+                "is not a loopback address; anything that reaches it could call the services as the pod's identity (add --allow-non-loopback-listeners true if that is really wanted)");
         }
 
         return routeListenAddress;
@@ -423,11 +423,11 @@ internal sealed record SidecarSettings
         public static readonly OptionSpec Resolve = new(
             "resolve", ResolveSpec.Syntax, "connect to ADDRESS (and PORT) for HOST:PORT (as curl's --resolve and --connect-to)", OptionKind.Repeatable);
 
-        public static readonly OptionSpec RouteListenAddress = new(
-            "route-listen-address", "ADDRESS", "address the route, egress and metadata listeners bind; anything but loopback needs --allow-non-loopback-routes", defaultValue: "127.0.0.1");
+        public static readonly OptionSpec ListenAddress = new(
+            "listen-address", "ADDRESS", "address the route, egress and metadata listeners bind; anything but loopback needs --allow-non-loopback-listeners", defaultValue: "127.0.0.1");
 
-        public static readonly OptionSpec AllowNonLoopbackRoutes = OptionSpec.Switch(
-            "allow-non-loopback-routes", "let --route-listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", false);
+        public static readonly OptionSpec AllowNonLoopbackListeners = OptionSpec.Switch(
+            "allow-non-loopback-listeners", "let --listen-address be a non-loopback address, exposing the routes (and the pod's identity) to the network", false);
 
         public static readonly OptionSpec UpstreamCaFile = new("upstream-ca-file", "FILE", "extra PEM CA(s) trusted for upstreams, on top of the system roots");
 

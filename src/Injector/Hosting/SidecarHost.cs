@@ -64,7 +64,7 @@ internal static class SidecarHost
             // listens. Off GKE there is no metadata server to forward to: the endpoint answers what the credentials tell.
             services.AddSingleton(new MetadataOptions(
                 metadataPort,
-                settings.RouteListenAddress,
+                settings.ListenAddress,
                 settings.TokenSource == TokenSourceKind.Adc ? null : settings.MetadataServer,
                 new LocalMetadata(settings.AdcCredentials?.ServiceAccountEmail, settings.AdcCredentials?.ProjectId),
                 settings.FetchTimeout));
@@ -83,7 +83,7 @@ internal static class SidecarHost
 
         // Registered last so that it stops first: routes and the egress port drain while tokens and the admin listener still serve.
         services.AddSingleton(new ProxyOptions(
-            settings.Routes, settings.EgressPort, settings.EgressHosts, settings.Resolves, settings.RouteListenAddress, settings.UpstreamCaFile, settings.AuthHeader));
+            settings.Routes, settings.EgressPort, settings.EgressHosts, settings.Resolves, settings.ListenAddress, settings.UpstreamCaFile, settings.AuthHeader));
         services.AddSingleton<ProxyMetrics>();
         services.AddSingleton<ProxyServer>();
         services.AddHostedService(provider => provider.GetRequiredService<ProxyServer>());

@@ -66,7 +66,7 @@ internal sealed class ConnectTunnel(EgressPolicy policy, ProxyMetrics metrics, I
 
         input.AdvanceTo(buffer.End);
         logger.EgressRefused(refusal.StatusCode, refusal.Message);
-        metrics.Count(ForwardingTarget.EgressRoute, refusal.StatusCode.ToString(CultureInfo.InvariantCulture), started);
+        metrics.Count(ForwardingTarget.EgressListener, refusal.StatusCode.ToString(CultureInfo.InvariantCulture), started);
         await connection.Transport.Output.WriteAsync(Answer(refusal));
         await connection.Transport.Output.CompleteAsync();
     };

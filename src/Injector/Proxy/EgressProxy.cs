@@ -20,6 +20,6 @@ internal sealed class EgressProxy(EgressPolicy policy, TokenForwarder forwarder,
         }
 
         logger.EgressRefused(decision.Refusal!.StatusCode, decision.Refusal.Message);
-        return forwarder.RefuseAsync(context, ForwardingTarget.EgressRoute, decision.Refusal);
+        return forwarder.RefuseAsync(context, ForwardingTarget.EgressListener, decision.Refusal);
     }
 }

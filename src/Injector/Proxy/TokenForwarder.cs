@@ -41,21 +41,21 @@ internal sealed class TokenForwarder(
             await AnswerAsync(context, isGrpc, new Refusal(
                 StatusCodes.Status403Forbidden,
                 $"token-injector: {target.Audience} is not a configured audience and dynamic audiences are off; the request was not forwarded (add --audience {target.Audience})"));
-            Record(context, target.Route, isGrpc, started);
+            Record(context, target.Listener, isGrpc, started);
             return;
         }
 
         if (lookup.Status != TokenLookupStatus.Ok)
         {
-            logger.NoToken(target.Route, target.Audience);
+            logger.NoToken(target.Listener, target.Audience);
             await AnswerAsync(context, isGrpc, new Refusal(
                 StatusCodes.Status503ServiceUnavailable,
                 $"token-injector: no ID token for {target.Audience} ({lookup.Problem ?? "not available yet"}); the request was not forwarded"));
-            Record(context, target.Route, isGrpc, started);
+            Record(context, target.Listener, isGrpc, started);
             return;
         }
 
-        context.Features.Set(new RouteToken(lookup.Token!, target.Header));
+        context.Features.Set(new ForwardedToken(lookup.Token!, target.Header));
         var reset = isGrpc ? DeferredStreamReset.Install(context) : null;
         var error = await forwarder.SendAsync(context, target.Destination, upstream, RequestConfig, transformer);
         if (error != ForwarderError.None && !context.Response.HasStarted)
@@ -79,13 +79,13 @@ internal sealed class TokenForwarder(
             reset?.Apply();
             if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
             {
-                metrics.UpstreamRejections.WithLabels(target.Route).Inc();
-                logger.UpstreamRejected(target.Route, target.Audience);
+                metrics.UpstreamRejections.WithLabels(target.Listener).Inc();
+                logger.UpstreamRejected(target.Listener, target.Audience);
                 cache.ReportRejected(target.Audience, lookup.Token!);
             }
         }
 
-        Record(context, target.Route, isGrpc, started);
+        Record(context, target.Listener, isGrpc, started);
     }
 
     /// <summary>Answers the request here, without forwarding it, and counts it under <paramref name="route"/>.</summary>
@@ -103,7 +103,7 @@ internal sealed class TokenForwarder(
     private string ReportUpstreamFailure(HttpContext context, ForwardingTarget target, ForwarderError error)
     {
         var reason = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
-        logger.UpstreamFailed(target.Route, target.Authority, error, reason);
+        logger.UpstreamFailed(target.Listener, target.Authority, error, reason);
         return reason;
     }
 

@@ -26,7 +26,7 @@ internal sealed class TokenInjectingTransformer(AuthHeaderMode defaultMode) : Ht
         }
 
         proxyRequest.Headers.Host = null;
-        var routeToken = httpContext.Features.Get<RouteToken>()!;
+        var routeToken = httpContext.Features.Get<ForwardedToken>()!;
         var header = AuthHeaderModes.Header(routeToken.Header ?? defaultMode);
         proxyRequest.Headers.Remove(header);
         proxyRequest.Headers.TryAddWithoutValidation(header, "Bearer " + routeToken.Token.Value);

@@ -259,7 +259,7 @@ internal sealed class AudienceEntry
     private void RecordFailure(FetchResult result, IdToken? previous)
     {
         var reason = result.FailureReason!;
-        _metrics.MetadataErrors.WithLabels(reason).Inc();
+        _metrics.FetchErrors.WithLabels(reason).Inc();
         if (previous is null && _failureBackoff.Attempts < QuietStartupAttempts && reason is not (TokenFetchException.WrongAudience or UnexpectedFailure))
         {
             _log.WaitingForTokenSource(Audience, reason, result.Problem!);

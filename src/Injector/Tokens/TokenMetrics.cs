@@ -22,8 +22,8 @@ internal sealed class TokenMetrics
             "token_injector_token_expiry_timestamp_seconds", "Expiry (Unix seconds) of the current token of each audience.", "audience");
         Requests = metrics.CreateCounter(
             "token_injector_token_requests_total", "Token API requests by audience and result.", "audience", "result");
-        MetadataErrors = metrics.CreateCounter(
-            "token_injector_metadata_errors_total", "Failed token fetches by reason.", "reason");
+        FetchErrors = metrics.CreateCounter(
+            "token_injector_token_fetch_errors_total", "Failed token fetches by reason.", "reason");
     }
 
     public Counter Refreshes { get; }
@@ -34,5 +34,5 @@ internal sealed class TokenMetrics
 
     public Counter Requests { get; }
 
-    public Counter MetadataErrors { get; }
+    public Counter FetchErrors { get; }
 }

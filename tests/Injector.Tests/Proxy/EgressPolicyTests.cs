@@ -48,7 +48,7 @@ public sealed class EgressPolicyTests
         var decision = Policy.Decide(request);
 
         Assert.True(decision.Refusal is null, $"{name}: {decision.Refusal}");
-        Assert.Equal(new ForwardingTarget(ForwardingTarget.EgressRoute, host, $"https://{host}/", audience), decision.Target);
+        Assert.Equal(new ForwardingTarget(ForwardingTarget.EgressListener, host, $"https://{host}/", audience), decision.Target);
     }
 
     /// <summary>Requests that are refused: the status, and a part of the message that says why.</summary>

@@ -20,16 +20,16 @@ public sealed class SecurityTests
         var refused = new List<(string Address, int ExitCode, string Output)>();
         foreach (var address in new[] { "0.0.0.0", "10.1.2.3", "::" })
         {
-            using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. route, "--route-listen-address", address]);
+            using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. route, "--listen-address", address]);
             await process.WaitForExitAsync();
             refused.Add((address, process.ExitCode, process.Output));
         }
 
-        var allowed = SidecarSettingsFrom([.. route, "--route-listen-address", "0.0.0.0", "--allow-non-loopback-routes", "true"]);
-        var loopback = SidecarSettingsFrom([.. route, "--route-listen-address", "::1"]);
+        var allowed = SidecarSettingsFrom([.. route, "--listen-address", "0.0.0.0", "--allow-non-loopback-listeners", "true"]);
+        var loopback = SidecarSettingsFrom([.. route, "--listen-address", "::1"]);
         var injectedArgs = PodMutatorArgs();
-        var clear = refused.All(r => r.ExitCode == 2 && r.Output.Contains("is not a loopback address", StringComparison.Ordinal) && r.Output.Contains("--allow-non-loopback-routes", StringComparison.Ordinal));
-        var injectedLoopback = !injectedArgs.Any(a => a.Contains("route-listen-address", StringComparison.Ordinal) || a.Contains("allow-non-loopback", StringComparison.Ordinal));
+        var clear = refused.All(r => r.ExitCode == 2 && r.Output.Contains("is not a loopback address", StringComparison.Ordinal) && r.Output.Contains("--allow-non-loopback-listeners", StringComparison.Ordinal));
+        var injectedLoopback = !injectedArgs.Any(a => a.Contains("listen-address", StringComparison.Ordinal) || a.Contains("allow-non-loopback", StringComparison.Ordinal));
 
         var passed = clear && allowed && loopback && injectedLoopback;
         await ReliabilityReport.RecordAsync(new ScenarioResult(
@@ -37,7 +37,7 @@ public sealed class SecurityTests
             "route listeners loopback only unless allowed",
             [
                 $"non-loopback addresses refused with exit 2: {refused.Count(r => r.ExitCode == 2)}/{refused.Count}",
-                $"accepted with --allow-non-loopback-routes: {(allowed ? "yes" : "no")}",
+                $"accepted with --allow-non-loopback-listeners: {(allowed ? "yes" : "no")}",
                 $"::1 accepted: {(loopback ? "yes" : "no")}",
                 $"webhook-injected args loopback: {(injectedLoopback ? "yes" : "no")}",
             ],

@@ -187,7 +187,7 @@ internal sealed partial class SidecarUnderFault : IAsyncDisposable
             return false;
         }
 
-        using var health = await Sidecar.Admin.GetAsync("/healthz").Bounded();
+        using var health = await Sidecar.AdminClient.GetAsync("/healthz").Bounded();
         return health.StatusCode == HttpStatusCode.OK;
     }
 

@@ -20,7 +20,7 @@ public sealed class AdminServerTests
         source.Release();
         using var token = await sidecar.GetTokenAsync(Audience);
         Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
-        using var health = await sidecar.Admin.GetAsync("/healthz").Bounded();
+        using var health = await sidecar.AdminClient.GetAsync("/healthz").Bounded();
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
@@ -47,12 +47,12 @@ public sealed class AdminServerTests
         Assert.Contains($"token_injector_token_requests_total{{audience=\"{Audience}\",result=\"ok\"}} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("token_injector_token_requests_total{audience=\"other\",result=\"ok\"} 2", metrics, StringComparison.Ordinal);
         Assert.Contains("token_injector_token_requests_total{audience=\"other\",result=\"bad_request\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("# TYPE token_injector_metadata_errors_total counter", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE token_injector_token_fetch_errors_total counter", metrics, StringComparison.Ordinal);
         Assert.DoesNotContain("dynamic-one", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task MetadataErrors_CountedByReason()
+    public async Task FetchErrors_CountedByReason()
     {
         var source = new FakeIdTokenSource(TimeProvider.System, TimeSpan.FromHours(1))
         {
@@ -65,7 +65,7 @@ public sealed class AdminServerTests
 
         var metrics = await sidecar.MetricsAsync();
 
-        Assert.Matches("token_injector_metadata_errors_total\\{reason=\"rate_limited\"\\} [1-9]", metrics);
+        Assert.Matches("token_injector_token_fetch_errors_total\\{reason=\"rate_limited\"\\} [1-9]", metrics);
         Assert.Matches($"token_injector_token_refresh_total\\{{audience=\"{Audience}\",result=\"error\"\\}} [1-9]", metrics);
     }
 
@@ -80,7 +80,7 @@ public sealed class AdminServerTests
         using var viaSocket = await sidecar.GetTokenAsync(Audience);
         var token = await viaSocket.Content.ReadAsStringAsync();
 
-        using var response = await sidecar.Admin.GetAsync("/v1/token?audience=" + Audience).Bounded();
+        using var response = await sidecar.AdminClient.GetAsync("/v1/token?audience=" + Audience).Bounded();
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.DoesNotContain(token, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -89,7 +89,7 @@ public sealed class AdminServerTests
 
     private static async Task<string> ReadyBodyAsync(RunningSidecar sidecar)
     {
-        using var response = await sidecar.Admin.GetAsync("/readyz").Bounded();
+        using var response = await sidecar.AdminClient.GetAsync("/readyz").Bounded();
         return await response.Content.ReadAsStringAsync();
     }
 }

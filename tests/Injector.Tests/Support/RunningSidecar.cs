@@ -23,14 +23,14 @@ internal sealed class RunningSidecar : IAsyncDisposable
         Settings = settings;
         Socket = LoopbackHttp.UnixSocketClient(settings.SocketPath, TestWait.Limit);
         var admin = host.Services.GetRequiredService<AdminServer>().BoundEndpoint!;
-        Admin = new HttpClient { BaseAddress = new Uri($"http://{admin}/"), Timeout = TestWait.Limit };
+        AdminClient = new HttpClient { BaseAddress = new Uri($"http://{admin}/"), Timeout = TestWait.Limit };
     }
 
     public SidecarSettings Settings { get; }
 
     public HttpClient Socket { get; }
 
-    public HttpClient Admin { get; }
+    public HttpClient AdminClient { get; }
 
     public IServiceProvider Services => _host.Services;
 
@@ -61,11 +61,11 @@ internal sealed class RunningSidecar : IAsyncDisposable
 
     public async Task<HttpStatusCode> ReadinessAsync()
     {
-        using var response = await Admin.GetAsync("/readyz").Bounded();
+        using var response = await AdminClient.GetAsync("/readyz").Bounded();
         return response.StatusCode;
     }
 
-    public async Task<string> MetricsAsync() => await Admin.GetStringAsync("/metrics").Bounded();
+    public async Task<string> MetricsAsync() => await AdminClient.GetStringAsync("/metrics").Bounded();
 
     /// <summary>
     /// /metrics once it contains <paramref name="expected"/>, or as it is at the test's wait limit. A proxied call is
@@ -81,7 +81,7 @@ internal sealed class RunningSidecar : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Socket.Dispose();
-        Admin.Dispose();
+        AdminClient.Dispose();
         await _host.StopAsync().Bounded();
         _host.Dispose();
         _directory.Dispose();

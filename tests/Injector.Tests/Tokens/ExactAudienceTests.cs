@@ -46,7 +46,7 @@ public sealed class ExactAudienceTests
         Assert.Equal(0, stack.CloudRun.Stats.Accepted);
         Assert.Empty(Directory.GetFiles(tokenDir.Path));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await sidecar.ReadinessAsync());
-        Assert.Matches("token_injector_metadata_errors_total\\{reason=\"wrong_audience\"\\} [1-9]", await sidecar.MetricsAsync());
+        Assert.Matches("token_injector_token_fetch_errors_total\\{reason=\"wrong_audience\"\\} [1-9]", await sidecar.MetricsAsync());
         Assert.Contains("failed (wrong_audience): the token source returned a token for another audience (aud 'https://echo-e2e-abc123-uc.a.run.app/wrong-audience')", logs.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("eyJ", logs.Text, StringComparison.Ordinal);
 

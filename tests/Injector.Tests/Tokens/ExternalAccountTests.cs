@@ -147,7 +147,7 @@ public sealed class ExternalAccountTests
         var adminLine = await sidecar.WaitForLineAsync(line => SidecarProcess.AdminEndpoint().IsMatch(line), TestWait.Limit);
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{SidecarProcess.AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
 
-        var counted = new Regex($"token_injector_metadata_errors_total\\{{reason=\"{reason}\"\\}} [2-9]");
+        var counted = new Regex($"token_injector_token_fetch_errors_total\\{{reason=\"{reason}\"\\}} [2-9]");
         await TestWait.UntilAsync(async () => counted.IsMatch(await admin.GetStringAsync("metrics")), TimeSpan.FromMilliseconds(100));
         using var readiness = await admin.GetAsync("readyz").Bounded();
         var readinessBody = await readiness.Content.ReadAsStringAsync();

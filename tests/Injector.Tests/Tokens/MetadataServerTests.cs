@@ -195,7 +195,7 @@ public sealed class MetadataServerTests
         }
 
         Assert.InRange(stack.Metadata.IdentityRequests(Audience), 4, 17);
-        Assert.Matches($"token_injector_metadata_errors_total{{reason=\"{reason}\"}} [1-9]", await sidecar.MetricsAsync());
+        Assert.Matches($"token_injector_token_fetch_errors_total{{reason=\"{reason}\"}} [1-9]", await sidecar.MetricsAsync());
 
         stack.Metadata.Faults.Status = null;
         await clock.AdvanceToNextWakeAsync();
@@ -213,7 +213,7 @@ public sealed class MetadataServerTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("did not answer within 0.5 s", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Matches("token_injector_metadata_errors_total\\{reason=\"timeout\"\\} [1-9]", await sidecar.MetricsAsync());
+        Assert.Matches("token_injector_token_fetch_errors_total\\{reason=\"timeout\"\\} [1-9]", await sidecar.MetricsAsync());
         stack.Metadata.Faults.Hang = false;
         await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
     }

@@ -40,7 +40,7 @@ public sealed class WorkloadIdentityRefusalTests
             await TestWait.UntilAsync(() => clock.IsParked);
         }
 
-        using var readiness = await sidecar.Admin.GetAsync("/readyz").Bounded();
+        using var readiness = await sidecar.AdminClient.GetAsync("/readyz").Bounded();
         var readinessBody = await readiness.Content.ReadAsStringAsync();
         using var token = await sidecar.GetTokenAsync(CloudRunStack.ServiceUrl);
         using var channel = stack.RouteChannel();
@@ -50,7 +50,7 @@ public sealed class WorkloadIdentityRefusalTests
         using var plain = await http.GetAsync($"http://127.0.0.1:{stack.RoutePort}/whoami").Bounded();
         var fixLines = logs.Text.Split('\n').Where(line => line.Contains("To fix:", StringComparison.Ordinal)).ToList();
 
-        Assert.Matches($"token_injector_metadata_errors_total{{reason=\"{reason}\"}} ([5-9]|[1-9][0-9])", await sidecar.MetricsAsync());
+        Assert.Matches($"token_injector_token_fetch_errors_total{{reason=\"{reason}\"}} ([5-9]|[1-9][0-9])", await sidecar.MetricsAsync());
         Assert.Single(fixLines);
         Assert.Contains("[150]", fixLines[0], StringComparison.Ordinal);
         Assert.Contains("roles/iam.workloadIdentityUser", fixLines[0], StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed class WorkloadIdentityRefusalTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
         Assert.Contains("service account shop/checkout names no Google service account", readinessBody, StringComparison.Ordinal);
         Assert.Contains("gives access tokens only; to fix: annotate the Kubernetes service account", readinessBody, StringComparison.Ordinal);
-        Assert.Matches("token_injector_metadata_errors_total\\{reason=\"no_service_account\"\\} [3-9]", metrics);
+        Assert.Matches("token_injector_token_fetch_errors_total\\{reason=\"no_service_account\"\\} [3-9]", metrics);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, routed.StatusCode);
         Assert.Equal(0, stack.CloudRun.Stats.Accepted + stack.CloudRun.Stats.Rejected);
     }
@@ -107,7 +107,7 @@ public sealed class WorkloadIdentityRefusalTests
         await clock.AdvanceToNextWakeAsync();
         await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
 
-        using var readiness = await sidecar.Admin.GetAsync("/readyz").Bounded();
+        using var readiness = await sidecar.AdminClient.GetAsync("/readyz").Bounded();
         Assert.Equal("ready\n", await readiness.Content.ReadAsStringAsync());
     }
 

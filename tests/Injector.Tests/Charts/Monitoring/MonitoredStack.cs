@@ -130,7 +130,7 @@ internal sealed class MonitoredStack : IAsyncDisposable
                 ["sidecar", "--socket", CloudRun.Directory.File(pod + ".sock"), "--admin-address", $"127.0.0.1:{admin}", "--audience", CloudRunStack.ServiceUrl],
                 new Dictionary<string, string> { ["GCE_METADATA_HOST"] = metadataHost }));
             Targets.Add((pod, $"127.0.0.1:{admin}", false));
-            var failed = await TestWait.PollAsync(async () => (await MetricsOrEmptyAsync(admin)).Contains("token_injector_metadata_errors_total{", StringComparison.Ordinal), TimeSpan.FromMilliseconds(100));
+            var failed = await TestWait.PollAsync(async () => (await MetricsOrEmptyAsync(admin)).Contains("token_injector_token_fetch_errors_total{", StringComparison.Ordinal), TimeSpan.FromMilliseconds(100));
             Assert.True(failed, $"{pod} counted no failed token fetch");
         }
 

@@ -7,7 +7,7 @@ namespace TokenInjector.Proxy;
 /// The token chosen for one proxied request and the header its target names (null: the sidecar's default), handed
 /// from the route to the request transformer.
 /// </summary>
-internal sealed class RouteToken(IdToken token, AuthHeaderMode? header)
+internal sealed class ForwardedToken(IdToken token, AuthHeaderMode? header)
 {
     public IdToken Token { get; } = token;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using TokenInjector.Serving;
+using TokenInjector.Plumbing;
 
 namespace TokenInjector.DevStack.Network;
 

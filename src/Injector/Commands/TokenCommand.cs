@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using TokenInjector.Configuration;
+using TokenInjector.Plumbing;
 using TokenInjector.Serving;
 
 namespace TokenInjector.Commands;

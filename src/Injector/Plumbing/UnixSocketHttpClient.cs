@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace TokenInjector.Serving;
+namespace TokenInjector.Plumbing;
 
 /// <summary>An <see cref="HttpClient"/> whose every connection goes to one Unix socket.</summary>
 internal static class UnixSocketHttpClient

@@ -9,10 +9,12 @@ namespace TokenInjector.Hosting;
 /// So one compacting full collection that decommits what it frees (<see cref="GCCollectionMode.Aggressive"/>) runs
 /// once when every listener is up and every configured audience has its first token, and again whenever the
 /// sidecar has been quiet for a whole <see cref="CheckEvery"/> after its committed memory grew
-/// (<see cref="IdleReleasePolicy"/>). It runs off the request path, and never while calls keep coming.
+/// (<see cref="IdleReleasePolicy"/>). It runs off the request path, and never while calls keep coming. Its interval
+/// is the process's own time, not the token clock the host is given: a quiet minute is one of the machine's, and a
+/// test that steps token lifetimes forward is not also stepping garbage collections.
 /// </summary>
 internal sealed class MemoryRelease(
-    TokenCache cache, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<MemoryRelease> logger) : BackgroundService
+    TokenCache cache, IHostApplicationLifetime lifetime, ILogger<MemoryRelease> logger) : BackgroundService
 {
     /// <summary>How often the allocation since the last look is read; a release follows a quiet interval.</summary>
     public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(15);
@@ -38,7 +40,7 @@ internal sealed class MemoryRelease(
         logger.StartupGarbageReleased(before / 1024, after / 1024);
 
         var policy = new IdleReleasePolicy(Sample());
-        using var timer = new PeriodicTimer(CheckEvery, time);
+        using var timer = new PeriodicTimer(CheckEvery);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

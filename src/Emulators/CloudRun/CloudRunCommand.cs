@@ -21,7 +21,6 @@ internal sealed class CloudRunCommand
     private readonly Option<string[]> _customAudiences = new("--custom-audience") { Description = "another accepted audience (repeatable)", HelpName = "A" };
     private readonly Option<string[]> _invokers = new("--invoker") { Description = "an email allowed to call (repeatable; none: every valid token)", HelpName = "EMAIL" };
     private readonly Option<string> _iapAudience = new("--iap-audience") { Description = "IAP mode: the token comes in Proxy-Authorization (or Authorization), carries this audience and an email claim", HelpName = "AUDIENCE" };
-    private readonly Option<bool> _iapEmailOptional = new("--iap-email-optional") { Description = "in IAP mode, also accept tokens without email (to test headers with standard-format tokens)" };
     private readonly Option<bool> _wrongAudienceForbidden = new("--wrong-audience-forbidden") { Description = "answer 403 rather than 401 to a valid token for another audience" };
     private readonly Option<TimeSpan> _requestTimeout = DevOptions.Duration(
         "--request-timeout", "how long a request may run before it ends with 504", TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1), defaultValue: TimeSpan.FromSeconds(300));
@@ -36,7 +35,7 @@ internal sealed class CloudRunCommand
         var command = new Command("cloud-run", "Cloud Run's front end: TLS, ID token checks, then h2c to the container.")
         {
             parts._listen, parts._serviceUrl, parts._upstream, parts._cert, parts._key, parts._jwksUrl,
-            parts._customAudiences, parts._invokers, parts._iapAudience, parts._iapEmailOptional, parts._wrongAudienceForbidden, parts._requestTimeout,
+            parts._customAudiences, parts._invokers, parts._iapAudience, parts._wrongAudienceForbidden, parts._requestTimeout,
         };
         DevCommand.SetAction(command, parts.Bind, RunAsync);
         return command;
@@ -71,7 +70,6 @@ internal sealed class CloudRunCommand
             Certificate = LoadCertificate(parsed.GetRequiredValue(_cert), parsed.GetRequiredValue(_key), errors)!,
             JwksUri = parsed.GetRequiredValue(_jwksUrl),
             IapAudience = parsed.GetValue(_iapAudience),
-            IapRequiresEmail = !parsed.GetValue(_iapEmailOptional),
             WrongAudienceIsForbidden = parsed.GetValue(_wrongAudienceForbidden),
             RequestTimeout = parsed.GetValue(_requestTimeout),
         };

@@ -37,12 +37,6 @@ internal sealed class CloudRunEmulatorOptions
     public string? IapAudience { get; set; }
 
     /// <summary>
-    /// In IAP mode, whether a token without <c>email</c> (a standard-format token) is refused, as IAP does. Off only
-    /// to test the header path with tokens that cannot carry <c>email</c>.
-    /// </summary>
-    public bool IapRequiresEmail { get; set; } = true;
-
-    /// <summary>
     /// Answer 403 instead of 401 for a valid token with the wrong audience. Which one the real front end sends
     /// could not be confirmed, so clients must be tested against both.
     /// </summary>

@@ -67,7 +67,7 @@ internal sealed class CloudRunFrontEnd(
         }
 
         var authority = context.Request.Host.Value ?? string.Empty;
-        stats.RecordAccepted(result.PayloadHash!, ServerName(context), authority);
+        stats.RecordAccepted(result.PayloadHash!, result.Caller!, ServerName(context), authority);
         CloudRunLog.Forwarding(logger, context.Request.Method, context.Request.Path, authority);
         // Proxy-Authorization is addressed to the proxy: IAP consumes it, and the container never sees it.
         await ForwardAsync(context, new ForwardedRequestTransformer(

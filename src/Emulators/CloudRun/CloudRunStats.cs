@@ -11,6 +11,7 @@ internal sealed class CloudRunStats
 {
     private readonly ConcurrentDictionary<string, long> _rejectedByReason = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _acceptedTokenHashes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TokenCaller, byte> _callers = new();
     private long _accepted;
     private long _rejected;
     private long _withoutToken;
@@ -29,6 +30,9 @@ internal sealed class CloudRunStats
     /// <summary>Distinct token payloads among accepted requests: shows whether a client reuses or refreshes its token.</summary>
     public int DistinctTokens => _acceptedTokenHashes.Count;
 
+    /// <summary>Each distinct caller (<c>aud</c>, <c>sub</c>, <c>email</c>) among the accepted tokens.</summary>
+    public IReadOnlyCollection<TokenCaller> Callers => [.. _callers.Keys];
+
     /// <summary>The TLS SNI host name of the last accepted request (null if the client sent none).</summary>
     public string? LastServerName => _lastServerName;
 
@@ -42,9 +46,10 @@ internal sealed class CloudRunStats
     /// <summary>Rejections for one reason; 0 when there were none.</summary>
     public long RejectedBy(string reason) => _rejectedByReason.TryGetValue(reason, out var count) ? count : 0;
 
-    internal void RecordAccepted(string tokenPayloadHash, string? serverName, string authority)
+    internal void RecordAccepted(string tokenPayloadHash, TokenCaller caller, string? serverName, string authority)
     {
         _acceptedTokenHashes.TryAdd(tokenPayloadHash, 0);
+        _callers.TryAdd(caller, 0);
         _lastServerName = serverName;
         _lastAuthority = authority;
         Interlocked.Increment(ref _accepted);

@@ -37,7 +37,7 @@ internal sealed class IdTokenValidator
         _audiences = options.IapAudience is { } iapAudience
             ? new HashSet<string>(StringComparer.Ordinal) { iapAudience }
             : new HashSet<string>(options.CustomAudiences, StringComparer.Ordinal) { serviceUrl, serviceUrl + "/" };
-        _requiresEmail = options.IapAudience is not null && options.IapRequiresEmail;
+        _requiresEmail = options.IapAudience is not null;
         _invokers = new HashSet<string>(options.Invokers, StringComparer.OrdinalIgnoreCase);
     }
 
@@ -65,6 +65,7 @@ internal sealed class IdTokenValidator
             return TokenCheckResult.Reject(RejectionReasons.Malformed);
         }
 
+        TokenCaller caller;
         using (header)
         using (payload)
         {
@@ -122,10 +123,13 @@ internal sealed class IdTokenValidator
             {
                 return TokenCheckResult.Reject(RejectionReasons.NotInvoker);
             }
+
+            var audience = claims.GetProperty("aud") is { ValueKind: JsonValueKind.Array } list ? list[0].GetString() : GetString(claims, "aud");
+            caller = new TokenCaller(audience ?? string.Empty, GetString(claims, "sub") ?? string.Empty, GetString(claims, "email"));
         }
 
         var payloadHash = Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(parts[1])));
-        return new TokenCheckResult(null, string.Concat(parts[0], ".", parts[1], ".", RemovedSignature), payloadHash);
+        return new TokenCheckResult(null, string.Concat(parts[0], ".", parts[1], ".", RemovedSignature), payloadHash, caller);
     }
 
     private bool HasAcceptedAudience(JsonElement claims)

@@ -15,8 +15,11 @@ namespace TokenInjector.Emulators.Metadata;
 /// <item><c>POST /token</c>, the JWT-bearer grant of a service-account key made by <see cref="CreateServiceAccountKey"/>:
 /// the assertion's signature is checked against the key's public half; with <c>target_audience</c> the answer is
 /// <c>{"id_token": ...}</c>, with <c>scope</c> an access token.</item>
-/// <item><c>POST /v1/projects/-/serviceAccounts/EMAIL:generateIdToken</c> with an access token from <c>/token</c>:
-/// <c>{"token": ...}</c>; or with a federated access token of <see cref="Sts"/>, as the pool's principal.</item>
+/// <item><c>POST /v1/projects/-/serviceAccounts/EMAIL:generateIdToken</c> with an access token from <c>/token</c> or from
+/// the metadata server (<see cref="IssueAccessToken"/>), or a federated access token of <see cref="Sts"/> as the pool's
+/// principal: <c>{"token": ...}</c> for the emulator's account or one of
+/// <see cref="MetadataEmulatorOptions.OtherServiceAccounts"/>, through the delegates the body names (each one of those
+/// accounts too), with <c>email</c> when the body asks <c>includeEmail</c>. Each call is kept (<see cref="GenerateIdTokenCalls"/>).</item>
 /// <item><c>POST /v1/token</c>: the Security Token Service (<see cref="SecurityTokenService"/>).</item>
 /// </list>
 /// </summary>
@@ -33,10 +36,24 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, RSA> _publicKeys = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _accessTokens = new(StringComparer.Ordinal);
+    private const string DelegatePrefix = "projects/-/serviceAccounts/";
+
+    private readonly ConcurrentDictionary<string, IssuedAccessToken> _accessTokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<GenerateIdTokenCall> _generateIdTokenCalls = new();
 
     /// <summary>The Security Token Service of <c>external_account</c> credentials, whose federated tokens generateIdToken accepts.</summary>
     public SecurityTokenService Sts { get; } = new(options);
+
+    /// <summary>Every well-formed <c>generateIdToken</c> call that was let through, in order.</summary>
+    public IReadOnlyList<GenerateIdTokenCall> GenerateIdTokenCalls => [.. _generateIdTokenCalls];
+
+    /// <summary>A new access token of <paramref name="principal"/> (an account's email, a federated principal) that IAM then accepts.</summary>
+    public AccessTokenResponse IssueAccessToken(string principal)
+    {
+        var accessToken = "ya29." + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(48));
+        _accessTokens[accessToken] = new IssuedAccessToken(principal, options.Time.GetUtcNow() + TimeSpan.FromSeconds(3599));
+        return new AccessTokenResponse(accessToken, 3599, "Bearer");
+    }
 
     public static bool Serves(string path) =>
         path == TokenPath || path == SecurityTokenService.TokenPath || path.StartsWith(IamPathPrefix, StringComparison.Ordinal);
@@ -111,9 +128,7 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
 
         if (claims.TryGetProperty("scope", out var scope) && scope.GetString() is { Length: > 0 })
         {
-            var accessToken = "ya29." + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(48));
-            _accessTokens[accessToken] = options.Time.GetUtcNow() + TimeSpan.FromSeconds(3599);
-            await MetadataRequestHandler.WriteJsonAsync(context, new AccessTokenResponse(accessToken, 3599, "Bearer"), MetadataJsonContext.Default.AccessTokenResponse);
+            await MetadataRequestHandler.WriteJsonAsync(context, IssueAccessToken(options.ServiceAccountEmail), MetadataJsonContext.Default.AccessTokenResponse);
             return;
         }
 
@@ -200,14 +215,16 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         var authorization = context.Request.Headers.Authorization.ToString();
         var bearer = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..] : null;
         var federated = bearer is null ? null : Sts.Authenticate(bearer);
-        if (federated is null && (bearer is null || !_accessTokens.TryGetValue(bearer, out var expires) || expires <= options.Time.GetUtcNow()))
+        var caller = federated?.Subject
+            ?? (bearer is not null && _accessTokens.TryGetValue(bearer, out var issued) && issued.ExpiresAt > options.Time.GetUtcNow() ? issued.Principal : null);
+        if (caller is null)
         {
             await IamErrorAsync(context, StatusCodes.Status401Unauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
             return;
         }
 
         var principal = rest[..^Method.Length];
-        if (principal != options.ServiceAccountEmail && principal != options.ServiceAccountId)
+        if (Account(principal) is not { } account)
         {
             await IamErrorAsync(context, StatusCodes.Status404NotFound, "NOT_FOUND", $"Service account {principal} not found.");
             return;
@@ -236,10 +253,35 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
             return;
         }
 
-        // includeEmail is taken as true: the emulator's tokens always carry the account's email.
+        var delegates = new List<string>();
+        foreach (var @delegate in body.Delegates ?? [])
+        {
+            if (!@delegate.StartsWith(DelegatePrefix, StringComparison.Ordinal))
+            {
+                await IamErrorAsync(context, StatusCodes.Status400BadRequest, "INVALID_ARGUMENT", $"Invalid form of delegate {@delegate}: expected {DelegatePrefix}{{ACCOUNT_EMAIL_OR_UNIQUEID}}.");
+                return;
+            }
+
+            if (Account(@delegate[DelegatePrefix.Length..]) is not { } delegateAccount)
+            {
+                await IamErrorAsync(context, StatusCodes.Status404NotFound, "NOT_FOUND", $"Service account {@delegate[DelegatePrefix.Length..]} not found.");
+                return;
+            }
+
+            delegates.Add(delegateAccount.Email);
+        }
+
         counter.Record(audience);
-        await MetadataRequestHandler.WriteJsonAsync(context, new GenerateIdTokenAnswer(issuer.Issue(audience)), GoogleTokenJsonContext.Default.GenerateIdTokenAnswer);
+        _generateIdTokenCalls.Enqueue(new GenerateIdTokenCall(caller, account.Email, delegates, audience, body.IncludeEmail));
+        await MetadataRequestHandler.WriteJsonAsync(
+            context, new GenerateIdTokenAnswer(issuer.Issue(audience, body.IncludeEmail, account)), GoogleTokenJsonContext.Default.GenerateIdTokenAnswer);
     }
+
+    // The emulator's own account (by email or unique id) or one of the others (by email), else null: not found.
+    private ServiceAccountIdentity? Account(string name) =>
+        name == options.ServiceAccountEmail || name == options.ServiceAccountId
+            ? new ServiceAccountIdentity(options.ServiceAccountEmail, options.ServiceAccountId)
+            : options.OtherServiceAccounts.Contains(name, StringComparer.Ordinal) ? ServiceAccountIdentity.Other(name) : null;
 
     /// <summary>An OAuth2 error answer (RFC 6749 section 5.2) as Google's token endpoints give it: 400, JSON.</summary>
     internal static Task OAuthErrorAsync(HttpContext context, string error, string description)
@@ -256,3 +298,12 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         return JsonSerializer.SerializeAsync(context.Response.Body, new IamError(new IamErrorDetail(status, message, code)), GoogleTokenJsonContext.Default.IamError, context.RequestAborted);
     }
 }
+
+/// <summary>An access token the emulator handed out: whose it is, and until when.</summary>
+internal sealed record IssuedAccessToken(string Principal, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// One <c>generateIdToken</c> call IAM let through: who called (<paramref name="Caller"/>: an account's email or a
+/// federated principal), the account acted as, the delegates in order (emails), the audience, and <c>includeEmail</c>.
+/// </summary>
+internal sealed record GenerateIdTokenCall(string Caller, string ServiceAccount, IReadOnlyList<string> Delegates, string Audience, bool IncludeEmail);

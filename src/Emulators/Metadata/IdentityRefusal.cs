@@ -3,9 +3,11 @@ namespace TokenInjector.Emulators.Metadata;
 /// <summary>
 /// How the GKE metadata server turns down <c>.../identity</c> when Workload Identity cannot give the pod an ID token,
 /// with the status and body it answers (see docs/ARCHITECTURE.md "The emulators" for what of each is verified and
-/// what assumed). <see cref="Name"/> is the control API's name for it.
+/// what assumed). <see cref="Name"/> is the control API's name for it; <see cref="UnboundServiceAccount"/> is the
+/// Kubernetes service account (<c>NAMESPACE/NAME</c>) that has no Google service account, whose federated identity the
+/// server's access tokens then carry.
 /// </summary>
-internal sealed record IdentityRefusal(string Name, int Status, string Body)
+internal sealed record IdentityRefusal(string Name, int Status, string Body, string? UnboundServiceAccount = null)
 {
     public const string NoServiceAccountName = "no_service_account";
     public const string KsaNotAllowedName = "ksa_not_allowed";
@@ -23,7 +25,8 @@ internal sealed record IdentityRefusal(string Name, int Status, string Body)
         404,
         $"Your Kubernetes service account ({kubernetesServiceAccount}) is not annotated with a target Google service account, which is a requirement for retrieving Identity Tokens using Workload Identity.\n"
         + "Please add the iam.gke.io/gcp-service-account=[GSA_NAME]@[PROJECT_ID] annotation to your Kubernetes service account.\n"
-        + "Refer to https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity\n");
+        + "Refer to https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity\n",
+        kubernetesServiceAccount);
 
     /// <summary>
     /// The annotation names a Google service account, but the KSA may not act as it (no

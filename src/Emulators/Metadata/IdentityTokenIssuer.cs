@@ -15,41 +15,44 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
     internal const string Issuer = "https://accounts.google.com";
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Audience, bool WithEmail), CachedToken> _gkeCache = [];
+    private readonly Dictionary<(string Audience, bool WithEmail, string Account), CachedToken> _gkeCache = [];
 
     /// <summary>
     /// A token for <paramref name="audience"/>, taken exactly as the client sent it (unless <see cref="MetadataFaults.WrongAudience"/>).
     /// <paramref name="withEmail"/>: the full format's <c>email</c> and <c>email_verified</c> claims (the metadata
     /// server's <c>format=full</c>; Google's token endpoint and generateIdToken with <c>includeEmail</c>). The standard
     /// format carries neither, as Google documents it: only <c>aud</c>, <c>azp</c>, <c>exp</c>, <c>iat</c>, <c>iss</c>, <c>sub</c>.
+    /// The token is the emulator's own service account's unless <paramref name="account"/> names another (impersonation).
     /// </summary>
-    public string Issue(string audience, bool withEmail = true)
+    public string Issue(string audience, bool withEmail = true, ServiceAccountIdentity? account = null)
     {
+        account ??= new ServiceAccountIdentity(options.ServiceAccountEmail, options.ServiceAccountId);
         var now = options.Time.GetUtcNow();
         if (faults.WrongAudience)
         {
-            return Mint(audience + MetadataFaults.WrongAudienceSuffix, withEmail, now).Jwt;
+            return Mint(audience + MetadataFaults.WrongAudienceSuffix, withEmail, account, now).Jwt;
         }
 
         if (!options.GkeCache)
         {
-            return Mint(audience, withEmail, now).Jwt;
+            return Mint(audience, withEmail, account, now).Jwt;
         }
 
         lock (_gate)
         {
-            if (_gkeCache.TryGetValue((audience, withEmail), out var cached) && now < cached.ExpiresAt - options.GkeCacheWindow)
+            var key = (audience, withEmail, account.Email);
+            if (_gkeCache.TryGetValue(key, out var cached) && now < cached.ExpiresAt - options.GkeCacheWindow)
             {
                 return cached.Jwt;
             }
 
-            var fresh = Mint(audience, withEmail, now);
-            _gkeCache[(audience, withEmail)] = fresh;
+            var fresh = Mint(audience, withEmail, account, now);
+            _gkeCache[key] = fresh;
             return fresh.Jwt;
         }
     }
 
-    private CachedToken Mint(string audience, bool withEmail, DateTimeOffset now)
+    private CachedToken Mint(string audience, bool withEmail, ServiceAccountIdentity account, DateTimeOffset now)
     {
         var issuedAt = now.ToUnixTimeSeconds();
         var expiresAt = issuedAt + (long)options.TokenLifetime.TotalSeconds;
@@ -58,13 +61,13 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
         var header = new JwtHeader("RS256", key.KeyId, "JWT");
         var claims = new IdTokenClaims(
             Audience: audience,
-            AuthorizedParty: options.ServiceAccountId,
-            Email: withEmail ? options.ServiceAccountEmail : null,
+            AuthorizedParty: account.Id,
+            Email: withEmail ? account.Email : null,
             EmailVerified: withEmail ? true : null,
             ExpiresAt: expiresAt,
             IssuedAt: issuedAt,
             Issuer: Issuer,
-            Subject: options.ServiceAccountId);
+            Subject: account.Id);
 
         var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header, MetadataJsonContext.Default.JwtHeader))
             + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims, MetadataJsonContext.Default.IdTokenClaims));

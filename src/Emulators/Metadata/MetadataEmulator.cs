@@ -85,6 +85,12 @@ internal sealed class MetadataEmulator : IAsyncDisposable
     /// <summary>The Security Token Service of <c>external_account</c> credentials: subject tokens it trusts, the exchanges it saw, IAM's binding.</summary>
     public SecurityTokenService Sts => _handler.Google.Sts;
 
+    /// <summary>The <c>generateIdToken</c> calls IAM let through: caller, account, delegates, audience, includeEmail.</summary>
+    public IReadOnlyList<GenerateIdTokenCall> GenerateIdTokenCalls => _handler.Google.GenerateIdTokenCalls;
+
+    /// <summary>The federated principal of the Kubernetes service account <c>NAMESPACE/NAME</c>, as the access tokens of a pod without a Google service account carry it.</summary>
+    public string FederatedPrincipal(string kubernetesServiceAccount) => _handler.FederatedPrincipal(kubernetesServiceAccount);
+
     /// <summary>ID token requests received for <paramref name="audience"/> (identity endpoint, OAuth2 token endpoint, generateIdToken), whatever their outcome (faults included).</summary>
     public int IdentityRequests(string audience) => _handler.Counter.For(audience);
 

@@ -30,6 +30,14 @@ internal sealed class MetadataEmulatorOptions
     /// <summary>The account's numeric unique id: the token's sub and azp.</summary>
     public string ServiceAccountId { get; set; } = "112233445566778899001";
 
+    /// <summary>
+    /// More service accounts of the project, which IAM's <c>generateIdToken</c> acts as for any caller that holds an access
+    /// token of this emulator (as if every caller had <c>roles/iam.serviceAccountOpenIdTokenCreator</c> and
+    /// <c>roles/iam.serviceAccountTokenCreator</c> on each): targets and delegates of impersonation. Any other account is
+    /// not found.
+    /// </summary>
+    public IList<string> OtherServiceAccounts { get; } = new List<string>();
+
     /// <summary>Clock for iat/exp, the GKE cache and the startup window (not for injected latency, which is real).</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 
@@ -66,6 +74,11 @@ internal sealed class MetadataEmulatorOptions
             || ServiceAccountEmail.Contains('/', StringComparison.Ordinal))
         {
             errors.Add($"service account email '{ServiceAccountEmail}' is not an email address");
+        }
+
+        foreach (var other in OtherServiceAccounts.Where(o => !o.Contains('@', StringComparison.Ordinal) || o.Contains('/', StringComparison.Ordinal)))
+        {
+            errors.Add($"other service account '{other}' is not an email address");
         }
 
         if (string.IsNullOrEmpty(ServiceAccountId) || !ServiceAccountId.All(char.IsAsciiDigit))

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -296,8 +294,10 @@ internal sealed class MetadataRequestHandler
                 await WriteAsync(context, StatusCodes.Status200OK, TextContentType, string.Join('\n', Scopes) + "\n");
                 break;
             case "token":
-                var accessToken = new AccessTokenResponse("ya29." + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(96)), 3599, "Bearer");
-                await WriteJsonAsync(context, accessToken, MetadataJsonContext.Default.AccessTokenResponse);
+                // A pod whose Kubernetes service account names no Google one still gets access tokens, of its
+                // federated principal (Workload Identity Federation for GKE); IAM can let that principal impersonate.
+                var holder = Faults.IdentityRefusal?.UnboundServiceAccount is { } unbound ? FederatedPrincipal(unbound) : _options.ServiceAccountEmail;
+                await WriteJsonAsync(context, Google.IssueAccessToken(holder), MetadataJsonContext.Default.AccessTokenResponse);
                 break;
             case "identity":
                 await HandleIdentityAsync(context);
@@ -306,6 +306,17 @@ internal sealed class MetadataRequestHandler
                 await WriteNotFoundAsync(context);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The principal Workload Identity Federation for GKE gives a Kubernetes service account (<c>NAMESPACE/NAME</c>) of
+    /// the project the emulator's account belongs to (named by its id here where the real one has the project number).
+    /// </summary>
+    internal string FederatedPrincipal(string kubernetesServiceAccount)
+    {
+        var project = _projectId;
+        var slash = kubernetesServiceAccount.IndexOf('/', StringComparison.Ordinal);
+        return $"principal://iam.googleapis.com/projects/{project}/locations/global/workloadIdentityPools/{project}.svc.id.goog/subject/ns/{kubernetesServiceAccount[..slash]}/sa/{kubernetesServiceAccount[(slash + 1)..]}";
     }
 
     private async Task HandleIdentityAsync(HttpContext context)

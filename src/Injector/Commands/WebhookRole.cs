@@ -6,7 +6,7 @@ namespace TokenInjector.Commands;
 /// <summary>
 /// Where <c>injector webhook</c> runs. The image ships two NativeAOT builds of this project (<c>scripts/publish</c>):
 /// <c>injector</c>, built without the webhook role so that the sidecar in every pod neither carries nor loads the
-/// Kubernetes client and its models (about 20 MB of resident memory), and <c>injector-webhook</c> next to it, the
+/// Kubernetes client and its models (docs/ARCHITECTURE.md "The parts" says what that saves), and <c>injector-webhook</c> next to it, the
 /// build with every role. The sidecar build replaces itself with the other one (exec, same arguments, same process),
 /// so the command line stays the documented one (docs/ARCHITECTURE.md "The parts"). Builds on the JIT (tests, <c>dotnet injector.dll</c>) have the
 /// role built in.

@@ -12,7 +12,7 @@ namespace TokenInjector.Configuration;
 /// </summary>
 internal sealed record EgressHostSpec(string Pattern, string? Audience, AuthHeaderMode? Header = null)
 {
-    public const string Syntax = "PATTERN" + TargetParameters.Syntax + "[=AUDIENCE]";
+    public const string Syntax = "PATTERN" + TargetParameters.HeaderSyntax + "[=AUDIENCE]";
 
     /// <summary>The allowlist when <c>--egress</c> is given without <c>--egress-host</c>: every Cloud Run service.</summary>
     public static readonly EgressHostSpec RunApp = new("*.run.app", null);
@@ -33,13 +33,13 @@ internal sealed record EgressHostSpec(string Pattern, string? Audience, AuthHead
     public static bool TryParse(string text, [NotNullWhen(true)] out EgressHostSpec? spec, out string problem)
     {
         spec = null;
-        if (!TargetParameters.TryParse(text, out var parameters, out problem))
+        if (!TargetParameters.TryParseWithHeader(text, out var parameters, out var header, out problem))
         {
             problem = $"{problem} ({Syntax})";
             return false;
         }
 
-        var (pattern, header, audience) = parameters;
+        var (pattern, _, audience) = parameters;
         var wildcard = pattern.StartsWith("*.", StringComparison.Ordinal);
         var name = wildcard ? pattern[2..] : pattern;
         if (name.Contains('*', StringComparison.Ordinal))

@@ -9,7 +9,7 @@ namespace TokenInjector.Configuration;
 /// </summary>
 internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, string Audience, AuthHeaderMode? Header = null)
 {
-    public const string Syntax = "PORT=https://HOST[:PORT]" + TargetParameters.Syntax + "[=AUDIENCE]";
+    public const string Syntax = "PORT=https://HOST[:PORT]" + TargetParameters.HeaderSyntax + "[=AUDIENCE]";
 
     public Uri Upstream => new UriBuilder(Uri.UriSchemeHttps, Host, UpstreamPort).Uri;
 
@@ -33,13 +33,13 @@ internal sealed record RouteSpec(int ListenPort, string Host, int UpstreamPort, 
             return false;
         }
 
-        if (!TargetParameters.TryParse(text[(firstEquals + 1)..], out var parameters, out var parameterProblem))
+        if (!TargetParameters.TryParseWithHeader(text[(firstEquals + 1)..], out var parameters, out var header, out var parameterProblem))
         {
             problem = $"{parameterProblem} ({Syntax})";
             return false;
         }
 
-        var (url, header, customAudience) = parameters;
+        var (url, _, customAudience) = parameters;
 
         if (!url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
             || !Uri.TryCreate(url, UriKind.Absolute, out var upstream)

@@ -23,7 +23,7 @@ internal sealed record SidecarSettings
         [
             Options.Audience, Options.Route, Options.Egress, Options.EgressHost, Options.Metadata, Options.Resolve, Options.ListenAddress, Options.AllowNonLoopbackListeners,
             Options.UpstreamCaFile, Options.AuthHeader, Options.Socket, Options.SocketMode, Options.TokenDir, Options.AdminAddress,
-            Options.TokenSource, Options.AllowDynamicAudiences, Options.MaxDynamicAudiences, Options.DynamicAudienceIdle,
+            Options.TokenSource, Options.Impersonate, Options.IamCredentialsUrl, Options.AllowDynamicAudiences, Options.MaxDynamicAudiences, Options.DynamicAudienceIdle,
             Options.FetchTimeout, Options.DrainTimeout, CommonOptions.LogFormat, CommonOptions.LogLevel, CommonOptions.Config,
         ]);
 
@@ -66,6 +66,12 @@ internal sealed record SidecarSettings
 
     /// <summary>With <see cref="TokenSourceKind.Adc"/>: the credentials file, read at start (null: none, so the metadata server).</summary>
     public AdcCredentials? AdcCredentials { get; init; }
+
+    /// <summary>The service accounts audiences are fetched as (<c>--impersonate</c>); empty: every token is the sidecar's own identity's.</summary>
+    public IReadOnlyList<ImpersonationSpec> Impersonations { get; init; } = [];
+
+    /// <summary>The IAM Credentials API that <see cref="Impersonations"/> call.</summary>
+    public Uri IamCredentialsUrl { get; init; } = new(Options.IamCredentialsUrl.Default!);
 
     public bool AllowDynamicAudiences { get; init; }
 
@@ -112,6 +118,8 @@ internal sealed record SidecarSettings
                 ["metadata"] = TokenSourceKind.Metadata,
                 ["adc"] = TokenSourceKind.Adc,
             }),
+            Impersonations = ReadImpersonations(options),
+            IamCredentialsUrl = ReadIamCredentialsUrl(options),
             AllowDynamicAudiences = options.Bool(Options.AllowDynamicAudiences),
             MaxDynamicAudiences = options.Int(Options.MaxDynamicAudiences, 0, 10_000),
             DynamicAudienceIdle = options.Duration(Options.DynamicAudienceIdle, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
@@ -181,6 +189,44 @@ internal sealed record SidecarSettings
         }
 
         return routes;
+    }
+
+    // One entry per audience, and at most one for every other audience.
+    private static List<ImpersonationSpec> ReadImpersonations(ParsedOptions options)
+    {
+        var impersonations = new List<ImpersonationSpec>();
+        foreach (var value in options.All(Options.Impersonate))
+        {
+            if (!ImpersonationSpec.TryParse(value.Text, out var spec, out var problem))
+            {
+                options.AddError(value, Options.Impersonate, problem);
+            }
+            else if (ImpersonationSpec.Conflict(impersonations, spec) is { } conflict)
+            {
+                options.AddError(value, Options.Impersonate, conflict);
+            }
+            else
+            {
+                impersonations.Add(spec);
+            }
+        }
+
+        return impersonations;
+    }
+
+    // IAM is called with the sidecar's own access token: over TLS, or in the clear only to this machine (an emulator).
+    private static Uri ReadIamCredentialsUrl(ParsedOptions options)
+    {
+        var value = options.Single(Options.IamCredentialsUrl)!;
+        if (!Uri.TryCreate(value.Text, UriKind.Absolute, out var url)
+            || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback))
+            || url.Query.Length > 0 || url.UserInfo.Length > 0 || url.Fragment.Length > 0)
+        {
+            options.AddError(value, Options.IamCredentialsUrl, "is not an https:// URL (or an http:// URL on loopback) without query");
+            return new Uri(Options.IamCredentialsUrl.Default!);
+        }
+
+        return url.AbsolutePath.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
     }
 
     // Read with the options, so that a value that points back at the endpoint is refused at start rather than looping.
@@ -445,6 +491,15 @@ internal sealed record SidecarSettings
 
         public static readonly OptionSpec TokenSource = new(
             "token-source", "metadata|adc", "where tokens come from (metadata honours GCE_METADATA_HOST=host:port)", defaultValue: "metadata");
+
+        public static readonly OptionSpec Impersonate = new(
+            "impersonate",
+            ImpersonationSpec.Syntax,
+            "fetch AUDIENCE's tokens (every other audience's without =AUDIENCE) as SERVICE_ACCOUNT through IAM generateIdToken, authorised by the sidecar's own identity through each delegate",
+            OptionKind.Repeatable);
+
+        public static readonly OptionSpec IamCredentialsUrl = new(
+            "iam-credentials-url", "URL", "the IAM Credentials API --impersonate calls (a Private Service Connect endpoint, say)", defaultValue: "https://iamcredentials.googleapis.com/");
 
         public static readonly OptionSpec AllowDynamicAudiences = OptionSpec.Switch(
             "allow-dynamic-audiences", "serve audiences that are not configured, fetched on demand", true);

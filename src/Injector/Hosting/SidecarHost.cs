@@ -40,12 +40,13 @@ internal static class SidecarHost
         services.AddSingleton(Metrics.NewCustomRegistry());
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<WorkloadIdentityRefusals>();
-        services.AddSingleton(provider => overrides.TokenSource ?? settings.TokenSource switch
-        {
-            TokenSourceKind.Adc => GoogleIdTokenSource.ForApplicationDefaultCredentials(
-                settings.AdcCredentials, settings.FetchTimeout, provider.GetRequiredService<WorkloadIdentityRefusals>()),
-            _ => GoogleIdTokenSource.ForMetadataServer(settings.FetchTimeout, provider.GetRequiredService<WorkloadIdentityRefusals>()),
-        });
+        services.AddSingleton(provider => overrides.TokenSource ?? GoogleIdTokenSource.Create(
+            settings.TokenSource,
+            settings.AdcCredentials,
+            settings.Impersonations,
+            settings.IamCredentialsUrl,
+            settings.FetchTimeout,
+            provider.GetRequiredService<WorkloadIdentityRefusals>()));
         services.AddSingleton(new TokenCacheOptions(
             settings.Audiences, settings.AllowDynamicAudiences, settings.MaxDynamicAudiences, settings.DynamicAudienceIdle));
         if (settings.TokenDirectory is { } tokenDirectory)

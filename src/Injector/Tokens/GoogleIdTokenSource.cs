@@ -16,14 +16,51 @@ namespace TokenInjector.Tokens;
 /// (<see cref="WorkloadIdentityRefusal"/>) are told apart from passing faults, which the library cannot do: it drops
 /// the body of an error answer.
 /// </summary>
-internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task<string>> fetchJwt, WorkloadIdentityRefusals? refusals = null) : IIdTokenSource
+internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task<string>> fetchJwt) : IIdTokenSource
 {
+    private const string CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
+
+    /// <summary>
+    /// The sidecar's token source: its own identity (the metadata server, or the credentials file read at start), and,
+    /// for the audiences <paramref name="impersonations"/> name, IAM's <c>generateIdToken</c> authorised by that
+    /// identity's access token.
+    /// </summary>
+    public static GoogleIdTokenSource Create(
+        TokenSourceKind kind,
+        AdcCredentials? credentials,
+        IReadOnlyList<ImpersonationSpec> impersonations,
+        Uri iamCredentialsUrl,
+        TimeSpan fetchTimeout,
+        WorkloadIdentityRefusals refusals)
+    {
+        var own = kind == TokenSourceKind.Adc && credentials is not null
+            ? FromCredentialsFile(credentials, fetchTimeout)
+            : FromMetadataServer(fetchTimeout, refusals);
+        if (impersonations.Count == 0)
+        {
+            return new(own.FetchJwt);
+        }
+
+        // One client per entry; an audience no entry names is fetched as the entry without one, else as the sidecar.
+        var handler = new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() };
+        var fetchers = impersonations.ToDictionary(
+            entry => entry.Audience ?? string.Empty,
+            entry => own.Classify(new ImpersonatedIdTokenClient(
+                own.AccessTokens,
+                new Uri(iamCredentialsUrl, $"v1/projects/-/serviceAccounts/{Uri.EscapeDataString(entry.ServiceAccount)}:generateIdToken"),
+                [.. own.ChainPrefix, .. entry.Delegates],
+                new HttpClient(handler, disposeHandler: false)).FetchJwtAsync),
+            StringComparer.Ordinal);
+        var fallback = fetchers.GetValueOrDefault(string.Empty) ?? own.FetchJwt;
+        return new((key, cancellationToken) => fetchers.GetValueOrDefault(key.Audience, fallback)(key, cancellationToken));
+    }
+
     /// <summary>
     /// The GKE metadata server at <c>GCE_METADATA_HOST</c> (else 169.254.169.254). The address must come from that
     /// variable: the library reads the identity endpoint's raw-JWT answer only when the request went to the URL it
-    /// derives from it.
+    /// derives from it. A token fetched clears the refusal <paramref name="refusals"/> reported.
     /// </summary>
-    public static GoogleIdTokenSource ForMetadataServer(TimeSpan fetchTimeout, WorkloadIdentityRefusals? refusals = null)
+    private static OwnIdentity FromMetadataServer(TimeSpan fetchTimeout, WorkloadIdentityRefusals refusals)
     {
         var initializer = new ComputeCredential.Initializer();
         initializer.HttpClientFactory = new TimeLimitedHttpClientFactory(fetchTimeout, refusals);
@@ -34,40 +71,51 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
         // (Go's net/url: '&' separates, '+' is a space, '#' ends the URL), so the library is handed the audience
         // percent-encoded: the server then reads back exactly the string asked for. The library adds the form
         // (&format=full, &licenses=true) after it.
-        return new((key, cancellationToken) => JwtAsync(credential, Uri.EscapeDataString(key.Audience), key.Format, cancellationToken), refusals);
+        return new(
+            async (key, cancellationToken) =>
+            {
+                var jwt = await JwtAsync(credential, Uri.EscapeDataString(key.Audience), key.Format, cancellationToken);
+                refusals.Clear();
+                return jwt;
+            },
+            credential,
+            [],
+            fetch => fetch);
     }
 
-    /// <summary>Application Default Credentials: the file read at start, or without one the metadata server.</summary>
-    public static GoogleIdTokenSource ForApplicationDefaultCredentials(AdcCredentials? credentials, TimeSpan fetchTimeout, WorkloadIdentityRefusals? refusals = null)
+    /// <summary>Application Default Credentials from the file read at start.</summary>
+    private static OwnIdentity FromCredentialsFile(AdcCredentials credentials, TimeSpan fetchTimeout)
     {
-        if (credentials?.Credential is { } key)
+        if (credentials.Credential is { } key)
         {
             // The audience travels as the assertion's target_audience claim (JSON): no encoding to add. Google's token
             // endpoint has one form of ID token for a key (with the email claim), whatever the format asked.
             var credential = key.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout));
-            return new((tokenKey, cancellationToken) => JwtAsync(credential, tokenKey.Audience, tokenKey.Format, cancellationToken));
+            return new(
+                (tokenKey, cancellationToken) => JwtAsync(credential, tokenKey.Audience, tokenKey.Format, cancellationToken),
+                credential.CreateScoped(CloudPlatformScope),
+                [],
+                fetch => fetch);
         }
 
-        if (credentials?.ImpersonationSource is { } source)
-        {
-            var client = new ImpersonatedIdTokenClient(
-                source.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout)),
-                credentials.GenerateIdTokenUrl!,
-                credentials.Delegates,
-                new HttpClient(new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() }));
-            return new(credentials.Kind == JsonCredentialParameters.ExternalAccountCredentialType ? FederatedExchange.Classified(client.FetchJwtAsync) : client.FetchJwtAsync);
-        }
-
-        return ForMetadataServer(fetchTimeout, refusals);
+        // An impersonated account or an external account: the file's source calls IAM for the file's account, and
+        // for another account through it (the file's chain, then the file's account, then the entry's delegates).
+        var source = credentials.ImpersonationSource!.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout));
+        var client = new ImpersonatedIdTokenClient(
+            source,
+            credentials.GenerateIdTokenUrl!,
+            credentials.Delegates,
+            new HttpClient(new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() }));
+        Func<Func<TokenKey, CancellationToken, Task<string>>, Func<TokenKey, CancellationToken, Task<string>>> classify =
+            credentials.Kind == JsonCredentialParameters.ExternalAccountCredentialType ? FederatedExchange.Classified : fetch => fetch;
+        return new(classify(client.FetchJwtAsync), source, [.. credentials.Delegates, client.ServiceAccount], classify);
     }
 
     public async Task<IdToken> FetchAsync(TokenKey key, CancellationToken cancellationToken)
     {
         try
         {
-            var token = IdToken.Parse(await fetchJwt(key, cancellationToken));
-            refusals?.Clear();
-            return token;
+            return IdToken.Parse(await fetchJwt(key, cancellationToken));
         }
         catch (TokenResponseException ex)
         {
@@ -123,6 +171,17 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
     /// <summary>Builds the library's HTTP clients with a per-request time limit that fails with a
     /// <see cref="TimeoutException"/> rather than a cancellation, which the library would retry on its own, and without
     /// the back-off the library adds to credentials it builds from a file (a service-account key retries 503s itself).</summary>
+    /// <summary>
+    /// The sidecar's own identity: how it fetches its ID tokens, the access tokens that authorise its calls to IAM, the
+    /// accounts IAM is asked to pass through before any an entry names (a credentials file's own chain), and how a
+    /// fetch through that identity has its failures told (an external account's STS).
+    /// </summary>
+    private sealed record OwnIdentity(
+        Func<TokenKey, CancellationToken, Task<string>> FetchJwt,
+        ITokenAccess AccessTokens,
+        IReadOnlyList<string> ChainPrefix,
+        Func<Func<TokenKey, CancellationToken, Task<string>>, Func<TokenKey, CancellationToken, Task<string>>> Classify);
+
     private sealed class TimeLimitedHttpClientFactory(TimeSpan timeout, WorkloadIdentityRefusals? refusals = null) : HttpClientFactory
     {
         protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)

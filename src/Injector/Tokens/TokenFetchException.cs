@@ -16,6 +16,7 @@ internal sealed class TokenFetchException(string reason, string message, Excepti
     public const string WrongAudience = "wrong_audience";
     public const string SubjectToken = "subject_token";
     public const string StsRejected = "sts_rejected";
+    public const string ImpersonationDenied = "impersonation_denied";
 
     public string Reason { get; } = reason;
 }

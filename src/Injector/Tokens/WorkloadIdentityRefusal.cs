@@ -29,7 +29,7 @@ internal sealed partial record WorkloadIdentityRefusal(string Reason, string Pro
             return new(
                 NoServiceAccount,
                 $"the GKE metadata server gives no ID token to this pod: its Kubernetes service account {account} names no Google service account, and Workload Identity Federation without one gives access tokens only",
-                $"annotate the Kubernetes service account with iam.gke.io/gcp-service-account=GSA_NAME@PROJECT_ID.iam.gserviceaccount.com and grant it roles/iam.workloadIdentityUser on that Google service account (member serviceAccount:PROJECT_ID.svc.id.goog[{(account == "of this pod" ? "NAMESPACE/KSA" : account)}]), or impersonate a Google service account, which needs roles/iam.serviceAccountOpenIdTokenCreator on it");
+                $"annotate the Kubernetes service account with iam.gke.io/gcp-service-account=GSA_NAME@PROJECT_ID.iam.gserviceaccount.com and grant it roles/iam.workloadIdentityUser on that Google service account (member serviceAccount:PROJECT_ID.svc.id.goog[{(account == "of this pod" ? "NAMESPACE/KSA" : account)}]), or have the sidecar impersonate a Google service account (--impersonate SA, the token-injector.dev/impersonate annotation), granting this Kubernetes service account's principal:// roles/iam.serviceAccountOpenIdTokenCreator on it");
         }
 
         if (status == HttpStatusCode.Forbidden && body.Contains("iam.serviceAccounts.getAccessToken", StringComparison.Ordinal))

@@ -24,12 +24,13 @@ internal static class InjectionAnnotations
     public const string Egress = Prefix + "egress";
     public const string EgressHosts = Prefix + "egress-hosts";
     public const string Metadata = Prefix + "metadata";
+    public const string Impersonate = Prefix + "impersonate";
 
     /// <summary>The label the chart's objectSelector matches; not an annotation, but part of the same contract.</summary>
     public const string InjectLabel = Prefix + "inject";
 
     private static readonly string[] Known =
-        [Audiences, Routes, Egress, EgressHosts, Metadata, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
+        [Audiences, Routes, Egress, EgressHosts, Metadata, Impersonate, TokenDir, Containers, InitContainers, CpuRequest, MemoryRequest, MemoryLimit, NativeSidecar, AdminPort];
 
     // Directories the app's image needs; an emptyDir mounted over them would hide the app's own files.
     private static readonly string[] ForbiddenTokenDirectories = ["/", "/etc", "/usr", "/var", "/run", "/var/run", "/bin", "/lib", "/sbin", "/tmp"];
@@ -53,6 +54,7 @@ internal static class InjectionAnnotations
         var egressPort = Port(annotations, Egress, errors);
         var egressHosts = EgressHostPatterns(annotations, errors);
         var metadataPort = MetadataPort(annotations, errors);
+        var impersonations = ImpersonationList(annotations, errors);
         RequireSomethingToServe(annotations, audiences, routes, errors);
         var containers = ContainerNames(annotations, pod, errors);
         var tokenDir = TokenDirectory(annotations, pod, errors);
@@ -75,6 +77,7 @@ internal static class InjectionAnnotations
             EgressPort = egressPort,
             EgressHosts = egressHosts,
             MetadataPort = metadataPort,
+            Impersonations = impersonations,
             TokenDirectory = tokenDir,
             Containers = containers,
             InitContainers = initContainers,
@@ -131,6 +134,29 @@ internal static class InjectionAnnotations
         }
 
         return routes;
+    }
+
+    // Each entry checked as --impersonate checks it, and written back in the form it reads.
+    private static List<ImpersonationSpec> ImpersonationList(IDictionary<string, string> annotations, List<string> errors)
+    {
+        var impersonations = new List<ImpersonationSpec>();
+        foreach (var text in Items(annotations, Impersonate))
+        {
+            if (!ImpersonationSpec.TryParse(text, out var spec, out var problem))
+            {
+                errors.Add($"annotation {Impersonate}: '{text}' {problem}; expected a comma-separated list of {ImpersonationSpec.Syntax}, e.g. invoker@my-project.iam.gserviceaccount.com=https://billing-abc123-uc.a.run.app");
+            }
+            else if (ImpersonationSpec.Conflict(impersonations, spec) is { } conflict)
+            {
+                errors.Add($"annotation {Impersonate}: '{text}' {conflict}");
+            }
+            else
+            {
+                impersonations.Add(spec);
+            }
+        }
+
+        return impersonations;
     }
 
     // The inject label with nothing to serve is a mistake, said once: not again when the audiences or routes given

@@ -19,6 +19,9 @@ internal sealed record InjectionRequest
     /// <summary>The metadata endpoint's local port, or null for none.</summary>
     public int? MetadataPort { get; init; }
 
+    /// <summary>The service accounts the sidecar fetches audiences as (<c>--impersonate</c>); empty: the pod's own identity for all.</summary>
+    public IReadOnlyList<ImpersonationSpec> Impersonations { get; init; } = [];
+
     /// <summary>Absolute path in the app containers where token files appear, or null for none.</summary>
     public string? TokenDirectory { get; init; }
 

@@ -101,6 +101,7 @@ internal static class PodMutator
             args.Add(SidecarSettings.Options.Metadata.Argument(metadata.ToString(CultureInfo.InvariantCulture)));
         }
 
+        args.AddRange(request.Impersonations.Select(i => SidecarSettings.Options.Impersonate.Argument(i.ToString())));
         if (request.TokenDirectory is not null)
         {
             args.Add(SidecarSettings.Options.TokenDir.Argument(SidecarTokenDirectory));

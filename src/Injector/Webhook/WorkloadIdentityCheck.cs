@@ -68,5 +68,6 @@ internal sealed class WorkloadIdentityCheck(IServiceAccountLookup? lookup, TimeS
     /// </summary>
     private static string NoGoogleServiceAccount(string @namespace, string name) =>
         $"token-injector: service account {@namespace}/{name} has no {GcpServiceAccountAnnotation} annotation, "
-        + "so Workload Identity gives the pod no Google identity and ID token requests will fail; annotate it with the Google service account to use";
+        + "so the metadata server gives the pod no ID tokens and its token requests will fail unless the sidecar impersonates a service account "
+        + "for each of them (token-injector.dev/impersonate); else annotate it with the Google service account to use";
 }

@@ -20,6 +20,9 @@ public sealed class ConfigurationErrorTests
         { "unknown option", ["--bogus", "1"], "unknown option '--bogus'" },
         { "missing value", ["--audience"], "--audience: a value is required" },
         { "log format", ["--log-format", "xml"], "--log-format: 'xml' is not one of: text, json" },
+        { "impersonation target", ["--audience", "a", "--impersonate", "invoker@example.com"], "--impersonate: 'invoker@example.com' has service account 'invoker@example.com', which is not a service account's email" },
+        { "delegates without a target", ["--audience", "a", "--impersonate", ";delegates=hop@p.iam.gserviceaccount.com"], "--impersonate: ';delegates=hop@p.iam.gserviceaccount.com' names delegates but no service account to act as" },
+        { "IAM over plain HTTP", ["--audience", "a", "--iam-credentials-url", "http://iam.example"], "--iam-credentials-url: 'http://iam.example' is not an https:// URL" },
     };
 
     [Theory]

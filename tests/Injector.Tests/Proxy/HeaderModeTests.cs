@@ -20,10 +20,9 @@ public sealed class HeaderModeTests
     [Fact]
     public async Task ProxyAuthorizationRoute_TheAppsAuthorizationReachesTheService_AndTheIapEmulatorAccepts()
     {
-        // The metadata emulator adds email only for format=full, which no route asks for yet: the IAP emulator is told
-        // to accept tokens without it, so this test is about the header and the audience.
-        await using var stack = await CloudRunStack.StartAsync(
-            cloudRun: options => (options.IapAudience, options.IapRequiresEmail) = (IapClientId, false), headerEchoUpstream: true);
+        // The IAP emulator requires the email claim, which the metadata emulator adds only for format=full: routes ask
+        // for that format.
+        await using var stack = await CloudRunStack.StartAsync(cloudRun: options => options.IapAudience = IapClientId, headerEchoUpstream: true);
         var wrongAudiencePort = FreePort.Next();
         await StartTwoRoutesAsync(stack, $";header=proxy-authorization={IapClientId}", wrongAudiencePort, ";header=proxy-authorization");
 

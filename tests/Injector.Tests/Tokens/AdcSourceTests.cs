@@ -42,6 +42,34 @@ public sealed class AdcSourceTests
         Assert.True(stack.Metadata.IdentityRequests(CloudRunStack.ServiceUrl) >= 1);
     }
 
+    /// <summary>
+    /// With <c>--impersonate</c>, an impersonated credentials file's account is one more link of the chain: the file's
+    /// source calls IAM through the file's account (and the entry's own delegates) to the entry's account.
+    /// </summary>
+    [Fact]
+    public async Task ImpersonatedFile_WithImpersonate_ChainsThroughTheFilesAccountToTheEntrysAccount()
+    {
+        const string Reports = "reports@demo-project.iam.gserviceaccount.com";
+        const string Hop = "hop@demo-project.iam.gserviceaccount.com";
+        await using var stack = await CloudRunStack.StartAsync(metadata: options =>
+        {
+            options.OtherServiceAccounts.Add(Reports);
+            options.OtherServiceAccounts.Add(Hop);
+        });
+        using var sidecar = await StartAsync(
+            stack,
+            "impersonated_service_account",
+            [.. stack.RouteArgs(), "--impersonate", $"{Reports};delegates={Hop}", "--iam-credentials-url", stack.Metadata.BaseAddress.AbsoluteUri]);
+
+        using var channel = stack.RouteChannel();
+        var reply = await new Echo.EchoClient(channel).UnaryAsync(new EchoRequest { Message = "chained" }, deadline: TestWait.Deadline());
+
+        Assert.Equal(Reports, reply.Caller.Email);
+        var own = "app@demo-project.iam.gserviceaccount.com";
+        Assert.All(stack.Metadata.GenerateIdTokenCalls, call => Assert.Equal((own, Reports, $"{own}+{Hop}"), (call.Caller, call.ServiceAccount, string.Join('+', call.Delegates))));
+        Assert.NotEmpty(stack.Metadata.GenerateIdTokenCalls);
+    }
+
     [Fact]
     public async Task ServiceAccountKey_EveryPunctuationCharacter_ServedForExactlyThatAudienceOrRefusedNamingIt()
     {

@@ -110,7 +110,7 @@ public sealed class ExternalAccountTests
     {
         { "untrusted-subject-token", "sts_rejected", "the Security Token Service refused to exchange the subject token (400, invalid_grant)" },
         { "wrong-pool-audience", "sts_rejected", "the Security Token Service refused to exchange the subject token (400, invalid_target)" },
-        { "iam-denies", "rejected", "the token endpoint refused the request with 403 Forbidden" },
+        { "iam-denies", "impersonation_denied", "IAM refused generateIdToken for app@demo-project.iam.gserviceaccount.com (403): the sidecar's identity needs roles/iam.serviceAccountOpenIdTokenCreator on app@demo-project.iam.gserviceaccount.com" },
         { "no-subject-token-file", "subject_token", "the subject token could not be obtained: the credential_source file cannot be read: Could not find file" },
     };
 

@@ -14,6 +14,9 @@ public sealed class AnnotationParserTests
 {
     private const string A = "token-injector.dev/";
     private const string Service = "https://svc-abc123-uc.a.run.app";
+    private const string Invoker = "invoker@p.iam.gserviceaccount.com";
+    private const string Reports = "reports@p.iam.gserviceaccount.com";
+    private const string Middle = "middle@p.iam.gserviceaccount.com";
 
     private const string NothingToServe =
         $"annotation {A}audiences, {A}routes, {A}egress or {A}metadata is required: the pod has the {A}inject label but asks for no token; expected e.g. {A}routes: \"8080=https://my-service-abc123-uc.a.run.app\"";
@@ -26,6 +29,7 @@ public sealed class AnnotationParserTests
         [nameof(InjectionRequest.EgressPort)] = "",
         [nameof(InjectionRequest.EgressHosts)] = "",
         [nameof(InjectionRequest.MetadataPort)] = "",
+        [nameof(InjectionRequest.Impersonations)] = "",
         [nameof(InjectionRequest.TokenDirectory)] = "",
         [nameof(InjectionRequest.Containers)] = "app,worker",
         [nameof(InjectionRequest.InitContainers)] = "",
@@ -48,6 +52,7 @@ public sealed class AnnotationParserTests
         { "metadata true", new() { [A + "metadata"] = " TRUE " }, ["MetadataPort=" + SidecarContract.DefaultMetadataPort.ToString(CultureInfo.InvariantCulture)] },
         { "metadata false alone", new() { [A + "metadata"] = "False" }, [] },
         { "metadata port", new() { [A + "metadata"] = " 9000 " }, ["MetadataPort=9000"] },
+        { "impersonate, written back", new() { [A + "audiences"] = "x", [A + "impersonate"] = $" {Invoker}=https://a ,\n{Reports};delegates={Middle}" }, ["Audiences=x", $"Impersonations={Invoker}=https://a,{Reports};delegates={Middle}"] },
         { "containers, repeated", new() { [A + "audiences"] = "x", [A + "containers"] = " worker ,worker" }, ["Audiences=x", "Containers=worker"] },
         { "token dir, cleaned", new() { [A + "audiences"] = "x", [A + "token-dir"] = " //srv//tokens/ " }, ["Audiences=x", "TokenDirectory=/srv/tokens"] },
         { "token dir beside the app's mount", new() { [A + "audiences"] = "x", [A + "token-dir"] = "/database" }, ["Audiences=x", "TokenDirectory=/database"] },
@@ -80,7 +85,7 @@ public sealed class AnnotationParserTests
     /// <summary>Each refusal, one annotation at a time, with the whole message.</summary>
     public static TheoryData<string, Dictionary<string, string>, string> Refused() => new()
     {
-        { "unknown annotation", new() { [A + "audiences"] = "x", [A + "route"] = "8080" }, $"annotation {A}route is not known; the token-injector.dev annotations are: {A}audiences, {A}routes, {A}egress, {A}egress-hosts, {A}metadata, {A}token-dir, {A}containers, {A}init-containers, {A}cpu-request, {A}memory-request, {A}memory-limit, {A}native-sidecar, {A}admin-port" },
+        { "unknown annotation", new() { [A + "audiences"] = "x", [A + "route"] = "8080" }, $"annotation {A}route is not known; the token-injector.dev annotations are: {A}audiences, {A}routes, {A}egress, {A}egress-hosts, {A}metadata, {A}impersonate, {A}token-dir, {A}containers, {A}init-containers, {A}cpu-request, {A}memory-request, {A}memory-limit, {A}native-sidecar, {A}admin-port" },
         { "audience", new() { [A + "audiences"] = "https://a,a b" }, $"annotation {A}audiences: 'a b' {AudienceRules.Problem("a b")}; expected a comma-separated list of audiences such as https://my-service-abc123-uc.a.run.app" },
         { "route", new() { [A + "routes"] = "8080=http://svc.a.run.app" }, $"annotation {A}routes: '8080=http://svc.a.run.app' {RouteProblem("8080=http://svc.a.run.app")}; expected a comma-separated list of PORT=https://HOST[:PORT][;header=MODE][=AUDIENCE], e.g. 8080=https://my-service-abc123-uc.a.run.app" },
         { "egress port not a number", new() { [A + "egress"] = "http" }, $"annotation {A}egress: 'http' is not a port; expected a number from 1 to 65535 that no container of the pod uses, e.g. \"9465\"" },
@@ -92,6 +97,9 @@ public sealed class AnnotationParserTests
         { "egress hosts without egress", new() { [A + "audiences"] = "x", [A + "egress-hosts"] = "*.run.app" }, $"annotation {A}egress-hosts is given without {A}egress, so no listener would use it; expected {A}egress: \"PORT\" too, e.g. \"8081\"" },
         { "metadata word", new() { [A + "metadata"] = "yes" }, $"annotation {A}metadata: 'yes' is neither a port nor true/false; expected \"true\" (port 8988) or a number from 1 to 65535 that no container of the pod uses, e.g. \"8988\"" },
         { "metadata port 0", new() { [A + "metadata"] = "0" }, $"annotation {A}metadata: '0' is neither a port nor true/false; expected \"true\" (port 8988) or a number from 1 to 65535 that no container of the pod uses, e.g. \"8988\"" },
+        { "impersonate", new() { [A + "audiences"] = "x", [A + "impersonate"] = "invoker@example.com" }, $"annotation {A}impersonate: 'invoker@example.com' has service account 'invoker@example.com', which is not a service account's email (NAME@PROJECT.iam.gserviceaccount.com) ({ImpersonationSpec.Syntax}); expected a comma-separated list of {ImpersonationSpec.Syntax}, e.g. invoker@my-project.iam.gserviceaccount.com=https://billing-abc123-uc.a.run.app" },
+        { "impersonate, delegates without an account", new() { [A + "audiences"] = "x", [A + "impersonate"] = $";delegates={Middle}" }, $"annotation {A}impersonate: ';delegates={Middle}' names delegates but no service account to act as ({ImpersonationSpec.Syntax}); expected a comma-separated list of {ImpersonationSpec.Syntax}, e.g. invoker@my-project.iam.gserviceaccount.com=https://billing-abc123-uc.a.run.app" },
+        { "impersonate, two for every audience", new() { [A + "audiences"] = "x", [A + "impersonate"] = $"{Invoker},{Reports}" }, $"annotation {A}impersonate: '{Reports}' is a second entry without an audience; one account acts for every audience no entry names" },
         { "nothing to serve", new() { [A + "containers"] = "app" }, NothingToServe },
         { "containers none", new() { [A + "audiences"] = "x", [A + "containers"] = " , " }, $"annotation {A}containers: ' , ' names no container; expected a comma-separated list of the pod's containers: app, worker" },
         { "containers unknown", new() { [A + "audiences"] = "x", [A + "containers"] = "app,nope,linkerd-proxy" }, $"annotation {A}containers: 'app,nope,linkerd-proxy' names unknown container(s) nope, linkerd-proxy; expected a comma-separated list of the pod's containers: app, worker" },
@@ -174,6 +182,7 @@ public sealed class AnnotationParserTests
             [A + "native-sidecar"] = "2",
             [A + "token-dir"] = "t",
             [A + "containers"] = "nope",
+            [A + "impersonate"] = "i",
             [A + "metadata"] = "m",
             [A + "egress-hosts"] = "a/b",
             [A + "egress"] = "e",
@@ -186,7 +195,7 @@ public sealed class AnnotationParserTests
         Assert.Null(InjectionAnnotations.Parse(Pod(annotations), errors));
 
         Assert.Equal(
-            ["aaa", "zzz", "audiences", "routes", "egress", "egress-hosts", "metadata", "containers", "token-dir", "native-sidecar", "memory-limit"],
+            ["aaa", "zzz", "audiences", "routes", "egress", "egress-hosts", "metadata", "impersonate", "containers", "token-dir", "native-sidecar", "memory-limit"],
             errors.Select(e => e["annotation token-injector.dev/".Length..].Split(' ', ':')[0]));
     }
 
@@ -250,6 +259,7 @@ public sealed class AnnotationParserTests
         null => string.Empty,
         IEnumerable<(RouteSpec Route, string Text)> routes => string.Join("|", routes.Select(r => r.Text)),
         IEnumerable<string> texts => string.Join(",", texts),
+        IEnumerable<ImpersonationSpec> impersonations => string.Join(",", impersonations),
         var value => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
     };
 }

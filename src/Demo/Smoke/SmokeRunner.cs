@@ -22,7 +22,8 @@ namespace TokenInjector.Demo.Smoke;
 /// <c>/metrics</c>, the sample client's gRPC calls through a route reaching the service with the sidecar's token,
 /// SIGTERM then exit 0); <c>sidecar --token-source adc</c> with every kind of credentials file it claims (a
 /// service-account key, an impersonated service account and an external account with a file and with a URL subject
-/// token mint exact tokens through the emulator's OAuth2 endpoints, STS and IAM; user credentials exit 2 at start); <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
+/// token mint exact tokens through the emulator's OAuth2 endpoints, STS and IAM; user credentials exit 2 at start);
+/// <c>sidecar --impersonate</c> for a pod whose metadata server refuses it ID tokens; <c>token</c>; <c>webhook</c> (which the sidecar build execs as <c>injector-webhook</c>:
 /// one AdmissionReview over HTTPS, SIGTERM then exit 0), once with certificate files and once keeping its own
 /// certificate against the Kubernetes API server stand-in (Secret created, caBundle written, the review over a connection
 /// that trusts only that caBundle). Prints the binary's size, the sidecar's idle resident
@@ -57,6 +58,7 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
                 programs,
                 stop);
             var (readyAfter, idleResident) = await CheckSidecarAsync(stack, stop);
+            await CheckImpersonationAsync(stack, stop);
             await CheckApplicationDefaultCredentialsAsync(stack, stop);
             await CheckWebhookAsync(stack, stop);
             await CheckSelfManagedWebhookAsync(stack, stop);
@@ -176,6 +178,36 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         using var response = await sidecar.GetTokenAsync(OddAudience);
         var audience = response.StatusCode == HttpStatusCode.OK ? TokenClaims.FromJwt(await response.Content.ReadAsStringAsync())?.Audience : null;
         Require(audience == OddAudience, $"the {source} source's token for {OddAudience} has aud '{audience}' (status {(int)response.StatusCode})");
+    }
+
+    /// <summary>
+    /// <c>--impersonate</c> on the metadata source while the metadata server refuses ID tokens (a Kubernetes service
+    /// account without a Google one): the tokens can only come from IAM's <c>generateIdToken</c> (the emulator's, as
+    /// <c>--iam-credentials-url</c>), authorised by the metadata server's access token.
+    /// </summary>
+    private async Task CheckImpersonationAsync(LocalStack stack, CancellationToken stop)
+    {
+        using var http = new HttpClient { BaseAddress = stack.MetadataAddress, Timeout = StopTimeout };
+        await SetIdentityRefusalAsync(http, "\"no_service_account\"", stop);
+        var route = FreePort.Next();
+        using var sidecar = await stack.StartSidecarAsync(
+            options.Injector,
+            ["--impersonate", ServiceAccount, "--iam-credentials-url", stack.MetadataAddress.AbsoluteUri, "--audience", OddAudience, .. stack.RouteArgs(route), "--drain-timeout", "5s"],
+            "impersonate.sock",
+            options.Emulator,
+            stop);
+        await CheckOddAudienceAsync(sidecar, "impersonation");
+        await CheckCallsThroughRouteAsync(route);
+        await StopCleanlyAsync(sidecar.Process);
+        await SetIdentityRefusalAsync(http, "null", stop);
+        output.WriteLine("impersonation (the metadata server refusing ID tokens): exact token on the socket, authenticated calls through the route");
+    }
+
+    private static async Task SetIdentityRefusalAsync(HttpClient http, string refusal, CancellationToken stop)
+    {
+        using var body = new StringContent($"{{\"identityRefusal\": {refusal}}}", Encoding.UTF8, "application/json");
+        using var answer = await http.PostAsync(new Uri("emulator/faults", UriKind.Relative), body, stop);
+        Require(answer.StatusCode == HttpStatusCode.OK, $"the metadata emulator did not take the identity refusal {refusal} ({(int)answer.StatusCode})");
     }
 
     /// <summary>

@@ -8,8 +8,7 @@ namespace TokenInjector.Tests.Tokens;
 
 /// <summary>
 /// The sidecar against the GKE metadata emulator through Google.Apis.Auth, over real sockets. Where a scenario spans
-/// token lifetimes, emulator and sidecar share a clock the test steps while the sidecar waits for it (the GKE cache and
-/// outage scenarios, which wait on the emulator's own timing, run on a sped-up clock with wide bounds).
+/// token lifetimes, emulator and sidecar share a clock the test steps while the sidecar waits for it.
 /// </summary>
 [Collection(nameof(GceMetadataHostSerialGroup))]
 public sealed class MetadataServerTests
@@ -60,54 +59,64 @@ public sealed class MetadataServerTests
         Assert.InRange(stack.Metadata.IdentityRequests(Audience), seen.Count, seen.Count + 1);
     }
 
+    /// <summary>
+    /// The GKE metadata server hands out the same token until its last minute: a sidecar that refreshes early gets the
+    /// old token back and must ask again, a few times, not in a loop. The clock moves to each of the sidecar's wakes.
+    /// </summary>
     [Fact]
     public async Task GkeCacheQuirk_With150SecondTokens_NewTokenObtainedWithFewRequests()
     {
-        var time = new ScaledTimeProvider(50);
-        await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(150), metadata: o => o.GkeCache = true);
+        var clock = new SteppingClock();
+        await using var stack = await CloudRunStack.StartAsync(clock, TimeSpan.FromSeconds(150), metadata: o => o.GkeCache = true);
         var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
         using var firstResponse = await sidecar.GetTokenAsync(Audience);
         var first = IdToken.Parse(await firstResponse.Content.ReadAsStringAsync());
 
         var current = first.Value;
-        await TestWait.UntilAsync(
-            async () =>
-            {
-                using var response = await sidecar.GetTokenAsync(Audience);
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                current = await response.Content.ReadAsStringAsync();
-                return current != first.Value || time.GetUtcNow() >= first.ExpiresAt;
-            },
-            TimeSpan.FromMilliseconds(10));
+        while (current == first.Value && clock.GetUtcNow() < first.ExpiresAt)
+        {
+            await clock.AdvanceToNextWakeAsync();
+            await TestWait.UntilAsync(() => clock.IsParked); // the fetch that woke has ended
+            using var response = await sidecar.GetTokenAsync(Audience);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            current = await response.Content.ReadAsStringAsync();
+        }
 
         Assert.NotEqual(first.Value, current);
-        Assert.True(time.GetUtcNow() < TokenTiming.UsableUntil(first));
+        Assert.True(clock.GetUtcNow() < TokenTiming.UsableUntil(first));
         Assert.InRange(stack.Metadata.IdentityRequests(Audience) - 1, 1, 10);
     }
 
+    /// <summary>
+    /// The metadata server goes away with a 60-second token in hand: the sidecar serves it on, second by second of a
+    /// clock the test steps, until its usable life ends, then answers 503 with Retry-After and is not ready; once the
+    /// server is back, the next retry (at most the backoff's cap later) makes it ready again.
+    /// </summary>
     [Fact]
     public async Task OutageShorterThanTheMargin_ServesOn_ThenFailsClosed_ThenRecovers()
     {
-        var time = new ScaledTimeProvider(10);
-        await using var stack = await CloudRunStack.StartAsync(time, TimeSpan.FromSeconds(60));
+        var clock = new SteppingClock();
+        await using var stack = await CloudRunStack.StartAsync(clock, TimeSpan.FromSeconds(60));
         var sidecar = await stack.StartSidecarAsync(["--audience", Audience]);
         using var firstResponse = await sidecar.GetTokenAsync(Audience);
         var token = IdToken.Parse(await firstResponse.Content.ReadAsStringAsync());
         await stack.Metadata.StopListeningAsync().Bounded();
 
-        // Served on, as asked every 20 ms, until 2 s (of the clock) before the token's usable life ends.
-        await TestWait.UntilAsync(
-            async () =>
-            {
-                using var response = await sidecar.GetTokenAsync(Audience);
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
-                return time.GetUtcNow() >= TokenTiming.UsableUntil(token) - TimeSpan.FromSeconds(2);
-            },
-            TimeSpan.FromMilliseconds(20));
+        var second = TimeSpan.FromSeconds(1);
+        while (clock.GetUtcNow() + second < TokenTiming.UsableUntil(token))
+        {
+            using var response = await sidecar.GetTokenAsync(Audience);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, await sidecar.ReadinessAsync());
+            await clock.AdvanceAsync(second);
+        }
 
-        await TestWait.UntilAsync(() => time.GetUtcNow() >= TokenTiming.UsableUntil(token));
+        while (clock.GetUtcNow() < TokenTiming.UsableUntil(token))
+        {
+            await clock.AdvanceAsync(second);
+        }
 
+        await TestWait.UntilAsync(() => clock.IsParked);
         using (var unavailable = await sidecar.GetTokenAsync(Audience))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
@@ -117,10 +126,14 @@ public sealed class MetadataServerTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await sidecar.ReadinessAsync());
 
         await stack.Metadata.ResumeListeningAsync().Bounded();
-        var resumed = time.GetUtcNow();
-        await TestWait.UntilAsync(async () => await sidecar.ReadinessAsync() == HttpStatusCode.OK, TimeSpan.FromMilliseconds(10));
+        var resumed = clock.GetUtcNow();
+        while (await sidecar.ReadinessAsync() != HttpStatusCode.OK)
+        {
+            await clock.AdvanceToNextWakeAsync();
+            await TestWait.UntilAsync(() => clock.IsParked); // the retry that woke has ended, one way or the other
+        }
 
-        Assert.True(time.GetUtcNow() - resumed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2));
+        Assert.True(clock.GetUtcNow() - resumed <= RetryBackoff.DefaultCap + TimeSpan.FromSeconds(2));
     }
 
     /// <summary>

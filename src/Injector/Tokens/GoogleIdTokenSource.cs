@@ -10,7 +10,9 @@ namespace TokenInjector.Tokens;
 /// Fetches ID tokens from Google: the GKE metadata server through Google.Apis.Auth's <see cref="ComputeCredential"/>
 /// (the library honours <c>GCE_METADATA_HOST</c>), a service-account key through the library, or an impersonated
 /// service account through <see cref="ImpersonatedIdTokenClient"/> (for an external account, authorised by the
-/// library's federated token, <see cref="FederatedExchange"/>). The library's own retries are switched off and
+/// library's federated token, <see cref="FederatedExchange"/>); and for the audiences <c>--impersonate</c> names,
+/// another service account's tokens through IAM, authorised by whichever of those is the sidecar's own identity. The
+/// library's own retries are switched off and
 /// every request gets a time limit, so that retry timing is decided in one place (<see cref="AudienceEntry"/>) and a
 /// hung endpoint costs one bounded request. The metadata server's Workload Identity refusals
 /// (<see cref="WorkloadIdentityRefusal"/>) are told apart from passing faults, which the library cannot do: it drops

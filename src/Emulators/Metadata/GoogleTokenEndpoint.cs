@@ -26,7 +26,10 @@ namespace TokenInjector.Emulators.Metadata;
 internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, IdentityTokenIssuer issuer, IdentityRequestCounter counter)
 {
     internal const string TokenPath = "/token";
-    internal const string IamPathPrefix = "/v1/projects/-/serviceAccounts/";
+
+    // How IAM names a service account as a resource: in the URL after /v1/, and each of a body's delegates.
+    private const string ResourcePrefix = "projects/-/serviceAccounts/";
+    internal const string IamPathPrefix = "/v1/" + ResourcePrefix;
 
     // Google's token endpoint wants this aud in assertions, whatever token_uri the file names; the emulator's own
     // URL is accepted too.
@@ -36,8 +39,6 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, RSA> _publicKeys = new(StringComparer.Ordinal);
-    private const string DelegatePrefix = "projects/-/serviceAccounts/";
-
     private readonly ConcurrentDictionary<string, IssuedAccessToken> _accessTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<GenerateIdTokenCall> _generateIdTokenCalls = new();
 
@@ -256,15 +257,15 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         var delegates = new List<string>();
         foreach (var @delegate in body.Delegates ?? [])
         {
-            if (!@delegate.StartsWith(DelegatePrefix, StringComparison.Ordinal))
+            if (!@delegate.StartsWith(ResourcePrefix, StringComparison.Ordinal))
             {
-                await IamErrorAsync(context, StatusCodes.Status400BadRequest, "INVALID_ARGUMENT", $"Invalid form of delegate {@delegate}: expected {DelegatePrefix}{{ACCOUNT_EMAIL_OR_UNIQUEID}}.");
+                await IamErrorAsync(context, StatusCodes.Status400BadRequest, "INVALID_ARGUMENT", $"Invalid form of delegate {@delegate}: expected {ResourcePrefix}{{ACCOUNT_EMAIL_OR_UNIQUEID}}.");
                 return;
             }
 
-            if (Account(@delegate[DelegatePrefix.Length..]) is not { } delegateAccount)
+            if (Account(@delegate[ResourcePrefix.Length..]) is not { } delegateAccount)
             {
-                await IamErrorAsync(context, StatusCodes.Status404NotFound, "NOT_FOUND", $"Service account {@delegate[DelegatePrefix.Length..]} not found.");
+                await IamErrorAsync(context, StatusCodes.Status404NotFound, "NOT_FOUND", $"Service account {@delegate[ResourcePrefix.Length..]} not found.");
                 return;
             }
 
@@ -280,7 +281,7 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
     // The emulator's own account (by email or unique id) or one of the others (by email), else null: not found.
     private ServiceAccountIdentity? Account(string name) =>
         name == options.ServiceAccountEmail || name == options.ServiceAccountId
-            ? new ServiceAccountIdentity(options.ServiceAccountEmail, options.ServiceAccountId)
+            ? options.ServiceAccount
             : options.OtherServiceAccounts.Contains(name, StringComparer.Ordinal) ? ServiceAccountIdentity.Other(name) : null;
 
     /// <summary>An OAuth2 error answer (RFC 6749 section 5.2) as Google's token endpoints give it: 400, JSON.</summary>

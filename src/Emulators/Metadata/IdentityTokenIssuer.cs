@@ -26,7 +26,7 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
     /// </summary>
     public string Issue(string audience, bool withEmail = true, ServiceAccountIdentity? account = null)
     {
-        account ??= new ServiceAccountIdentity(options.ServiceAccountEmail, options.ServiceAccountId);
+        account ??= options.ServiceAccount;
         var now = options.Time.GetUtcNow();
         if (faults.WrongAudience)
         {

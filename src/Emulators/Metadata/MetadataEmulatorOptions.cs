@@ -30,6 +30,9 @@ internal sealed class MetadataEmulatorOptions
     /// <summary>The account's numeric unique id: the token's sub and azp.</summary>
     public string ServiceAccountId { get; set; } = "112233445566778899001";
 
+    /// <summary>The account as its tokens name it.</summary>
+    public ServiceAccountIdentity ServiceAccount => new(ServiceAccountEmail, ServiceAccountId);
+
     /// <summary>
     /// More service accounts of the project, which IAM's <c>generateIdToken</c> acts as for any caller that holds an access
     /// token of this emulator (as if every caller had <c>roles/iam.serviceAccountOpenIdTokenCreator</c> and
@@ -70,13 +73,12 @@ internal sealed class MetadataEmulatorOptions
             errors.Add($"unknown startup failure mode {StartupFailure}");
         }
 
-        if (string.IsNullOrWhiteSpace(ServiceAccountEmail) || !ServiceAccountEmail.Contains('@', StringComparison.Ordinal)
-            || ServiceAccountEmail.Contains('/', StringComparison.Ordinal))
+        if (!IsEmail(ServiceAccountEmail))
         {
             errors.Add($"service account email '{ServiceAccountEmail}' is not an email address");
         }
 
-        foreach (var other in OtherServiceAccounts.Where(o => !o.Contains('@', StringComparison.Ordinal) || o.Contains('/', StringComparison.Ordinal)))
+        foreach (var other in OtherServiceAccounts.Where(other => !IsEmail(other)))
         {
             errors.Add($"other service account '{other}' is not an email address");
         }
@@ -93,4 +95,8 @@ internal sealed class MetadataEmulatorOptions
 
         return errors;
     }
+
+    // An account's email as the emulator needs it: something@somewhere, with no '/' (it goes into URL paths).
+    private static bool IsEmail(string? text) =>
+        !string.IsNullOrWhiteSpace(text) && text.Contains('@', StringComparison.Ordinal) && !text.Contains('/', StringComparison.Ordinal);
 }

@@ -314,9 +314,8 @@ internal sealed class MetadataRequestHandler
     /// </summary>
     internal string FederatedPrincipal(string kubernetesServiceAccount)
     {
-        var project = _projectId;
         var slash = kubernetesServiceAccount.IndexOf('/', StringComparison.Ordinal);
-        return $"principal://iam.googleapis.com/projects/{project}/locations/global/workloadIdentityPools/{project}.svc.id.goog/subject/ns/{kubernetesServiceAccount[..slash]}/sa/{kubernetesServiceAccount[(slash + 1)..]}";
+        return $"principal://iam.googleapis.com/projects/{_projectId}/locations/global/workloadIdentityPools/{_projectId}.svc.id.goog/subject/ns/{kubernetesServiceAccount[..slash]}/sa/{kubernetesServiceAccount[(slash + 1)..]}";
     }
 
     private async Task HandleIdentityAsync(HttpContext context)

@@ -41,6 +41,9 @@ internal sealed class AdcCredentials
     /// <summary>For an impersonated service account or an external account: <c>generateIdToken</c> beside the file's <c>generateAccessToken</c> URL.</summary>
     public Uri? GenerateIdTokenUrl { get; private init; }
 
+    /// <summary>For an impersonated service account or an external account: the account the URL names (an email or a unique id).</summary>
+    public string? ImpersonatedAccount { get; private init; }
+
     /// <summary>For an impersonated service account: the delegation chain the file names.</summary>
     public IReadOnlyList<string> Delegates { get; private init; } = [];
 
@@ -156,11 +159,12 @@ internal sealed class AdcCredentials
 
         // The source (a user or a service-account key) only needs an access token that may call IAM.
         var sourceCredential = CredentialFactory.FromJson(source.GetRawText(), sourceKind).CreateScoped(CloudPlatformScope);
-        var email = ImpersonatedEmail(idTokenUrl);
+        var (account, email) = AccountOf(idTokenUrl);
         return new AdcCredentials(path, ImpersonatedServiceAccount)
         {
             ImpersonationSource = sourceCredential,
             GenerateIdTokenUrl = idTokenUrl,
+            ImpersonatedAccount = account,
             Delegates = delegates,
             ServiceAccountEmail = email,
             ProjectId = ProjectOf(email),
@@ -199,11 +203,12 @@ internal sealed class AdcCredentials
         withoutImpersonation.Remove("service_account_impersonation");
         var federated = CredentialFactory.FromJson(withoutImpersonation.ToJsonString(), JsonCredentialParameters.ExternalAccountCredentialType)
             .CreateScoped(CloudPlatformScope);
-        var email = ImpersonatedEmail(idTokenUrl);
+        var (account, email) = AccountOf(idTokenUrl);
         return new AdcCredentials(path, JsonCredentialParameters.ExternalAccountCredentialType)
         {
             ImpersonationSource = federated,
             GenerateIdTokenUrl = idTokenUrl,
+            ImpersonatedAccount = account,
             ServiceAccountEmail = email,
             ProjectId = ProjectOf(email),
         };
@@ -292,11 +297,11 @@ internal sealed class AdcCredentials
             : null;
     }
 
-    // .../projects/-/serviceAccounts/EMAIL:generateIdToken names the account, where it is an email.
-    private static string? ImpersonatedEmail(Uri idTokenUrl)
+    // .../projects/-/serviceAccounts/ACCOUNT:generateIdToken names the account, and its email where ACCOUNT is one.
+    private static (string Account, string? Email) AccountOf(Uri idTokenUrl)
     {
         var account = Uri.UnescapeDataString(idTokenUrl.AbsolutePath.Split('/')[^1][..^":generateIdToken".Length]);
-        return account.Contains('@', StringComparison.Ordinal) ? account : null;
+        return (account, account.Contains('@', StringComparison.Ordinal) ? account : null);
     }
 
     private static bool IsHttpUrl(string? value) =>

@@ -3,6 +3,7 @@ using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Google.Apis.Http;
 using TokenInjector.Configuration;
+using JwtFetch = System.Func<TokenInjector.Tokens.TokenKey, System.Threading.CancellationToken, System.Threading.Tasks.Task<string>>;
 
 namespace TokenInjector.Tokens;
 
@@ -18,7 +19,7 @@ namespace TokenInjector.Tokens;
 /// (<see cref="WorkloadIdentityRefusal"/>) are told apart from passing faults, which the library cannot do: it drops
 /// the body of an error answer.
 /// </summary>
-internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task<string>> fetchJwt) : IIdTokenSource
+internal sealed class GoogleIdTokenSource(JwtFetch fetchJwt) : IIdTokenSource
 {
     private const string CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform";
 
@@ -35,25 +36,28 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
         TimeSpan fetchTimeout,
         WorkloadIdentityRefusals refusals)
     {
+        // One connection pool to IAM for every client that calls it.
+        var iam = new HttpClient(new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() });
         var own = kind == TokenSourceKind.Adc && credentials is not null
-            ? FromCredentialsFile(credentials, fetchTimeout)
+            ? FromCredentialsFile(credentials, fetchTimeout, iam)
             : FromMetadataServer(fetchTimeout, refusals);
+        var ownFetch = own.Classified(own.FetchJwt);
         if (impersonations.Count == 0)
         {
-            return new(own.FetchJwt);
+            return new(ownFetch);
         }
 
         // One client per entry; an audience no entry names is fetched as the entry without one, else as the sidecar.
-        var handler = new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() };
         var fetchers = impersonations.ToDictionary(
             entry => entry.Audience ?? string.Empty,
-            entry => own.Classify(new ImpersonatedIdTokenClient(
+            entry => own.Classified(new ImpersonatedIdTokenClient(
                 own.AccessTokens,
-                new Uri(iamCredentialsUrl, $"v1/projects/-/serviceAccounts/{Uri.EscapeDataString(entry.ServiceAccount)}:generateIdToken"),
+                ImpersonatedIdTokenClient.GenerateIdTokenUrl(iamCredentialsUrl, entry.ServiceAccount),
+                entry.ServiceAccount,
                 [.. own.ChainPrefix, .. entry.Delegates],
-                new HttpClient(handler, disposeHandler: false)).FetchJwtAsync),
+                iam).FetchJwtAsync),
             StringComparer.Ordinal);
-        var fallback = fetchers.GetValueOrDefault(string.Empty) ?? own.FetchJwt;
+        var fallback = fetchers.GetValueOrDefault(string.Empty) ?? ownFetch;
         return new((key, cancellationToken) => fetchers.GetValueOrDefault(key.Audience, fallback)(key, cancellationToken));
     }
 
@@ -81,12 +85,11 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
                 return jwt;
             },
             credential,
-            [],
-            fetch => fetch);
+            []);
     }
 
-    /// <summary>Application Default Credentials from the file read at start.</summary>
-    private static OwnIdentity FromCredentialsFile(AdcCredentials credentials, TimeSpan fetchTimeout)
+    /// <summary>Application Default Credentials from the file read at start; <paramref name="iam"/> calls IAM.</summary>
+    private static OwnIdentity FromCredentialsFile(AdcCredentials credentials, TimeSpan fetchTimeout, HttpClient iam)
     {
         if (credentials.Credential is { } key)
         {
@@ -96,21 +99,16 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
             return new(
                 (tokenKey, cancellationToken) => JwtAsync(credential, tokenKey.Audience, tokenKey.Format, cancellationToken),
                 credential.CreateScoped(CloudPlatformScope),
-                [],
-                fetch => fetch);
+                []);
         }
 
         // An impersonated account or an external account: the file's source calls IAM for the file's account, and
         // for another account through it (the file's chain, then the file's account, then the entry's delegates).
         var source = credentials.ImpersonationSource!.CreateWithHttpClientFactory(new TimeLimitedHttpClientFactory(fetchTimeout));
-        var client = new ImpersonatedIdTokenClient(
-            source,
-            credentials.GenerateIdTokenUrl!,
-            credentials.Delegates,
-            new HttpClient(new TimeLimitHandler(fetchTimeout) { InnerHandler = new SocketsHttpHandler() }));
-        Func<Func<TokenKey, CancellationToken, Task<string>>, Func<TokenKey, CancellationToken, Task<string>>> classify =
-            credentials.Kind == JsonCredentialParameters.ExternalAccountCredentialType ? FederatedExchange.Classified : fetch => fetch;
-        return new(classify(client.FetchJwtAsync), source, [.. credentials.Delegates, client.ServiceAccount], classify);
+        var account = credentials.ImpersonatedAccount!;
+        var client = new ImpersonatedIdTokenClient(source, credentials.GenerateIdTokenUrl!, account, credentials.Delegates, iam);
+        Func<JwtFetch, JwtFetch>? classify = credentials.Kind == JsonCredentialParameters.ExternalAccountCredentialType ? FederatedExchange.Classified : null;
+        return new(client.FetchJwtAsync, source, [.. credentials.Delegates, account], classify);
     }
 
     public async Task<IdToken> FetchAsync(TokenKey key, CancellationToken cancellationToken)
@@ -170,20 +168,19 @@ internal sealed class GoogleIdTokenSource(Func<TokenKey, CancellationToken, Task
     private static TokenFetchException Failed(string reason, string message, Exception ex) =>
         new(reason, message, ex is TokenResponseException || ex is HttpRequestException { StatusCode: not null } ? null : ex);
 
+    /// <summary>
+    /// The sidecar's own identity: how it fetches its ID tokens (before <see cref="Classified"/>), the access tokens that authorise its calls to IAM, the
+    /// accounts IAM is asked to pass through before any an entry names (a credentials file's own chain), and how a
+    /// fetch through that identity has its failures told, where they need it (an external account's STS).
+    /// </summary>
+    private sealed record OwnIdentity(JwtFetch FetchJwt, ITokenAccess AccessTokens, IReadOnlyList<string> ChainPrefix, Func<JwtFetch, JwtFetch>? Classify = null)
+    {
+        public JwtFetch Classified(JwtFetch fetch) => Classify?.Invoke(fetch) ?? fetch;
+    }
+
     /// <summary>Builds the library's HTTP clients with a per-request time limit that fails with a
     /// <see cref="TimeoutException"/> rather than a cancellation, which the library would retry on its own, and without
     /// the back-off the library adds to credentials it builds from a file (a service-account key retries 503s itself).</summary>
-    /// <summary>
-    /// The sidecar's own identity: how it fetches its ID tokens, the access tokens that authorise its calls to IAM, the
-    /// accounts IAM is asked to pass through before any an entry names (a credentials file's own chain), and how a
-    /// fetch through that identity has its failures told (an external account's STS).
-    /// </summary>
-    private sealed record OwnIdentity(
-        Func<TokenKey, CancellationToken, Task<string>> FetchJwt,
-        ITokenAccess AccessTokens,
-        IReadOnlyList<string> ChainPrefix,
-        Func<Func<TokenKey, CancellationToken, Task<string>>, Func<TokenKey, CancellationToken, Task<string>>> Classify);
-
     private sealed class TimeLimitedHttpClientFactory(TimeSpan timeout, WorkloadIdentityRefusals? refusals = null) : HttpClientFactory
     {
         protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TokenInjector.Emulators.GoogleApis;
 using TokenInjector.Emulators.Metadata;
 
 namespace TokenInjector.DevStack.Stack;

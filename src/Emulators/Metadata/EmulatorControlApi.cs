@@ -1,4 +1,7 @@
 using System.Text.Json;
+using TokenInjector.Emulators.GoogleApis;
+using TokenInjector.Emulators.Identity;
+using TokenInjector.Emulators.Plumbing;
 
 namespace TokenInjector.Emulators.Metadata;
 
@@ -26,7 +29,7 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
         switch (request.Path.Value)
         {
             case "/emulator/stats" when HttpMethods.IsGet(request.Method):
-                await MetadataRequestHandler.WriteJsonAsync(context, counter.Snapshot(), MetadataJsonContext.Default.EmulatorStats);
+                await HttpAnswers.WriteJsonAsync(context, new EmulatorStats(counter.Snapshot(), counter.Total), MetadataJsonContext.Default.EmulatorStats);
                 break;
             case "/emulator/faults" when HttpMethods.IsPost(request.Method):
                 await SetFaultsAsync(context);
@@ -35,12 +38,12 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
                 // ?keepPrevious=false drops the old key from the JWKS at once (tokens signed with it stop verifying).
                 var dropPrevious = string.Equals(GoQuery.Get(request.QueryString.Value, "keepPrevious"), "false", StringComparison.OrdinalIgnoreCase);
                 var key = keys.Rotate(keepPrevious: !dropPrevious);
-                await MetadataRequestHandler.WriteJsonAsync(context, new RotatedKey(key.KeyId), MetadataJsonContext.Default.RotatedKey);
+                await HttpAnswers.WriteJsonAsync(context, new RotatedKey(key.KeyId), MetadataJsonContext.Default.RotatedKey);
                 break;
             case "/emulator/service-account-key" when HttpMethods.IsPost(request.Method):
                 // A key file whose token_uri is this emulator's /token (the key's public half stays here).
                 var baseAddress = new Uri($"{request.Scheme}://{request.Host}/");
-                await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "application/json", google.CreateServiceAccountKey(baseAddress));
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, "application/json", google.CreateServiceAccountKey(baseAddress));
                 break;
             case "/emulator/attributes" when HttpMethods.IsPost(request.Method):
                 await SetAttributesAsync(context);
@@ -49,10 +52,10 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
                 await WriteSubjectTokenAsync(context);
                 break;
             case "/emulator/stats" or "/emulator/faults" or "/emulator/rotate-key" or "/emulator/service-account-key" or "/emulator/attributes" or SubjectTokenPath:
-                await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
                 break;
             default:
-                await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status404NotFound, "text/plain", "unknown control endpoint\n");
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status404NotFound, "text/plain", "unknown control endpoint\n");
                 break;
         }
     }
@@ -65,24 +68,24 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
         var query = context.Request.QueryString.Value;
         if (context.Request.Headers["Metadata"] != "true")
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "application/json", "{\"error\":\"invalid_request\",\"error_description\":\"Required metadata header not specified\"}");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "application/json", "{\"error\":\"invalid_request\",\"error_description\":\"Required metadata header not specified\"}");
             return;
         }
 
         if (GoQuery.Get(query, "subject") is not { Length: > 0 } subject)
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "subject is required\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "subject is required\n");
             return;
         }
 
         var token = google.Sts.MintSubjectToken(subject);
         if (GoQuery.Get(query, "format") == "json")
         {
-            await MetadataRequestHandler.WriteJsonAsync(context, new SubjectTokenAnswer(token), StsJsonContext.Default.SubjectTokenAnswer);
+            await HttpAnswers.WriteJsonAsync(context, new SubjectTokenAnswer(token), StsJsonContext.Default.SubjectTokenAnswer);
             return;
         }
 
-        await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "text/plain", token);
+        await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, "text/plain", token);
     }
 
     // {"name": "value", "gone": null}: sets the first, removes the second; each change ends the long polls it concerns.
@@ -95,13 +98,13 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
         }
         catch (JsonException ex)
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", $"invalid JSON: {ex.Message}\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", $"invalid JSON: {ex.Message}\n");
             return;
         }
 
         if (changes is null || changes.Keys.Any(name => name.Length == 0 || name.Contains('/', StringComparison.Ordinal)))
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "expected a JSON object of attribute names (no '/') to string values or null\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "expected a JSON object of attribute names (no '/') to string values or null\n");
             return;
         }
 
@@ -110,7 +113,7 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
             Attributes.Set(name, (string?)value);
         }
 
-        await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status200OK, "text/plain", "ok\n");
+        await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, "text/plain", "ok\n");
     }
 
     private async Task SetFaultsAsync(HttpContext context)
@@ -122,21 +125,21 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
         }
         catch (JsonException ex)
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", $"invalid JSON: {ex.Message}\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", $"invalid JSON: {ex.Message}\n");
             return;
         }
 
         settings ??= new FaultSettings(null, 0, false);
         if (settings.Status is < 100 or > 599 || settings.LatencyMs < 0)
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "status must be 100-599 or null, latencyMs >= 0\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain", "status must be 100-599 or null, latencyMs >= 0\n");
             return;
         }
 
         var refusal = settings.IdentityRefusal is { } name ? IdentityRefusal.Named(name) : null;
         if (settings.IdentityRefusal is not null && refusal is null)
         {
-            await MetadataRequestHandler.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain",
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, "text/plain",
                 $"identityRefusal must be {IdentityRefusal.NoServiceAccountName}, {IdentityRefusal.KsaNotAllowedName} or null\n");
             return;
         }
@@ -147,6 +150,6 @@ internal sealed class EmulatorControlApi(MetadataFaults faults, IdentityRequestC
         faults.WrongAudience = settings.WrongAudience;
         faults.IdentityRefusal = refusal;
         var current = new FaultSettings(faults.Status, (long)faults.Latency.TotalMilliseconds, faults.Hang, faults.WrongAudience, faults.IdentityRefusal?.Name);
-        await MetadataRequestHandler.WriteJsonAsync(context, current, MetadataJsonContext.Default.FaultSettings);
+        await HttpAnswers.WriteJsonAsync(context, current, MetadataJsonContext.Default.FaultSettings);
     }
 }

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using TokenInjector.DevCommandLine;
+using TokenInjector.Emulators.GoogleApis;
+using TokenInjector.Emulators.Identity;
 
 namespace TokenInjector.Emulators.Metadata;
 
@@ -41,8 +43,9 @@ internal sealed class MetadataEmulator : IAsyncDisposable
         _port = endpoint.Port;
         var faults = new MetadataFaults();
         var counter = new IdentityRequestCounter();
-        var issuer = new IdentityTokenIssuer(options, _keys, faults);
-        var google = new GoogleTokenEndpoint(options, issuer, counter);
+        var issuer = new IdentityTokenIssuer(
+            new IdentityTokenOptions(options.ServiceAccount, options.TokenLifetime, options.GkeCache, options.GkeCacheWindow, options.Time), _keys, faults);
+        var google = new GoogleTokenEndpoint(new GoogleApisOptions(options.ServiceAccount, [.. options.OtherServiceAccounts], options.Time), issuer, counter);
         var control = new EmulatorControlApi(faults, counter, _keys, google);
         _handler = new MetadataRequestHandler(options, _keys, issuer, control, google);
     }

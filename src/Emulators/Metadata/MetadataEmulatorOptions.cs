@@ -1,3 +1,5 @@
+using TokenInjector.Emulators.Identity;
+
 namespace TokenInjector.Emulators.Metadata;
 
 /// <summary>Settings of a <see cref="MetadataEmulator"/>; defaults mimic a fresh, healthy GKE metadata server.</summary>

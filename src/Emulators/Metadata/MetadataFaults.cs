@@ -1,10 +1,12 @@
+using TokenInjector.Emulators.Identity;
+
 namespace TokenInjector.Emulators.Metadata;
 
 /// <summary>
 /// Misbehaviour switched on and off while the emulator runs; applies to /computeMetadata/... requests.
 /// Thread-safe: tests flip these from their own thread while requests are in flight.
 /// </summary>
-internal sealed class MetadataFaults
+internal sealed class MetadataFaults : IIdentityTokenFaults
 {
     private readonly Lock _gate = new();
     private int? _status;
@@ -87,7 +89,7 @@ internal sealed class MetadataFaults
 
     /// <summary>
     /// Every ID token minted (the identity endpoint, the OAuth2 token endpoint, generateIdToken) names another audience
-    /// than the one asked: <see cref="WrongAudienceSuffix"/> is appended. For testing a client's <c>aud</c> check.
+    /// than the one asked: <see cref="IdentityTokenIssuer.WrongAudienceSuffix"/> is appended. For testing a client's <c>aud</c> check.
     /// </summary>
     public bool WrongAudience
     {
@@ -128,9 +130,6 @@ internal sealed class MetadataFaults
             }
         }
     }
-
-    /// <summary>What <see cref="WrongAudience"/> appends to the audience asked.</summary>
-    public const string WrongAudienceSuffix = "/wrong-audience";
 
     /// <summary>Completes at once when not hanging, otherwise when <see cref="Hang"/> is switched off.</summary>
     internal Task WaitWhileHangingAsync(CancellationToken cancellationToken)

@@ -4,10 +4,6 @@ namespace TokenInjector.Emulators.Metadata;
 
 /// <summary>Source-generated serializers, so the emulator needs no reflection (NativeAOT and trimming friendly).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(JwtHeader))]
-[JsonSerializable(typeof(IdTokenClaims))]
-[JsonSerializable(typeof(JsonWebKeySet))]
-[JsonSerializable(typeof(AccessTokenResponse))]
 [JsonSerializable(typeof(ServiceAccountInfo))]
 [JsonSerializable(typeof(EmulatorStats))]
 [JsonSerializable(typeof(FaultSettings))]

@@ -1,5 +1,7 @@
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using TokenInjector.Emulators.GoogleApis;
+using TokenInjector.Emulators.Identity;
+using TokenInjector.Emulators.Plumbing;
 
 namespace TokenInjector.Emulators.Metadata;
 
@@ -84,7 +86,7 @@ internal sealed class MetadataRequestHandler
         // The real JWKS lives at www.googleapis.com, not on the metadata server: startup failures and faults never touch it.
         if (path == JwksPath && HttpMethods.IsGet(context.Request.Method))
         {
-            await WriteJsonAsync(context, _keys.ToJwks(), MetadataJsonContext.Default.JsonWebKeySet);
+            await HttpAnswers.WriteJsonAsync(context, _keys.ToJwks(), IdentityJsonContext.Default.JsonWebKeySet);
             return;
         }
 
@@ -112,7 +114,7 @@ internal sealed class MetadataRequestHandler
         if (path == "/")
         {
             // The detection probe of the client libraries: no flavor header needed.
-            await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "computeMetadata/\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, "computeMetadata/\n");
             return;
         }
 
@@ -212,7 +214,7 @@ internal sealed class MetadataRequestHandler
             }
 
             listing ??= $"default/\n{_options.ServiceAccountEmail}/\n";
-            await WriteAsync(context, StatusCodes.Status200OK, TextContentType, listing);
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, listing);
             return;
         }
 
@@ -231,13 +233,13 @@ internal sealed class MetadataRequestHandler
         switch (trimmed)
         {
             case "/computeMetadata/v1/project/project-id":
-                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, _projectId);
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, _projectId);
                 break;
             case "/computeMetadata/v1/project/numeric-project-id":
-                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "123456789012");
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, "123456789012");
                 break;
             case "/computeMetadata/v1/universe/universe-domain":
-                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "googleapis.com");
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, "googleapis.com");
                 break;
             default:
                 await WriteNotFoundAsync(context);
@@ -268,11 +270,11 @@ internal sealed class MetadataRequestHandler
             if (string.Equals(GoQuery.Get(context.Request.QueryString.Value, "recursive"), "true", StringComparison.OrdinalIgnoreCase))
             {
                 var info = new ServiceAccountInfo(["default"], _options.ServiceAccountEmail, Scopes);
-                await WriteJsonAsync(context, info, MetadataJsonContext.Default.ServiceAccountInfo);
+                await HttpAnswers.WriteJsonAsync(context, info, MetadataJsonContext.Default.ServiceAccountInfo);
                 return;
             }
 
-            await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "aliases\nemail\nidentity\nscopes\ntoken\n");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, "aliases\nemail\nidentity\nscopes\ntoken\n");
             return;
         }
 
@@ -285,19 +287,19 @@ internal sealed class MetadataRequestHandler
         switch (leaf)
         {
             case "email":
-                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, _options.ServiceAccountEmail);
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, _options.ServiceAccountEmail);
                 break;
             case "aliases":
-                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, "default\n");
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, "default\n");
                 break;
             case "scopes":
-                await WriteAsync(context, StatusCodes.Status200OK, TextContentType, string.Join('\n', Scopes) + "\n");
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, TextContentType, string.Join('\n', Scopes) + "\n");
                 break;
             case "token":
                 // A pod whose Kubernetes service account names no Google one still gets access tokens, of its
                 // federated principal (Workload Identity Federation for GKE); IAM can let that principal impersonate.
                 var holder = Faults.IdentityRefusal?.UnboundServiceAccount is { } unbound ? FederatedPrincipal(unbound) : _options.ServiceAccountEmail;
-                await WriteJsonAsync(context, Google.IssueAccessToken(holder), MetadataJsonContext.Default.AccessTokenResponse);
+                await HttpAnswers.WriteJsonAsync(context, Google.IssueAccessToken(holder), GoogleTokenJsonContext.Default.AccessTokenResponse);
                 break;
             case "identity":
                 await HandleIdentityAsync(context);
@@ -323,20 +325,20 @@ internal sealed class MetadataRequestHandler
         var audience = GoQuery.Get(context.Request.QueryString.Value, "audience");
         if (string.IsNullOrEmpty(audience))
         {
-            await WriteAsync(context, StatusCodes.Status400BadRequest, HtmlContentType, "non-empty audience parameter required");
+            await HttpAnswers.WriteAsync(context, StatusCodes.Status400BadRequest, HtmlContentType, "non-empty audience parameter required");
             return;
         }
 
         if (Faults.IdentityRefusal is { } refusal)
         {
-            await WriteAsync(context, refusal.Status, "text/plain; charset=utf-8", refusal.Body);
+            await HttpAnswers.WriteAsync(context, refusal.Status, "text/plain; charset=utf-8", refusal.Body);
             return;
         }
 
         // format=full adds the email claims; licenses=TRUE|FALSE is accepted and changes nothing: under Workload
         // Identity there is no "google" claim to put licences in. The body is the bare JWT, never JSON.
         var full = GoQuery.Get(context.Request.QueryString.Value, "format") == "full";
-        await WriteAsync(context, StatusCodes.Status200OK, HtmlContentType, _issuer.Issue(audience, withEmail: full));
+        await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, HtmlContentType, _issuer.Issue(audience, withEmail: full));
     }
 
     // The attributes directory and its values, with ETags and wait_for_change (last_etag, timeout_sec) as the real
@@ -396,7 +398,7 @@ internal sealed class MetadataRequestHandler
             if (!wait || etag != lastEtag || timedOut.IsCompleted)
             {
                 context.Response.Headers.ETag = etag;
-                await WriteAsync(context, StatusCodes.Status200OK, contentType, body);
+                await HttpAnswers.WriteAsync(context, StatusCodes.Status200OK, contentType, body);
                 return;
             }
 
@@ -423,24 +425,10 @@ internal sealed class MetadataRequestHandler
     private static Task WriteNotFoundAsync(HttpContext context) =>
         WriteHtmlErrorAsync(context, StatusCodes.Status404NotFound, "The requested URL was not found on this server.");
 
-    internal static Task WriteHtmlErrorAsync(HttpContext context, int status, string message) =>
-        WriteAsync(
+    private static Task WriteHtmlErrorAsync(HttpContext context, int status, string message) =>
+        HttpAnswers.WriteAsync(
             context,
             status,
             HtmlContentType,
             $"<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n<title>Error {status}</title>\n<p><b>{status}.</b> {System.Net.WebUtility.HtmlEncode(message)}\n");
-
-    internal static Task WriteAsync(HttpContext context, int status, string contentType, string body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = contentType;
-        return context.Response.WriteAsync(body);
-    }
-
-    internal static Task WriteJsonAsync<T>(HttpContext context, T value, JsonTypeInfo<T> typeInfo)
-    {
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
-        return JsonSerializer.SerializeAsync(context.Response.Body, value, typeInfo, context.RequestAborted);
-    }
 }

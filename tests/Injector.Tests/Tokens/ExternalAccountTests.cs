@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TokenInjector.DevStack.Stack;
+using TokenInjector.Emulators.GoogleApis;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Emulators.Metadata;

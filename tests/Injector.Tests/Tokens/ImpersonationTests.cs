@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using TokenInjector.Emulators.CloudRun;
+using TokenInjector.Emulators.Identity;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Emulators.Metadata;

@@ -3,22 +3,27 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.Identity;
 
 /// <summary>
 /// Mints the RS256 ID tokens of the identity endpoint and, when asked, reproduces the GKE metadata server's cache:
-/// per audience it keeps handing out the same token until the token's last <see cref="MetadataEmulatorOptions.GkeCacheWindow"/>.
+/// per audience it keeps handing out the same token until the token's last <see cref="IdentityTokenOptions.GkeCacheWindow"/>.
 /// That quirk is why a client refreshing "five minutes early" on GKE gets the same, soon-expiring token back.
+/// The metadata server's identity endpoint and Google's token endpoints all mint through one issuer, so their tokens
+/// verify against one JWKS (<see cref="SigningKeyRing.ToJwks"/>).
 /// </summary>
-internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, SigningKeyRing keys, MetadataFaults faults)
+internal sealed class IdentityTokenIssuer(IdentityTokenOptions options, SigningKeyRing keys, IIdentityTokenFaults faults)
 {
     internal const string Issuer = "https://accounts.google.com";
+
+    /// <summary>What <see cref="IIdentityTokenFaults.WrongAudience"/> appends to the audience asked.</summary>
+    public const string WrongAudienceSuffix = "/wrong-audience";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Audience, bool WithEmail, string Account), CachedToken> _gkeCache = [];
 
     /// <summary>
-    /// A token for <paramref name="audience"/>, taken exactly as the client sent it (unless <see cref="MetadataFaults.WrongAudience"/>).
+    /// A token for <paramref name="audience"/>, taken exactly as the client sent it (unless <see cref="IIdentityTokenFaults.WrongAudience"/>).
     /// <paramref name="withEmail"/>: the full format's <c>email</c> and <c>email_verified</c> claims (the metadata
     /// server's <c>format=full</c>; Google's token endpoint and generateIdToken with <c>includeEmail</c>). The standard
     /// format carries neither, as Google documents it: only <c>aud</c>, <c>azp</c>, <c>exp</c>, <c>iat</c>, <c>iss</c>, <c>sub</c>.
@@ -30,7 +35,7 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
         var now = options.Time.GetUtcNow();
         if (faults.WrongAudience)
         {
-            return Mint(audience + MetadataFaults.WrongAudienceSuffix, withEmail, account, now).Jwt;
+            return Mint(audience + WrongAudienceSuffix, withEmail, account, now).Jwt;
         }
 
         if (!options.GkeCache)
@@ -55,7 +60,7 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
     private CachedToken Mint(string audience, bool withEmail, ServiceAccountIdentity account, DateTimeOffset now)
     {
         var issuedAt = now.ToUnixTimeSeconds();
-        var expiresAt = issuedAt + (long)options.TokenLifetime.TotalSeconds;
+        var expiresAt = issuedAt + (long)options.Lifetime.TotalSeconds;
         var key = keys.Current;
 
         var header = new JwtHeader("RS256", key.KeyId, "JWT");
@@ -69,8 +74,8 @@ internal sealed class IdentityTokenIssuer(MetadataEmulatorOptions options, Signi
             Issuer: Issuer,
             Subject: account.Id);
 
-        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header, MetadataJsonContext.Default.JwtHeader))
-            + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims, MetadataJsonContext.Default.IdTokenClaims));
+        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header, IdentityJsonContext.Default.JwtHeader))
+            + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims, IdentityJsonContext.Default.IdTokenClaims));
         var signature = key.Rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return new CachedToken(signingInput + "." + Base64Url.EncodeToString(signature), DateTimeOffset.FromUnixTimeSeconds(expiresAt));
     }

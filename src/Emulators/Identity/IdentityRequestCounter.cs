@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.Identity;
 
 /// <summary>
 /// Counts ID token requests per audience (the metadata server's identity endpoint whatever the outcome; the OAuth2
@@ -22,6 +22,6 @@ internal sealed class IdentityRequestCounter
 
     public int For(string audience) => _byAudience.TryGetValue(audience, out var count) ? count : 0;
 
-    public EmulatorStats Snapshot() =>
-        new(new SortedDictionary<string, int>(_byAudience, StringComparer.Ordinal), Total);
+    /// <summary>The count per audience at this moment, in ordinal order of the audiences.</summary>
+    public IReadOnlyDictionary<string, int> Snapshot() => new SortedDictionary<string, int>(_byAudience, StringComparer.Ordinal);
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.Identity;
 
 /// <summary>
 /// The RSA keys that sign identity tokens. Like Google's, the published set holds the current key and, after a

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.GoogleApis;
 
 // The JSON documents of Google's OAuth2 token endpoint and of IAM Credentials, as GoogleTokenEndpoint reads and
 // writes them. Property names follow Google's.
@@ -16,6 +16,12 @@ internal sealed record ServiceAccountKeyFile(
     [property: JsonPropertyName("auth_uri")] string AuthUri,
     [property: JsonPropertyName("token_uri")] string TokenUri,
     [property: JsonPropertyName("universe_domain")] string UniverseDomain);
+
+/// <summary>An access token answer: of the JWT-bearer grant with a scope, and of the metadata server's .../token.</summary>
+internal sealed record AccessTokenResponse(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("token_type")] string TokenType);
 
 /// <summary>Answer of the JWT-bearer grant with a target_audience.</summary>
 internal sealed record IdTokenAnswer([property: JsonPropertyName("id_token")] string IdToken);
@@ -45,6 +51,7 @@ internal sealed record IamErrorDetail(
 
 /// <summary>Source-generated serializers of these documents.</summary>
 [JsonSerializable(typeof(ServiceAccountKeyFile))]
+[JsonSerializable(typeof(AccessTokenResponse))]
 [JsonSerializable(typeof(IdTokenAnswer))]
 [JsonSerializable(typeof(OAuthError))]
 [JsonSerializable(typeof(GenerateIdTokenBody))]

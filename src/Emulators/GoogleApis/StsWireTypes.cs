@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.GoogleApis;
 
 // The JSON documents of the Security Token Service and of the subject tokens its provider trusts, as
 // SecurityTokenService reads and writes them. Property names follow Google's and RFC 8693's.

@@ -3,8 +3,10 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using TokenInjector.Emulators.Identity;
+using TokenInjector.Emulators.Plumbing;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.GoogleApis;
 
 /// <summary>
 /// Google's Security Token Service (<c>POST https://sts.googleapis.com/v1/token</c>, RFC 8693 token exchange) for one
@@ -20,7 +22,7 @@ namespace TokenInjector.Emulators.Metadata;
 /// <c>error</c>/<c>error_description</c> body. What of this is verified from Google's docs and what assumed:
 /// docs/ARCHITECTURE.md, "The emulators".
 /// </summary>
-internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
+internal sealed class SecurityTokenService(TimeProvider time)
 {
     internal const string TokenPath = "/v1/token";
 
@@ -53,10 +55,10 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
     /// <summary>A subject token of the trusted issuer for <paramref name="subject"/> (a Kubernetes service account's is <c>system:serviceaccount:NS:NAME</c>).</summary>
     public string MintSubjectToken(string subject, string audience = AllowedAudience)
     {
-        var now = options.Time.GetUtcNow().ToUnixTimeSeconds();
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
         var header = new JwtHeader("RS256", _issuerKeyId, "JWT");
         var claims = new SubjectTokenClaims(audience, now + 3600, now, SubjectIssuer, subject);
-        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header, MetadataJsonContext.Default.JwtHeader))
+        var signingInput = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header, IdentityJsonContext.Default.JwtHeader))
             + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims, StsJsonContext.Default.SubjectTokenClaims));
         var signature = _issuerKey.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64Url.EncodeToString(signature);
@@ -67,7 +69,7 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
 
     /// <summary>The principal a current federated access token stands for, or null when it is none.</summary>
     public FederatedToken? Authenticate(string accessToken) =>
-        _federatedTokens.TryGetValue(accessToken, out var token) && token.ExpiresAt > options.Time.GetUtcNow() ? token : null;
+        _federatedTokens.TryGetValue(accessToken, out var token) && token.ExpiresAt > time.GetUtcNow() ? token : null;
 
     /// <summary>Whether the pool's <paramref name="subject"/> may act as the emulator's service account.</summary>
     public bool MayImpersonate(string subject) => !_denied.ContainsKey(subject);
@@ -93,8 +95,8 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
         }
 
         var accessToken = "ya29.d." + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(48));
-        _federatedTokens[accessToken] = new FederatedToken(subject!, options.Time.GetUtcNow() + FederatedTokenLifetime);
-        await MetadataRequestHandler.WriteJsonAsync(
+        _federatedTokens[accessToken] = new FederatedToken(subject!, time.GetUtcNow() + FederatedTokenLifetime);
+        await HttpAnswers.WriteJsonAsync(
             context,
             new StsTokenAnswer(accessToken, AccessTokenType, "Bearer", (long)FederatedTokenLifetime.TotalSeconds),
             StsJsonContext.Default.StsTokenAnswer);
@@ -145,7 +147,7 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
             return ("invalid_grant", $"The audience in ID Token [{claims.Audience}] does not match the expected audience {AllowedAudience}.", null);
         }
 
-        var now = options.Time.GetUtcNow();
+        var now = time.GetUtcNow();
         if (DateTimeOffset.FromUnixTimeSeconds(claims.ExpiresAt) < now - ClockSkew || DateTimeOffset.FromUnixTimeSeconds(claims.IssuedAt) > now + ClockSkew)
         {
             return ("invalid_grant", "ID Token has expired or is not yet valid.", null);
@@ -165,7 +167,7 @@ internal sealed class SecurityTokenService(MetadataEmulatorOptions options)
 
         try
         {
-            var header = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(parts[0]), MetadataJsonContext.Default.JwtHeader);
+            var header = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(parts[0]), IdentityJsonContext.Default.JwtHeader);
             var signature = Base64Url.DecodeFromChars(parts[2]);
             if (header is not { Algorithm: "RS256" } || header.KeyId != _issuerKeyId
                 || !_issuerKey.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))

@@ -3,13 +3,15 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using TokenInjector.Emulators.Identity;
+using TokenInjector.Emulators.Plumbing;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.GoogleApis;
 
 /// <summary>
 /// Google's OAuth2 token endpoint and IAM Credentials' <c>generateIdToken</c>, for the flows Application Default
-/// Credentials take off GKE (EMULATORS.md item 10). They are served beside the metadata server so that their ID tokens
-/// are signed by the same keys and verify against the same JWKS; credential files name these endpoints
+/// Credentials take off GKE (EMULATORS.md item 10). They are served beside the metadata server and mint through its
+/// <see cref="IdentityTokenIssuer"/>, so that their ID tokens are signed by the same keys and verify against the same JWKS; credential files name these endpoints
 /// (<c>token_uri</c>, <c>service_account_impersonation_url</c>), so a client is pointed here by the file alone.
 /// <list type="bullet">
 /// <item><c>POST /token</c>, the JWT-bearer grant of a service-account key made by <see cref="CreateServiceAccountKey"/>:
@@ -18,12 +20,12 @@ namespace TokenInjector.Emulators.Metadata;
 /// <item><c>POST /v1/projects/-/serviceAccounts/EMAIL:generateIdToken</c> with an access token from <c>/token</c> or from
 /// the metadata server (<see cref="IssueAccessToken"/>), or a federated access token of <see cref="Sts"/> as the pool's
 /// principal: <c>{"token": ...}</c> for the emulator's account or one of
-/// <see cref="MetadataEmulatorOptions.OtherServiceAccounts"/>, through the delegates the body names (each one of those
+/// <see cref="GoogleApisOptions.OtherServiceAccounts"/>, through the delegates the body names (each one of those
 /// accounts too), with <c>email</c> when the body asks <c>includeEmail</c>. Each call is kept (<see cref="GenerateIdTokenCalls"/>).</item>
 /// <item><c>POST /v1/token</c>: the Security Token Service (<see cref="SecurityTokenService"/>).</item>
 /// </list>
 /// </summary>
-internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, IdentityTokenIssuer issuer, IdentityRequestCounter counter)
+internal sealed class GoogleTokenEndpoint(GoogleApisOptions options, IdentityTokenIssuer issuer, IdentityRequestCounter counter)
 {
     internal const string TokenPath = "/token";
 
@@ -43,7 +45,7 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
     private readonly ConcurrentQueue<GenerateIdTokenCall> _generateIdTokenCalls = new();
 
     /// <summary>The Security Token Service of <c>external_account</c> credentials, whose federated tokens generateIdToken accepts.</summary>
-    public SecurityTokenService Sts { get; } = new(options);
+    public SecurityTokenService Sts { get; } = new(options.Time);
 
     /// <summary>Every well-formed <c>generateIdToken</c> call that was let through, in order.</summary>
     public IReadOnlyList<GenerateIdTokenCall> GenerateIdTokenCalls => [.. _generateIdTokenCalls];
@@ -71,14 +73,14 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         publicKey.ImportParameters(rsa.ExportParameters(includePrivateParameters: false));
         _publicKeys[keyId] = publicKey;
 
-        var email = options.ServiceAccountEmail;
+        var email = options.ServiceAccount.Email;
         var file = new ServiceAccountKeyFile(
             Type: "service_account",
             ProjectId: email[(email.IndexOf('@', StringComparison.Ordinal) + 1)..].Split('.')[0],
             PrivateKeyId: keyId,
             PrivateKey: rsa.ExportPkcs8PrivateKeyPem() + "\n",
             ClientEmail: email,
-            ClientId: options.ServiceAccountId,
+            ClientId: options.ServiceAccount.Id,
             AuthUri: "https://accounts.google.com/o/oauth2/auth",
             TokenUri: new Uri(baseAddress, TokenPath.TrimStart('/')).AbsoluteUri,
             UniverseDomain: "googleapis.com");
@@ -90,7 +92,7 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         var path = context.Request.Path.Value!;
         if (!HttpMethods.IsPost(context.Request.Method))
         {
-            return MetadataRequestHandler.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
+            return HttpAnswers.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "text/plain", "method not allowed\n");
         }
 
         return path == TokenPath ? HandleTokenAsync(context)
@@ -123,13 +125,13 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
         if (claims.TryGetProperty("target_audience", out var target) && target.GetString() is { Length: > 0 } audience)
         {
             counter.Record(audience);
-            await MetadataRequestHandler.WriteJsonAsync(context, new IdTokenAnswer(issuer.Issue(audience)), GoogleTokenJsonContext.Default.IdTokenAnswer);
+            await HttpAnswers.WriteJsonAsync(context, new IdTokenAnswer(issuer.Issue(audience)), GoogleTokenJsonContext.Default.IdTokenAnswer);
             return;
         }
 
         if (claims.TryGetProperty("scope", out var scope) && scope.GetString() is { Length: > 0 })
         {
-            await MetadataRequestHandler.WriteJsonAsync(context, IssueAccessToken(options.ServiceAccountEmail), MetadataJsonContext.Default.AccessTokenResponse);
+            await HttpAnswers.WriteJsonAsync(context, IssueAccessToken(options.ServiceAccount.Email), GoogleTokenJsonContext.Default.AccessTokenResponse);
             return;
         }
 
@@ -169,7 +171,7 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
             return null;
         }
 
-        if (!claims.TryGetProperty("iss", out var iss) || iss.GetString() != options.ServiceAccountEmail)
+        if (!claims.TryGetProperty("iss", out var iss) || iss.GetString() != options.ServiceAccount.Email)
         {
             problem = "Invalid JWT: the issuer is not the key's service account.";
             return null;
@@ -274,13 +276,13 @@ internal sealed class GoogleTokenEndpoint(MetadataEmulatorOptions options, Ident
 
         counter.Record(audience);
         _generateIdTokenCalls.Enqueue(new GenerateIdTokenCall(caller, account.Email, delegates, audience, body.IncludeEmail));
-        await MetadataRequestHandler.WriteJsonAsync(
+        await HttpAnswers.WriteJsonAsync(
             context, new GenerateIdTokenAnswer(issuer.Issue(audience, body.IncludeEmail, account)), GoogleTokenJsonContext.Default.GenerateIdTokenAnswer);
     }
 
     // The emulator's own account (by email or unique id) or one of the others (by email), else null: not found.
     private ServiceAccountIdentity? Account(string name) =>
-        name == options.ServiceAccountEmail || name == options.ServiceAccountId
+        name == options.ServiceAccount.Email || name == options.ServiceAccount.Id
             ? options.ServiceAccount
             : options.OtherServiceAccounts.Contains(name, StringComparer.Ordinal) ? ServiceAccountIdentity.Other(name) : null;
 

@@ -2,11 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using TokenInjector.DevStack.Stack;
+using TokenInjector.Emulators.GoogleApis;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 
-namespace TokenInjector.Tests.Emulators.Metadata;
+namespace TokenInjector.Tests.Emulators.GoogleApis;
 
 /// <summary>
 /// The emulator's Security Token Service as a client of Google's sees it on the wire: RFC 8693 form in, a federated

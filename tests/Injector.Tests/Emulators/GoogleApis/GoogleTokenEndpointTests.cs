@@ -6,11 +6,12 @@ using System.Text;
 using System.Text.Json;
 using Google.Apis.Auth;
 using Google.Apis.Auth.OAuth2;
+using TokenInjector.Emulators.Identity;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.Emulators.Metadata.MetadataTestSupport;
 
-namespace TokenInjector.Tests.Emulators.Metadata;
+namespace TokenInjector.Tests.Emulators.GoogleApis;
 
 /// <summary>Google's OAuth2 token endpoint and generateIdToken as the emulator serves them, checked with Google.Apis.Auth.</summary>
 public sealed class GoogleTokenEndpointTests
@@ -103,8 +104,8 @@ public sealed class GoogleTokenEndpointTests
         var fromKey = await (await key.GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience("https://a.run.app")).Bounded()).GetAccessTokenAsync().Bounded();
         var fromMetadata = await client.GetIdentityTokenAsync("https%3A%2F%2Fb.run.app");
 
-        Assert.Equal("https://a.run.app" + MetadataFaults.WrongAudienceSuffix, PunctuationAudiences.AudienceOf(fromKey));
-        Assert.Equal("https://b.run.app" + MetadataFaults.WrongAudienceSuffix, PunctuationAudiences.AudienceOf(fromMetadata));
+        Assert.Equal("https://a.run.app" + IdentityTokenIssuer.WrongAudienceSuffix, PunctuationAudiences.AudienceOf(fromKey));
+        Assert.Equal("https://b.run.app" + IdentityTokenIssuer.WrongAudienceSuffix, PunctuationAudiences.AudienceOf(fromMetadata));
     }
 
     [Fact]

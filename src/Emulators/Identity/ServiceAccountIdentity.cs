@@ -3,14 +3,14 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace TokenInjector.Emulators.Metadata;
+namespace TokenInjector.Emulators.Identity;
 
 /// <summary>A service account as its ID tokens name it: <c>email</c>, and its numeric unique id as <c>sub</c> and <c>azp</c>.</summary>
 internal sealed record ServiceAccountIdentity(string Email, string Id)
 {
     /// <summary>
-    /// An account of <see cref="MetadataEmulatorOptions.OtherServiceAccounts"/>: its unique id is made from its email,
-    /// 21 digits as Google's are, so one account keeps one <c>sub</c> across runs.
+    /// An account other than the emulator's own (a target or delegate of impersonation): its unique id is made from its
+    /// email, 21 digits as Google's are, so one account keeps one <c>sub</c> across runs.
     /// </summary>
     public static ServiceAccountIdentity Other(string email)
     {

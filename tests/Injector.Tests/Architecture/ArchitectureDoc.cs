@@ -9,10 +9,15 @@ internal static partial class ArchitectureDoc
 {
     private static readonly string Text = File.ReadAllText(RepositoryFiles.PathOf("docs", "ARCHITECTURE.md"));
 
-    /// <summary>"Layers": folder → the folders it may use.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlySet<string>> AllowedUses()
+    /// <summary>"Layers": folder of <c>src/Injector</c> → the folders it may use.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlySet<string>> AllowedUses() => LayerTable("## Layers");
+
+    /// <summary>"The emulators": folder of <c>src/Emulators</c> → the folders it may use.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlySet<string>> EmulatorAllowedUses() => LayerTable("## The emulators");
+
+    private static IReadOnlyDictionary<string, IReadOnlySet<string>> LayerTable(string heading)
     {
-        var rows = Section("## Layers").Split('\n').Select(line => LayerRow().Match(line)).Where(m => m.Success).ToList();
+        var rows = Section(heading).Split('\n').Select(line => LayerRow().Match(line)).Where(m => m.Success).ToList();
         Assert.NotEmpty(rows);
         return rows.ToDictionary(
             m => m.Groups["folder"].Value,

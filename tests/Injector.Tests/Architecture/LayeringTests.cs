@@ -1,8 +1,10 @@
+using TokenInjector.Tests.Support;
+
 namespace TokenInjector.Tests.Architecture;
 
 /// <summary>
-/// The layers of <c>src/Injector</c> flow one way (docs/ARCHITECTURE.md "Layers"): no namespace uses, directly or
-/// through others, a namespace that uses it.
+/// The layers of <c>src/Injector</c> (docs/ARCHITECTURE.md "Layers") and the folders of <c>src/Emulators</c> ("The
+/// emulators") flow one way: no namespace uses, directly or through others, a namespace that uses it.
 /// </summary>
 public sealed class LayeringTests
 {
@@ -28,6 +30,24 @@ public sealed class LayeringTests
             .SelectMany(e => e.Value.Except(allowed[e.Key]).Select(used => $"{e.Key} uses {used}"))
             .ToList();
         Assert.True(forbidden.Count == 0, "not allowed by docs/ARCHITECTURE.md \"Layers\": " + string.Join("; ", forbidden));
+    }
+
+    [Fact]
+    public void EachEmulatorFolder_UsesOnlyTheFoldersArchitectureMdAllows_AndNoneFormACycle()
+    {
+        const string Root = "Emulators";
+        var allowed = ArchitectureDoc.EmulatorAllowedUses();
+        var graph = NamespaceGraph.Read(RepositoryFiles.PathOf("src", Root));
+
+        var cycle = NamespaceGraph.FindCycle(graph);
+        Assert.True(cycle is null, "namespace cycle in src/Emulators: " + string.Join(" -> ", cycle ?? []));
+
+        // Program.cs and the root's EmulatorsCommand only compose; every other namespace is a folder of the table.
+        static string Folder(string ns) => ns.StartsWith(Root + ".", StringComparison.Ordinal) ? ns[(Root.Length + 1)..] : ns;
+        var folders = graph.Where(e => e.Key is not ("Program" or Root)).ToDictionary(e => Folder(e.Key), e => e.Value.Select(Folder).ToList(), StringComparer.Ordinal);
+        Assert.Equal(folders.Keys.Order(StringComparer.Ordinal), allowed.Keys.Order(StringComparer.Ordinal));
+        var forbidden = folders.SelectMany(e => e.Value.Except(allowed[e.Key]).Select(used => $"{e.Key} uses {used}")).ToList();
+        Assert.True(forbidden.Count == 0, "not allowed by docs/ARCHITECTURE.md \"The emulators\": " + string.Join("; ", forbidden));
     }
 
     [Fact]

@@ -2,9 +2,9 @@ namespace TokenInjector.DevStack.Stack;
 
 /// <summary>
 /// How <see cref="SidecarProcess"/> runs <c>injector sidecar</c>: which build, its arguments, and what the launcher
-/// adds to them. A sidecar meant to serve names <see cref="SocketPath"/> and <see cref="MetadataHost"/>; a run meant
-/// to stop at its configuration, or one whose listeners the arguments place, names neither and runs with exactly
-/// <see cref="Args"/>.
+/// adds to them. A sidecar meant to serve names its <see cref="SocketPath"/>, which brings its admin listener; a run
+/// meant to stop at its configuration, or one whose arguments place both listeners, leaves it null and gets no option
+/// but <see cref="Args"/>.
 /// </summary>
 /// <param name="Injector">The <c>injector</c> program: <c>injector.dll</c> (the JIT build) or a published NativeAOT executable.</param>
 /// <param name="Args">The sidecar's options, after <c>sidecar</c> and what the launcher adds.</param>

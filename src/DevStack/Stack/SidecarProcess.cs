@@ -40,7 +40,7 @@ internal sealed partial class SidecarProcess : IDisposable
 
     /// <summary>
     /// Starts the sidecar and returns at once: the caller waits for what it needs (a log line, or the exit of a run
-    /// that must stop at its configuration). Only this method builds a sidecar's command line.
+    /// that must stop at its configuration).
     /// </summary>
     public static ChildProcess Launch(SidecarLaunch launch)
     {

@@ -52,7 +52,8 @@ internal sealed class DemoRunner(DemoOptions options, DevPrograms programs, Text
             output.WriteLine($"started  cloud-run emulator  {serviceUrl} at 127.0.0.1:{stack.CloudRunPort}  (TLS; 401 without a valid ID token for {serviceUrl})");
 
             var routePort = FreePort.Next();
-            var sidecar = await stack.StartSidecarAsync(programs.Injector, [.. stack.RouteArgs(routePort), "--drain-timeout", "5s"], "token.sock", cancellationToken: stop);
+            var sidecar = stack.Track(await SidecarProcess.StartAsync(
+                stack.Sidecar(programs.Injector, [.. stack.RouteArgs(routePort), "--drain-timeout", "5s"], "token.sock"), LocalStack.StartTimeout, stop));
             using var probe = new SidecarProbe(sidecar.Admin, sidecar.SocketPath, stack.MetadataAddress, serviceUrl);
             output.WriteLine($"started  injector sidecar    route 127.0.0.1:{routePort} -> {serviceUrl}, token socket {sidecar.SocketPath}, admin http://{sidecar.Admin}  (ready: /readyz is 200)");
             if (await probe.ReadSocketTokenAsync(stop) is { } first)

@@ -41,7 +41,6 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
     // Characters that change a query when not percent-encoded: the token must still be for exactly this audience.
     private const string OddAudience = "https://y.run.app&foo=1#x+y";
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan EmulatedFirstCallLimit = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
 
@@ -127,12 +126,10 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
     {
         var routes = FreePort.Take(2);
         var started = Stopwatch.StartNew();
-        using var sidecar = await stack.StartSidecarAsync(
-            options.Injector,
-            [.. Audiences.SelectMany(audience => new[] { "--audience", audience }), .. stack.RouteArgs(routes), "--drain-timeout", "5s"],
-            "token.sock",
-            options.Emulator,
-            stop);
+        using var sidecar = stack.Track(await SidecarProcess.StartAsync(
+            Sidecar(stack, [.. Audiences.SelectMany(audience => new[] { "--audience", audience }), .. stack.RouteArgs(routes), "--drain-timeout", "5s"], "token.sock"),
+            LocalStack.StartTimeout,
+            stop));
         var readyAfter = started.Elapsed;
 
         foreach (var audience in Audiences[..2])
@@ -190,12 +187,13 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         using var http = new HttpClient { BaseAddress = stack.MetadataAddress, Timeout = StopTimeout };
         await SetIdentityRefusalAsync(http, "\"no_service_account\"", stop);
         var route = FreePort.Next();
-        using var sidecar = await stack.StartSidecarAsync(
-            options.Injector,
-            ["--impersonate", ServiceAccount, "--iam-credentials-url", stack.MetadataAddress.AbsoluteUri, "--audience", OddAudience, .. stack.RouteArgs(route), "--drain-timeout", "5s"],
-            "impersonate.sock",
-            options.Emulator,
-            stop);
+        using var sidecar = stack.Track(await SidecarProcess.StartAsync(
+            Sidecar(
+                stack,
+                ["--impersonate", ServiceAccount, "--iam-credentials-url", stack.MetadataAddress.AbsoluteUri, "--audience", OddAudience, .. stack.RouteArgs(route), "--drain-timeout", "5s"],
+                "impersonate.sock"),
+            LocalStack.StartTimeout,
+            stop));
         await CheckOddAudienceAsync(sidecar, "impersonation");
         await CheckCallsThroughRouteAsync(route);
         await StopCleanlyAsync(sidecar.Process);
@@ -250,15 +248,13 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         {
             var file = PrivateFile.Write(stack.Directory.File($"adc-{kind.Replace(", ", "-", StringComparison.Ordinal)}.json"), credentials);
             var route = FreePort.Next();
-            using var sidecar = await SidecarProcess.StartAsync(
-                options.Injector,
-                stack.Directory.File("adc.sock"),
-                $"127.0.0.1:{FreePort.Next()}",
-                ["--token-source", "adc", "--audience", OddAudience, .. stack.RouteArgs(route), "--drain-timeout", "5s"],
-                StartTimeout,
-                new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file },
-                options.Emulator,
-                stop);
+            // Nothing listens where the metadata server would be: the tokens can only come from the credentials file.
+            var adc = Sidecar(stack, ["--token-source", "adc", "--audience", OddAudience, .. stack.RouteArgs(route), "--drain-timeout", "5s"], "adc.sock") with
+            {
+                MetadataHost = $"127.0.0.1:{FreePort.Next()}",
+                Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file },
+            };
+            using var sidecar = await SidecarProcess.StartAsync(adc, LocalStack.StartTimeout, stop);
             await CheckOddAudienceAsync(sidecar, $"adc ({kind})");
             await CheckCallsThroughRouteAsync(route);
             await StopCleanlyAsync(sidecar.Process);
@@ -267,11 +263,14 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
 
         var user = PrivateFile.Write(
             stack.Directory.File("adc-user.json"), """{"type": "authorized_user", "client_id": "id", "client_secret": "secret", "refresh_token": "refresh"}""");
-        var (exitCode, _, stderr) = await RunInjectorAsync(
-            ["sidecar", "--token-source", "adc", "--audience", OddAudience, "--socket", stack.Directory.File("adc.sock"), "--admin-address", "127.0.0.1:0"],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = user });
-        Require(exitCode == 2, $"adc with user credentials exited {exitCode}, not 2");
-        Require(stderr.Contains("--impersonate-service-account", StringComparison.Ordinal), $"adc with user credentials: no advice on stderr: {stderr}");
+        using var refused = SidecarProcess.Launch(Sidecar(stack, ["--token-source", "adc", "--audience", OddAudience], "adc.sock") with
+        {
+            MetadataHost = null,
+            Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = user },
+        });
+        await refused.WaitForExitAsync(ChildProcess.DefaultRunTimeout, stop);
+        Require(refused.ExitCode == 2, $"adc with user credentials exited {refused.ExitCode}, not 2");
+        Require(refused.Stderr.Contains("--impersonate-service-account", StringComparison.Ordinal), $"adc with user credentials: no advice on stderr: {refused.Stderr}");
         output.WriteLine("adc (authorized_user): refused at start with exit 2");
     }
 
@@ -360,6 +359,10 @@ internal sealed partial class SmokeRunner(SmokeOptions options, DevPrograms prog
         output.WriteLine($"webhook (self-managed certificate): Secret created, caBundle written, allowed with a patch of {patch} operations over a connection trusting only the caBundle");
         await StopCleanlyAsync(webhook);
     }
+
+    /// <summary>The sidecar under test against <paramref name="stack"/>, run by the emulator when it is built for another machine.</summary>
+    private SidecarLaunch Sidecar(LocalStack stack, IReadOnlyList<string> args, string socketName) =>
+        stack.Sidecar(options.Injector, args, socketName) with { Emulator = options.Emulator };
 
     /// <summary>
     /// <c>injector webhook</c>, through the sidecar build, which execs injector-webhook in the same process. (Emulated,

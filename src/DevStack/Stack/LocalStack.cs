@@ -21,7 +21,9 @@ namespace TokenInjector.DevStack.Stack;
 /// </summary>
 internal sealed partial class LocalStack : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How long a part of the stack, or a sidecar that joins it, may take to be ready.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     private readonly List<Func<ValueTask>> _stops = [];
@@ -69,9 +71,6 @@ internal sealed partial class LocalStack : IAsyncDisposable
 
     /// <summary>The child processes of the stack (emulators, service, sidecars), to show their output when something fails.</summary>
     public IReadOnlyList<ChildProcess> Processes => _processes;
-
-    /// <summary>GCE_METADATA_HOST for a sidecar of this stack.</summary>
-    public IReadOnlyDictionary<string, string> SidecarEnvironment => new Dictionary<string, string> { ["GCE_METADATA_HOST"] = MetadataHostAndPort };
 
     /// <summary>The stack in this process, every part on <see cref="InProcessHosting.Time"/>.</summary>
     public static async Task<LocalStack> StartInProcessAsync(StackOptions options, InProcessHosting? hosting = null)
@@ -198,32 +197,12 @@ internal sealed partial class LocalStack : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>injector sidecar</c> (<paramref name="injector"/>: injector.dll or a published executable) against this
-    /// stack's metadata emulator, its socket <paramref name="socketName"/> in the work directory, with
-    /// <paramref name="environment"/> on top of GCE_METADATA_HOST; started, not awaited.
-    /// The stack stops it when it is disposed, if its caller has not.
+    /// A sidecar of this stack for <see cref="SidecarProcess"/> to run: <paramref name="injector"/> (injector.dll or
+    /// a published executable) with <paramref name="args"/>, its socket <paramref name="socketName"/> in the work
+    /// directory, its tokens from the stack's metadata emulator.
     /// </summary>
-    public ChildProcess LaunchSidecar(
-        string injector, IEnumerable<string> args, string socketName = "sidecar.sock", IReadOnlyDictionary<string, string>? environment = null) =>
-        Track(SidecarProcess.Launch(injector, Directory.File(socketName), MetadataHostAndPort, args, environment));
-
-    /// <summary>
-    /// As <see cref="LaunchSidecar"/>, once <c>/readyz</c> answers 200; <paramref name="emulator"/> runs an
-    /// <paramref name="injector"/> built for another machine (<see cref="SidecarProcess.Launch"/>).
-    /// </summary>
-    public async Task<SidecarProcess> StartSidecarAsync(
-        string injector, IEnumerable<string> args, string socketName = "sidecar.sock", string? emulator = null, CancellationToken cancellationToken = default)
-    {
-        var sidecar = await SidecarProcess.StartAsync(
-            injector, Directory.File(socketName), MetadataHostAndPort, args, StartTimeout, emulator: emulator, cancellationToken: cancellationToken);
-        Track(sidecar.Process);
-        _stops.Add(() =>
-        {
-            sidecar.Dispose();
-            return ValueTask.CompletedTask;
-        });
-        return sidecar;
-    }
+    public SidecarLaunch Sidecar(string injector, IReadOnlyList<string> args, string socketName = "sidecar.sock") =>
+        new(injector, args) { SocketPath = Directory.File(socketName), MetadataHost = MetadataHostAndPort };
 
     /// <summary>Something that goes with the stack (an in-process sidecar, a relay): disposed before the parts started earlier.</summary>
     public T Own<T>(T part)
@@ -244,6 +223,19 @@ internal sealed partial class LocalStack : IAsyncDisposable
             child.Dispose();
         });
         return child;
+    }
+
+    /// <summary>A sidecar that goes with the stack: stopped as <see cref="Track(ChildProcess)"/> stops a process, then its clients disposed.</summary>
+    public SidecarProcess Track(SidecarProcess sidecar)
+    {
+        ArgumentNullException.ThrowIfNull(sidecar);
+        _stops.Add(() =>
+        {
+            sidecar.Dispose();
+            return ValueTask.CompletedTask;
+        });
+        Track(sidecar.Process);
+        return sidecar;
     }
 
     public async ValueTask DisposeAsync()

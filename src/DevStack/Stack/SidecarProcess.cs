@@ -7,9 +7,10 @@ using TokenInjector.DevStack.Processes;
 namespace TokenInjector.DevStack.Stack;
 
 /// <summary>
-/// <c>injector sidecar</c> as a real process (the JIT build or the published NativeAOT one): its token socket where
-/// the caller says, its admin listener on a free loopback port (which it logs, so its log level must leave
-/// information messages on), tokens from the metadata emulator named by GCE_METADATA_HOST.
+/// <c>injector sidecar</c> as a real process (the JIT build or the published NativeAOT one), the one way the demo,
+/// the smoke test and the tests start it: <see cref="StartAsync"/> for a sidecar that serves, once ready;
+/// <see cref="Launch"/> for one whose log lines or exit the caller awaits. What it runs is a <see cref="SidecarLaunch"/>.
+/// Its admin listener is found in its log, so its log level must leave information messages on.
 /// </summary>
 internal sealed partial class SidecarProcess : IDisposable
 {
@@ -37,54 +38,43 @@ internal sealed partial class SidecarProcess : IDisposable
     /// <summary>A client of the admin listener.</summary>
     public HttpClient AdminClient { get; }
 
-    /// <summary>Starts the sidecar, and returns at once: the caller waits for what it needs (a log line, an exit).</summary>
-    /// <param name="injector">The <c>injector</c> program: <c>injector.dll</c> or a published executable.</param>
-    /// <param name="socketPath">Where the token API socket goes.</param>
-    /// <param name="metadataHostAndPort">The metadata emulator, as GCE_METADATA_HOST.</param>
-    /// <param name="args">More sidecar options.</param>
-    /// <param name="environment">More environment variables.</param>
-    /// <param name="emulator">
-    /// The user-mode emulator that runs <paramref name="injector"/> when it is built for another machine
-    /// (<c>qemu-aarch64</c> for a linux-arm64 build on x64); none when null.
-    /// </param>
-    public static ChildProcess Launch(
-        string injector,
-        string socketPath,
-        string metadataHostAndPort,
-        IEnumerable<string> args,
-        IReadOnlyDictionary<string, string>? environment = null,
-        string? emulator = null)
+    /// <summary>
+    /// Starts the sidecar and returns at once: the caller waits for what it needs (a log line, or the exit of a run
+    /// that must stop at its configuration).
+    /// </summary>
+    public static ChildProcess Launch(SidecarLaunch launch)
     {
-        var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["GCE_METADATA_HOST"] = metadataHostAndPort };
-        string[] arguments = ["sidecar", "--socket", socketPath, "--admin-address", "127.0.0.1:0", .. args];
-        return emulator is null
-            ? ChildProcess.Start(injector, arguments, variables, "injector sidecar")
-            : ChildProcess.Start(emulator, [injector, .. arguments], variables, "injector sidecar");
+        ArgumentNullException.ThrowIfNull(launch);
+        var variables = new Dictionary<string, string>(launch.Environment ?? new Dictionary<string, string>());
+        if (launch.MetadataHost is { } metadataHost)
+        {
+            variables["GCE_METADATA_HOST"] = metadataHost;
+        }
+
+        string[] listeners = launch.SocketPath is { } socketPath ? ["--socket", socketPath, "--admin-address", "127.0.0.1:0"] : [];
+        string[] arguments = ["sidecar", .. listeners, .. launch.Args];
+        return launch.Emulator is { } emulator
+            ? ChildProcess.Start(emulator, [launch.Injector, .. arguments], variables, "injector sidecar")
+            : ChildProcess.Start(launch.Injector, arguments, variables, "injector sidecar");
     }
 
     /// <summary>
     /// <see cref="Launch"/>, then waits until <c>/readyz</c> answers 200: the token API listens and every configured
     /// audience has its token. Fails with a <see cref="ChildProcessException"/> (the sidecar exited) or a
     /// <see cref="TimeoutException"/> after <paramref name="timeout"/> (which also bounds each request of its clients),
-    /// after which the process is gone.
+    /// after which the process is gone. The launch must name a <see cref="SidecarLaunch.SocketPath"/>, which brings
+    /// the admin listener.
     /// </summary>
-    public static async Task<SidecarProcess> StartAsync(
-        string injector,
-        string socketPath,
-        string metadataHostAndPort,
-        IEnumerable<string> args,
-        TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null,
-        string? emulator = null,
-        CancellationToken cancellationToken = default)
+    public static async Task<SidecarProcess> StartAsync(SidecarLaunch launch, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var process = Launch(injector, socketPath, metadataHostAndPort, args, environment, emulator);
-        var limit = timeout;
+        ArgumentNullException.ThrowIfNull(launch);
+        var socketPath = launch.SocketPath ?? throw new ArgumentException("a sidecar awaited until ready needs a socket path", nameof(launch));
+        var process = Launch(launch);
         var clock = Stopwatch.StartNew();
         try
         {
             // The line is plain text or a JSON object, depending on --log-format.
-            var adminLine = await process.WaitForLineAsync(line => AdminEndpoint().IsMatch(line), limit, cancellationToken);
+            var adminLine = await process.WaitForLineAsync(line => AdminEndpoint().IsMatch(line), timeout, cancellationToken);
             var sidecar = new SidecarProcess(process, socketPath, IPEndPoint.Parse(AdminEndpoint().Match(adminLine).Groups["endpoint"].Value), timeout);
             while (!await sidecar.IsReadyAsync(cancellationToken))
             {
@@ -93,9 +83,9 @@ internal sealed partial class SidecarProcess : IDisposable
                     throw new ChildProcessException($"{process.Name} exited with code {process.ExitCode} before it was ready", process);
                 }
 
-                if (clock.Elapsed > limit)
+                if (clock.Elapsed > timeout)
                 {
-                    throw new TimeoutException($"{process.Name}: /readyz did not answer 200 within {limit.TotalSeconds:0} s");
+                    throw new TimeoutException($"{process.Name}: /readyz did not answer 200 within {timeout.TotalSeconds:0} s");
                 }
 
                 await Task.Delay(PollInterval, cancellationToken);

@@ -1,3 +1,4 @@
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Commands;
@@ -29,7 +30,7 @@ public sealed class ConfigurationErrorTests
     [MemberData(nameof(SingleErrors))]
     public async Task EachInvalidOption_ExitsTwo_NamingIt(string name, string[] args, string expected)
     {
-        using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. args]);
+        using var process = SidecarProcess.Launch(new SidecarLaunch(TestPrograms.Injector, args));
         await process.WaitForExitAsync();
 
         Assert.True(process.ExitCode == 2, name);
@@ -40,9 +41,10 @@ public sealed class ConfigurationErrorTests
     [Fact]
     public async Task SeveralInvalidOptions_AllNamed_OneLineEach()
     {
-        using var process = ChildProcess.StartAssembly("injector.dll",
-            ["sidecar", "--route", "x", "--audience", "a b", "--socket-mode", "9", "--bogus", "1"],
-            new Dictionary<string, string> { ["TOKEN_INJECTOR_LOG_FORMAT"] = "xml" });
+        using var process = SidecarProcess.Launch(new SidecarLaunch(TestPrograms.Injector, ["--route", "x", "--audience", "a b", "--socket-mode", "9", "--bogus", "1"])
+        {
+            Environment = new Dictionary<string, string> { ["TOKEN_INJECTOR_LOG_FORMAT"] = "xml" },
+        });
         await process.WaitForExitAsync();
 
         Assert.Equal(2, process.ExitCode);
@@ -59,7 +61,7 @@ public sealed class ConfigurationErrorTests
         var file = directory.File("config.yaml");
         await File.WriteAllTextAsync(file, "audience:\n  - https://a.example\nsocket-mode: '0600'\nlog-format: yaml\nnot-an-option: 1\n");
 
-        using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", "--config", file, "--socket-mode", "bad"]);
+        using var process = SidecarProcess.Launch(new SidecarLaunch(TestPrograms.Injector, ["--config", file, "--socket-mode", "bad"]));
         await process.WaitForExitAsync();
 
         Assert.Equal(2, process.ExitCode);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Grpc.Core;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
 
@@ -15,7 +16,7 @@ public sealed class SidecarProcessTests
     public async Task Sigterm_DuringHundredStreamingCalls_AllFinish_NewConnectionsRefused_ExitZero()
     {
         await using var stack = await CloudRunStack.StartAsync();
-        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--drain-timeout", "20s"]);
+        using var sidecar = SidecarProcess.Launch(stack.Sidecar([.. stack.RouteArgs(), "--drain-timeout", "20s"]));
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);
@@ -56,7 +57,7 @@ public sealed class SidecarProcessTests
     public async Task CleanRunWithRoutes_LogsNoWarningOrError()
     {
         await using var stack = await CloudRunStack.StartAsync();
-        using var sidecar = stack.StartSidecarProcess(stack.RouteArgs());
+        using var sidecar = SidecarProcess.Launch(stack.Sidecar(stack.RouteArgs()));
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         using var channel = stack.RouteChannel();
         var reply = await new Echo.EchoClient(channel).UnaryAsync(new EchoRequest { Message = "quiet" }, deadline: TestWait.Deadline());
@@ -76,8 +77,9 @@ public sealed class SidecarProcessTests
     public async Task LogsOfAFullRun_NeverContainAToken(string format)
     {
         await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(6));
-        var socket = stack.SidecarProcessSocket;
-        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-format", format, "--log-level", "debug"]);
+        var launch = stack.Sidecar([.. stack.RouteArgs(), "--log-format", format, "--log-level", "debug"]);
+        var socket = launch.SocketPath!;
+        using var sidecar = SidecarProcess.Launch(launch);
         await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         using var tokenApi = LoopbackHttp.UnixSocketClient(socket, TestWait.Limit);
         using var channel = stack.RouteChannel();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 using static TokenInjector.Tests.MetadataApi.MetadataEndpointClient;
@@ -22,11 +23,11 @@ public sealed class AdcMetadataEndpointTests
         var keyFile = stack.Directory.File("key.json");
         await File.WriteAllTextAsync(keyFile, stack.Metadata.CreateServiceAccountKey());
         var port = FreePort.Next();
-        using var sidecar = await TestPrograms.StartSidecarAsync(
-            stack.Directory,
-            stack.Metadata.HostAndPort,
-            ["--token-source", "adc", "--audience", Audience, "--metadata", port.ToString(CultureInfo.InvariantCulture)],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = keyFile });
+        var launch = stack.Sidecar(["--token-source", "adc", "--audience", Audience, "--metadata", port.ToString(CultureInfo.InvariantCulture)]) with
+        {
+            Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = keyFile },
+        };
+        using var sidecar = await SidecarProcess.StartAsync(launch, TestWait.Limit);
         using var client = For($"127.0.0.1:{port}");
 
         using var ping = await client.GetAsync("/", flavor: false);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Google.Apis.Auth.OAuth2;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 
@@ -28,8 +29,8 @@ public sealed class GoogleClientLibraryTests
     {
         await using var stack = await CloudRunStack.StartAsync();
         var port = FreePort.Next();
-        using var sidecar = await TestPrograms.StartSidecarAsync(
-            stack.Directory, stack.Metadata.HostAndPort, ["--audience", CloudRunStack.ServiceUrl, "--metadata", port.ToString(CultureInfo.InvariantCulture)]);
+        using var sidecar = await SidecarProcess.StartAsync(
+            stack.Sidecar(["--audience", CloudRunStack.ServiceUrl, "--metadata", port.ToString(CultureInfo.InvariantCulture)]), TestWait.Limit);
         using var redirect = new GceMetadataHost($"127.0.0.1:{port}");
         var before = stack.Metadata.IdentityRequests(CloudRunStack.ServiceUrl);
 
@@ -61,8 +62,8 @@ public sealed class GoogleClientLibraryTests
             "tests/clients/node has no node_modules: run scripts/test, or npm ci in tests/clients/node");
         await using var stack = await CloudRunStack.StartAsync(cloudRun: o => o.CustomAudiences.Add("https://custom.example"));
         var port = FreePort.Next();
-        using var sidecar = await TestPrograms.StartSidecarAsync(
-            stack.Directory, stack.Metadata.HostAndPort, ["--audience", CloudRunStack.ServiceUrl, "--metadata", port.ToString(CultureInfo.InvariantCulture)]);
+        using var sidecar = await SidecarProcess.StartAsync(
+            stack.Sidecar(["--audience", CloudRunStack.ServiceUrl, "--metadata", port.ToString(CultureInfo.InvariantCulture)]), TestWait.Limit);
         var environment = new Dictionary<string, string>
         {
             ["GCE_METADATA_HOST"] = $"127.0.0.1:{port}",

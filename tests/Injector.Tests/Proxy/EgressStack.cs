@@ -58,7 +58,7 @@ internal sealed class EgressStack : IAsyncDisposable
     }
 
     /// <summary>The sidecar arguments: the egress port, the two services on 443, the test CA, and <paramref name="extra"/>.</summary>
-    public IEnumerable<string> EgressArgs(params string[] extra) =>
+    public IReadOnlyList<string> EgressArgs(params string[] extra) =>
     [
         "--egress", EgressPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--resolve", $"{HostA}:443:127.0.0.1:{ServiceA.Port}",

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using TokenInjector.Commands;
 using TokenInjector.Configuration;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
 
@@ -101,7 +102,7 @@ public sealed class ConfigurationFuzzTests
         var processFailures = new List<string>();
         foreach (var (args, environment) in samples)
         {
-            using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. args], environment);
+            using var process = SidecarProcess.Launch(new SidecarLaunch(TestPrograms.Injector, args) { Environment = environment });
             await process.WaitForExitAsync();
             var lines = process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (process.ExitCode != 2 || lines.Length == 0 || !lines.All(l => l.StartsWith("injector sidecar: error: --", StringComparison.Ordinal) || l.StartsWith("injector sidecar: error: unknown option", StringComparison.Ordinal) || l.StartsWith("injector sidecar: error: unexpected argument", StringComparison.Ordinal)))

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Proxy;
 using TokenInjector.Tests.Support;
 
@@ -47,7 +48,7 @@ public sealed partial class EgressFuzzTests
     {
         var started = Stopwatch.GetTimestamp();
         await using var egress = await EgressStack.StartAsync();
-        using var sidecar = egress.Stack.StartSidecarProcess(egress.EgressArgs("--egress-host", A));
+        using var sidecar = SidecarProcess.Launch(egress.Stack.Sidecar(egress.EgressArgs("--egress-host", A)));
         using var proxied = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(egress.ProxyUrl), UseProxy = true }) { Timeout = TestWait.Limit };
         Assert.True(await TestWait.PollAsync(async () => await ForwardsAsync(proxied), TimeSpan.FromMilliseconds(50)), "the egress port never forwarded: " + sidecar.Output);
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Reliability;
@@ -50,8 +51,8 @@ public sealed class MetadataEndpointFuzzTests
         await using var stack = await CloudRunStack.StartAsync();
         stack.Metadata.SetAttribute("color", "blue");
         var port = FreePort.Next();
-        using var sidecar = stack.StartSidecarProcess(
-            ["--audience", Audience, "--metadata", port.ToString(CultureInfo.InvariantCulture), "--max-dynamic-audiences", "8"]);
+        using var sidecar = SidecarProcess.Launch(
+            stack.Sidecar(["--audience", Audience, "--metadata", port.ToString(CultureInfo.InvariantCulture), "--max-dynamic-audiences", "8"]));
         await sidecar.WaitForPortAsync(port, TestWait.Limit);
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         Assert.True(await TestWait.PollAsync(async () => await ServesIdentityAsync(endpoint), TimeSpan.FromMilliseconds(50)), "the endpoint never served identity: " + sidecar.Output);

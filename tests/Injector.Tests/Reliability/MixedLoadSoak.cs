@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using Grpc.Core;
 using k8s.Models;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.SampleWorkload.Protos;
 using TokenInjector.Tests.Support;
 using TokenInjector.Tests.Webhook;
@@ -42,7 +43,8 @@ internal static class MixedLoadSoak
     {
         build ??= SidecarBuild.Jit;
         await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(20));
-        using var sidecar = stack.StartSidecarProcess([.. stack.RouteArgs(), "--log-level", "debug"], build.Executable, build.Environment);
+        var launch = stack.Sidecar([.. stack.RouteArgs(), "--log-level", "debug"]) with { Injector = build.Executable, Environment = build.Environment };
+        using var sidecar = SidecarProcess.Launch(launch);
         string adminLine;
         try
         {
@@ -56,7 +58,7 @@ internal static class MixedLoadSoak
         }
 
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{adminLine[(adminLine.LastIndexOf(' ') + 1)..]}/"), Timeout = TestWait.Limit };
-        using var tokenApi = LoopbackHttp.UnixSocketClient(stack.SidecarProcessSocket, TestWait.Limit);
+        using var tokenApi = LoopbackHttp.UnixSocketClient(launch.SocketPath!, TestWait.Limit);
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);
 
@@ -128,10 +130,10 @@ internal static class MixedLoadSoak
     private static TimeSpan Longer(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Which build of the sidecar the soak runs, and how.</summary>
-    internal sealed record SidecarBuild(string? Executable, IReadOnlyDictionary<string, string> Environment, string Note)
+    internal sealed record SidecarBuild(string Executable, IReadOnlyDictionary<string, string> Environment, string Note)
     {
         /// <summary>The JIT build next to the tests (<c>dotnet injector.dll</c>).</summary>
-        public static SidecarBuild Jit { get; } = new(null, new Dictionary<string, string>(), "sidecar as a child process");
+        public static SidecarBuild Jit { get; } = new(TestPrograms.Injector, new Dictionary<string, string>(), "sidecar as a child process");
 
         /// <summary>
         /// The NativeAOT executable named by <see cref="NativeAotVariable"/>, with the heap limit the runtime sets

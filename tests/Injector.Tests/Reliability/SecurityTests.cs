@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Tests.Support;
 using TokenInjector.Tests.Webhook;
 
@@ -20,7 +21,7 @@ public sealed class SecurityTests
         var refused = new List<(string Address, int ExitCode, string Output)>();
         foreach (var address in new[] { "0.0.0.0", "10.1.2.3", "::" })
         {
-            using var process = ChildProcess.StartAssembly("injector.dll", ["sidecar", .. route, "--listen-address", address]);
+            using var process = SidecarProcess.Launch(new SidecarLaunch(TestPrograms.Injector, [.. route, "--listen-address", address]));
             await process.WaitForExitAsync();
             refused.Add((address, process.ExitCode, process.Output));
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 
@@ -27,12 +28,19 @@ public sealed class TokenExposureTests
         using var upstreamDirectory = new TempDirectory();
         var routePort = FreePort.Next();
         var deadUpstream = FreePort.Next();
-        using var sidecar = await TestPrograms.StartSidecarAsync(directory, metadata.HostAndPort,
-        [
-            "--audience", Audience, "--route", $"{routePort}=https://svc-abc123-uc.a.run.app:{deadUpstream}",
-            "--resolve", $"svc-abc123-uc.a.run.app:{deadUpstream}:127.0.0.1",
-        ]);
-        using var strict = await TestPrograms.StartSidecarAsync(upstreamDirectory, metadata.HostAndPort, ["--audience", Audience, "--socket-mode", "0600"]);
+        var launch = new SidecarLaunch(
+            TestPrograms.Injector,
+            [
+                "--audience", Audience, "--route", $"{routePort}=https://svc-abc123-uc.a.run.app:{deadUpstream}",
+                "--resolve", $"svc-abc123-uc.a.run.app:{deadUpstream}:127.0.0.1",
+            ])
+        {
+            SocketPath = directory.File("sidecar.sock"),
+            MetadataHost = metadata.HostAndPort,
+        };
+        using var sidecar = await SidecarProcess.StartAsync(launch, TestWait.Limit);
+        using var strict = await SidecarProcess.StartAsync(
+            launch with { Args = ["--audience", Audience, "--socket-mode", "0600"], SocketPath = upstreamDirectory.File("sidecar.sock") }, TestWait.Limit);
         using (var proof = await sidecar.GetTokenAsync(Audience))
         {
             Assert.Equal(HttpStatusCode.OK, proof.StatusCode);

@@ -28,7 +28,7 @@ public sealed class TokenLeakTests
         using var directory = new TempDirectory();
         using var strictDirectory = new TempDirectory();
         string[] common = ["--log-level", "debug", "--log-format", format, "--upstream-ca-file", stack.CaFile];
-        using var sidecar = await TestPrograms.StartSidecarAsync(directory, stack.Metadata.HostAndPort,
+        var routed = stack.Sidecar(
         [
             .. common,
             "--route", $"{stack.RoutePort}=https://{CloudRunStack.ServiceHost}:{port}",
@@ -37,7 +37,9 @@ public sealed class TokenLeakTests
             "--route", $"{deadPort}=https://dead.example:{dead}",
             "--resolve", $"{CloudRunStack.ServiceHost}:{port}:127.0.0.1", "--resolve", $"other-host.example:{port}:127.0.0.1", "--resolve", $"dead.example:{dead}:127.0.0.1",
         ]);
-        using var strict = await TestPrograms.StartSidecarAsync(strictDirectory, stack.Metadata.HostAndPort, [.. common, "--audience", CloudRunStack.ServiceUrl, "--allow-dynamic-audiences", "false"]);
+        using var sidecar = await SidecarProcess.StartAsync(routed with { SocketPath = directory.File("sidecar.sock") }, TestWait.Limit);
+        var strictLaunch = stack.Sidecar([.. common, "--audience", CloudRunStack.ServiceUrl, "--allow-dynamic-audiences", "false"]);
+        using var strict = await SidecarProcess.StartAsync(strictLaunch with { SocketPath = strictDirectory.File("sidecar.sock") }, TestWait.Limit);
 
         var errorBodies = new StringBuilder();
         var codes = new List<int>();

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 
@@ -49,7 +50,12 @@ public sealed class TokenSocketFuzzTests
         var started = Stopwatch.GetTimestamp();
         await using var metadata = await MetadataEmulator.StartAsync(new MetadataEmulatorOptions()).Bounded();
         using var directory = new TempDirectory();
-        using var sidecar = await TestPrograms.StartSidecarAsync(directory, metadata.HostAndPort, ["--audience", Audience, "--allow-dynamic-audiences", "false"]);
+        var launch = new SidecarLaunch(TestPrograms.Injector, ["--audience", Audience, "--allow-dynamic-audiences", "false"])
+        {
+            SocketPath = directory.File("sidecar.sock"),
+            MetadataHost = metadata.HostAndPort,
+        };
+        using var sidecar = await SidecarProcess.StartAsync(launch, TestWait.Limit);
         using (var warmUp = await sidecar.GetTokenAsync(Audience))
         {
             Assert.Equal(HttpStatusCode.OK, warmUp.StatusCode);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using TokenInjector.Commands;
 using TokenInjector.Configuration;
 using TokenInjector.DevStack.Certificates;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 using TokenInjector.Webhook;
@@ -54,10 +55,14 @@ public sealed class UpstreamVerificationTests
         {
             using var sidecarDirectory = new TempDirectory();
             var routePort = FreePort.Next();
-            using var sidecar = await TestPrograms.StartSidecarAsync(sidecarDirectory, metadata.HostAndPort,
-            [
-                "--route", $"{routePort}=https://{Host}:{upstream.Port}", "--resolve", $"{Host}:{upstream.Port}:127.0.0.1", .. flags,
-            ]);
+            var launch = new SidecarLaunch(
+                TestPrograms.Injector,
+                ["--route", $"{routePort}=https://{Host}:{upstream.Port}", "--resolve", $"{Host}:{upstream.Port}:127.0.0.1", .. flags])
+            {
+                SocketPath = sidecarDirectory.File("sidecar.sock"),
+                MetadataHost = metadata.HostAndPort,
+            };
+            using var sidecar = await SidecarProcess.StartAsync(launch, TestWait.Limit);
             using var client = new HttpClient { Timeout = TestWait.Limit };
             using var response = await client.GetAsync($"http://127.0.0.1:{routePort}/anything").Bounded();
             answers.Add($"{name}: {(int)response.StatusCode}");

@@ -13,11 +13,12 @@ internal static class AdcSidecar
     {
         var file = stack.Directory.File(fileName);
         await File.WriteAllTextAsync(file, credentials);
-        return await TestPrograms.StartSidecarAsync(
-            stack.Directory,
-            $"127.0.0.1:{FreePort.Next()}",
-            ["--token-source", "adc", .. args],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
+        var launch = stack.Sidecar(["--token-source", "adc", .. args]) with
+        {
+            MetadataHost = $"127.0.0.1:{FreePort.Next()}",
+            Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file },
+        };
+        return await SidecarProcess.StartAsync(launch, TestWait.Limit);
     }
 
     /// <summary>The sidecar run with a file of <paramref name="content"/> until it exits; whether it made its socket.</summary>
@@ -26,10 +27,12 @@ internal static class AdcSidecar
         using var directory = new TempDirectory();
         var file = directory.File("credentials.json");
         await File.WriteAllTextAsync(file, content);
-        var (exitCode, _, stderr) = await ChildProcess.RunAssemblyAsync(
-            "injector.dll",
-            ["sidecar", "--token-source", "adc", "--audience", "https://a.run.app", "--socket", directory.File("s.sock"), "--admin-address", "127.0.0.1:0"],
-            new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file });
-        return (exitCode, stderr, File.Exists(directory.File("s.sock")));
+        using var sidecar = SidecarProcess.Launch(new SidecarLaunch(TestPrograms.Injector, ["--token-source", "adc", "--audience", "https://a.run.app"])
+        {
+            SocketPath = directory.File("s.sock"),
+            Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = file },
+        });
+        await sidecar.WaitForExitAsync();
+        return (sidecar.ExitCode, sidecar.Stderr, File.Exists(directory.File("s.sock")));
     }
 }

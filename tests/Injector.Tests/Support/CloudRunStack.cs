@@ -12,7 +12,8 @@ namespace TokenInjector.Tests.Support;
 /// <summary>
 /// The dev stack (<see cref="LocalStack"/>) in-process, as the tests use it: every part on one clock (which a test may
 /// run faster than real time), the metadata emulator also reached through the process-wide GCE_METADATA_HOST (so only
-/// for <see cref="GceMetadataHostSerialGroup"/> tests), a route port, and sidecars in-process or as processes.
+/// for <see cref="GceMetadataHostSerialGroup"/> tests), a route port, and sidecars in-process
+/// (<see cref="StartSidecarAsync"/>) or as processes (<see cref="Sidecar"/>).
 /// </summary>
 internal sealed class CloudRunStack : IAsyncDisposable
 {
@@ -43,9 +44,6 @@ internal sealed class CloudRunStack : IAsyncDisposable
     public CloudRunEmulator CloudRun => Stack.CloudRun;
 
     public int RoutePort { get; } = FreePort.Next();
-
-    /// <summary>The token socket of a sidecar started by <see cref="StartSidecarProcess"/>.</summary>
-    public string SidecarProcessSocket => Directory.File("sidecar.sock");
 
     /// <param name="time">The clock of every part; the real one unless given.</param>
     /// <param name="tokenLifetime">Lifetime of the metadata emulator's tokens; an hour unless given.</param>
@@ -85,10 +83,13 @@ internal sealed class CloudRunStack : IAsyncDisposable
     /// puts something else on loopback in its place (a relay, a closed port); <paramref name="host"/> names the
     /// upstream differently from the emulator's certificate.
     /// </summary>
-    public IEnumerable<string> RouteArgs(string? audience = null, int? port = null, string host = ServiceHost) =>
+    public IReadOnlyList<string> RouteArgs(string? audience = null, int? port = null, string host = ServiceHost) =>
         Stack.RouteArgs(RoutePort, audience, port, host);
 
-    /// <summary>An in-process sidecar on the stack's clock, stopped with the stack; <paramref name="logs"/>, when given, keeps everything it logs.</summary>
+    /// <summary>
+    /// An in-process sidecar (<see cref="RunningSidecar"/>) on the stack's clock, stopped with the stack;
+    /// <paramref name="logs"/>, when given, keeps everything it logs. <see cref="Sidecar"/> is the one for a process.
+    /// </summary>
     public async Task<RunningSidecar> StartSidecarAsync(IEnumerable<string> args, LogCapture? logs = null)
     {
         var overrides = new SidecarHostOverrides { Time = Time, Logging = logs is null ? null : logging => logging.AddProvider(logs) };
@@ -96,15 +97,11 @@ internal sealed class CloudRunStack : IAsyncDisposable
     }
 
     /// <summary>
-    /// The built sidecar as a child process pointed at this stack's metadata emulator, with its token socket at
-    /// <see cref="SidecarProcessSocket"/> and its admin listener on a free loopback port (the process logs which).
-    /// It runs on the real clock, so only for stacks on the real clock too.
+    /// The JIT-built sidecar against this stack, for <see cref="SidecarProcess"/> to run: its token socket
+    /// <c>sidecar.sock</c> in the stack's directory, its tokens from the metadata emulator. It runs on the real clock,
+    /// so only for stacks on the real clock too.
     /// </summary>
-    /// <param name="args">Arguments after those.</param>
-    /// <param name="executable">A published <c>injector</c> executable; the JIT build next to the tests when null.</param>
-    /// <param name="environment">Variables to set on top of GCE_METADATA_HOST.</param>
-    public ChildProcess StartSidecarProcess(IEnumerable<string> args, string? executable = null, IReadOnlyDictionary<string, string>? environment = null) =>
-        Stack.LaunchSidecar(executable ?? TestPrograms.Injector, args, environment: environment);
+    public SidecarLaunch Sidecar(IReadOnlyList<string> args) => Stack.Sidecar(TestPrograms.Injector, args);
 
     public GrpcChannel RouteChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{RoutePort}", new GrpcChannelOptions
     {

@@ -143,8 +143,11 @@ public sealed class ExternalAccountTests
 
         var path = stack.Directory.File("external-account.json");
         await File.WriteAllTextAsync(path, file.ToJsonString());
-        using var sidecar = stack.StartSidecarProcess(
-            ["--token-source", "adc", .. stack.RouteArgs()], environment: new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = path });
+        var launch = stack.Sidecar(["--token-source", "adc", .. stack.RouteArgs()]) with
+        {
+            Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = path },
+        };
+        using var sidecar = SidecarProcess.Launch(launch);
         var adminLine = await sidecar.WaitForLineAsync(line => SidecarProcess.AdminEndpoint().IsMatch(line), TestWait.Limit);
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{SidecarProcess.AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
 
@@ -152,7 +155,7 @@ public sealed class ExternalAccountTests
         await TestWait.UntilAsync(async () => counted.IsMatch(await admin.GetStringAsync("metrics")), TimeSpan.FromMilliseconds(100));
         using var readiness = await admin.GetAsync("readyz").Bounded();
         var readinessBody = await readiness.Content.ReadAsStringAsync();
-        using var socket = LoopbackHttp.UnixSocketClient(stack.SidecarProcessSocket, TestWait.Limit);
+        using var socket = LoopbackHttp.UnixSocketClient(launch.SocketPath!, TestWait.Limit);
         using var token = await socket.GetAsync("v1/token?audience=" + Uri.EscapeDataString(CloudRunStack.ServiceUrl)).Bounded();
         var tokenBody = await token.Content.ReadAsStringAsync();
         using var http = new HttpClient { Timeout = TestWait.Limit };

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Grpc.Core;
+using TokenInjector.DevStack.Stack;
 using TokenInjector.Emulators.CloudRun;
 using TokenInjector.Emulators.Identity;
 using TokenInjector.Emulators.Metadata;
@@ -33,7 +34,7 @@ public sealed class ImpersonationTests
         stack.Metadata.Faults.IdentityRefusal = IdentityRefusal.NoServiceAccount("shop/checkout");
 
         // Started means ready: /readyz answers 200 once the route's audience has its token.
-        var sidecar = await stack.Stack.StartSidecarAsync(TestPrograms.Injector, [.. stack.RouteArgs(), "--impersonate", Invoker, .. IamArgs(stack)]);
+        using var sidecar = await SidecarProcess.StartAsync(stack.Sidecar([.. stack.RouteArgs(), "--impersonate", Invoker, .. IamArgs(stack)]), TestWait.Limit);
         using var channel = stack.RouteChannel();
         var reply = await new Echo.EchoClient(channel).UnaryAsync(new EchoRequest { Message = "as the invoker" }, deadline: TestWait.Deadline());
         var metrics = await sidecar.AdminClient.GetStringAsync("metrics").Bounded();

@@ -72,7 +72,7 @@ public sealed class WorkloadIdentityRefusalTests
     {
         await using var stack = await CloudRunStack.StartAsync();
         stack.Metadata.Faults.IdentityRefusal = IdentityRefusal.NoServiceAccount("shop/checkout");
-        using var sidecar = stack.StartSidecarProcess(stack.RouteArgs());
+        using var sidecar = SidecarProcess.Launch(stack.Sidecar(stack.RouteArgs()));
         var adminLine = await sidecar.WaitForLineAsync(line => SidecarProcess.AdminEndpoint().IsMatch(line));
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{SidecarProcess.AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
 

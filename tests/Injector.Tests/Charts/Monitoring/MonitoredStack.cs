@@ -110,13 +110,13 @@ internal sealed class MonitoredStack : IAsyncDisposable
     private async Task StartProcessesAsync()
     {
         var closed = FreePort.Next();
-        var sidecar = await TestPrograms.StartSidecarAsync(CloudRun.Directory, CloudRun.Metadata.HostAndPort,
+        var sidecar = await SidecarProcess.StartAsync(CloudRun.Sidecar(
         [
             .. CloudRun.RouteArgs(),
             "--route", $"{RejectedRoute}=https://{CloudRunStack.ServiceHost}:{CloudRun.CloudRun.Port}=https://not-this-service.example",
             "--route", $"{FailingRoute}=https://{CloudRunStack.ServiceHost}:{closed}",
             "--resolve", $"{CloudRunStack.ServiceHost}:{closed}:127.0.0.1",
-        ]);
+        ]), TestWait.Limit);
         _owned.Add(sidecar);
         Targets.Add(("orders-7c9d8-sidecar", sidecar.Admin.ToString(), false));
 
@@ -125,10 +125,13 @@ internal sealed class MonitoredStack : IAsyncDisposable
         foreach (var (pod, metadataHost) in new[] { ("orders-5b6f4-lost", $"127.0.0.1:{FreePort.Next()}"), ("orders-8e2a1-refused", _failingMetadata.HostAndPort) })
         {
             var admin = FreePort.Next();
-            _owned.Add(ChildProcess.StartAssembly(
-                "injector.dll",
-                ["sidecar", "--socket", CloudRun.Directory.File(pod + ".sock"), "--admin-address", $"127.0.0.1:{admin}", "--audience", CloudRunStack.ServiceUrl],
-                new Dictionary<string, string> { ["GCE_METADATA_HOST"] = metadataHost }));
+            // The admin port is chosen here, for the scrape targets: the arguments place both listeners.
+            _owned.Add(SidecarProcess.Launch(new SidecarLaunch(
+                TestPrograms.Injector,
+                ["--socket", CloudRun.Directory.File(pod + ".sock"), "--admin-address", $"127.0.0.1:{admin}", "--audience", CloudRunStack.ServiceUrl])
+            {
+                MetadataHost = metadataHost,
+            }));
             Targets.Add((pod, $"127.0.0.1:{admin}", false));
             var failed = await TestWait.PollAsync(async () => (await MetricsOrEmptyAsync(admin)).Contains("token_injector_token_fetch_errors_total{", StringComparison.Ordinal), TimeSpan.FromMilliseconds(100));
             Assert.True(failed, $"{pod} counted no failed token fetch");

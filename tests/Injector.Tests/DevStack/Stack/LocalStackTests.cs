@@ -22,7 +22,7 @@ public sealed class LocalStackTests
         {
             directory = stack.Directory.Path;
             var routePort = FreePort.Next();
-            using var sidecar = await stack.StartSidecarAsync(TestPrograms.Injector, stack.RouteArgs(routePort)).Bounded();
+            using var sidecar = stack.Track(await SidecarProcess.StartAsync(stack.Sidecar(TestPrograms.Injector, stack.RouteArgs(routePort)), TestWait.Limit));
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{routePort}");
 
             var reply = await new Echo.EchoClient(channel).UnaryAsync(new EchoRequest { Message = "through the stack" }, deadline: TestWait.Deadline());

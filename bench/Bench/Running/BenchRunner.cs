@@ -83,7 +83,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             proxy.AddRange(await MeasureReferenceProxiesAsync(token, cancellationToken));
             proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
 
-            log.WriteLine($"(a) each variant's sidecar after {settings.QuietPeriod.TotalSeconds:0} s without requests");
+            log.WriteLine($"(a) each variant's sidecar after {settings.QuietPeriod.TotalSeconds:0} s without calls (its pod's probes only)");
             var memory = new List<SidecarMemoryRun>();
             foreach (var sidecarAtRest in quiet)
             {
@@ -283,7 +283,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var (adminPort, routePorts, egressPort, metadataPort) = (ports[0], ports[1..3], ports[3], ports[4]);
         var socket = Path.Combine(_directory, $"sidecar-{_round}.sock");
         var sidecar = StartSidecar($"sidecar-{_round}.sock", adminPort, routePorts, egressPort, metadataPort: metadataPort);
-        await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
+        var admin = new IPEndPoint(IPAddress.Loopback, adminPort);
+        await Readiness.WaitForOkAsync(sidecar, admin, "/readyz", StartTimeout, cancellationToken);
+        await using var probes = PodProbes.Start(admin);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
         var tokenApi = await LoadTokenApiAsync(
@@ -305,7 +307,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     /// <summary>
     /// A fresh sidecar of <paramref name="variant"/>: its idle RSS, the RPC load through its listener, its RSS after.
     /// <paramref name="attach"/>, when given, runs beside each measured load (a profiler attached to the sidecar).
-    /// With <paramref name="keepQuiet"/> the sidecar is left running without requests, for <see cref="AfterQuietAsync"/>;
+    /// With <paramref name="keepQuiet"/> the sidecar is left running without calls (its probes go on), for <see cref="AfterQuietAsync"/>;
     /// otherwise it is stopped.
     /// </summary>
     private async Task<(IReadOnlyList<ProxyRun> Runs, QuietSidecar? Idling)> MeasureSidecarProxyAsync(
@@ -314,7 +316,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var ports = FreePort.Take(4);
         var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
         var sidecar = StartSidecar($"variant-{ports[0]}.sock", adminPort, routePorts, egressPort, variant);
-        await Readiness.WaitForOkAsync(sidecar, new IPEndPoint(IPAddress.Loopback, adminPort), "/readyz", StartTimeout, cancellationToken);
+        var admin = new IPEndPoint(IPAddress.Loopback, adminPort);
+        await Readiness.WaitForOkAsync(sidecar, admin, "/readyz", StartTimeout, cancellationToken);
+        var probes = PodProbes.Start(admin);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
         var target = variant.Listener switch
@@ -329,9 +333,10 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var after = ProcessStats.ResidentBytes(sidecar.Id);
         if (keepQuiet)
         {
-            return (runs, new QuietSidecar(sidecar, variant.Name, idle, after, loadEnded));
+            return (runs, new QuietSidecar(sidecar, probes, variant.Name, idle, after, loadEnded));
         }
 
+        await probes.DisposeAsync();
         await StopAsync(sidecar);
         return (runs, null);
     }
@@ -353,6 +358,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         }
 
         var rested = ProcessStats.ResidentBytes(quiet.Sidecar.Id);
+        await quiet.Probes.DisposeAsync();
         await StopAsync(quiet.Sidecar);
         return new SidecarMemoryRun(quiet.Variant, quiet.IdleRssBytes, quiet.RssAfterRpcsBytes, rested);
     }
@@ -559,6 +565,6 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A sidecar whose proxied load has ended, left running without requests until its quiet RSS is read.</summary>
-    private sealed record QuietSidecar(ChildProcess Sidecar, string Variant, long IdleRssBytes, long RssAfterRpcsBytes, Stopwatch SinceLoad);
+    /// <summary>A sidecar whose proxied load has ended, left running with only its pod's probes until its quiet RSS is read.</summary>
+    private sealed record QuietSidecar(ChildProcess Sidecar, PodProbes Probes, string Variant, long IdleRssBytes, long RssAfterRpcsBytes, Stopwatch SinceLoad);
 }

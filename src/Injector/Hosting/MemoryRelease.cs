@@ -6,8 +6,10 @@ namespace TokenInjector.Hosting;
 /// Gives back to the system the memory that the GC keeps committed after work is done. The GC returns free memory
 /// only when it collects, and it collects only when allocation fills its first generation, which an idle sidecar may
 /// not do for hours: the start-up's garbage, and the heap regions a burst of proxied calls committed, stay resident.
-/// So one compacting full collection that decommits what it frees (<see cref="GCCollectionMode.Aggressive"/>) runs
-/// once when every listener is up and every configured audience has its first token, and again whenever the
+/// Nor does the kernel take back the pages of the executable and libraries that start-up or a burst touched until
+/// memory runs short. So one compacting full collection that decommits what it frees
+/// (<see cref="GCCollectionMode.Aggressive"/>), followed by <see cref="MappedFilePages.Release"/>, runs once when
+/// every listener is up and every configured audience has its first token, and again whenever the
 /// sidecar has been quiet for a whole <see cref="CheckEvery"/> after its committed memory grew
 /// (<see cref="IdleReleasePolicy"/>). It runs off the request path, and never while calls keep coming. Its interval
 /// is the process's own time, not the token clock the host is given: a quiet minute is one of the machine's, and a
@@ -35,9 +37,9 @@ internal sealed class MemoryRelease(
         }
 
         var before = GC.GetTotalMemory(forceFullCollection: false);
-        Release();
+        var pagedOut = Release();
         var after = GC.GetTotalMemory(forceFullCollection: false);
-        logger.StartupGarbageReleased(before / 1024, after / 1024);
+        logger.StartupGarbageReleased(before / 1024, after / 1024, pagedOut);
 
         var policy = new IdleReleasePolicy(Sample());
         using var timer = new PeriodicTimer(CheckEvery);
@@ -48,10 +50,10 @@ internal sealed class MemoryRelease(
                 if (policy.ShouldRelease(Sample()))
                 {
                     var committed = GC.GetGCMemoryInfo().TotalCommittedBytes;
-                    Release();
+                    var mappings = Release();
                     var released = Sample();
                     policy.Released(released);
-                    logger.IdleMemoryReleased(committed / 1024, released.CommittedBytes / 1024);
+                    logger.IdleMemoryReleased(committed / 1024, released.CommittedBytes / 1024, mappings);
                 }
             }
         }
@@ -60,7 +62,12 @@ internal sealed class MemoryRelease(
         }
     }
 
-    private static void Release() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    /// <summary>The collection, then the pages of the files the process maps (<see cref="MappedFilePages"/>); returns how many mappings were paged out.</summary>
+    private static int Release()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return MappedFilePages.Release();
+    }
 
     private static MemorySample Sample() => new(GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().TotalCommittedBytes);
 }

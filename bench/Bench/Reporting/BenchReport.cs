@@ -262,7 +262,8 @@ internal static class BenchReport
         Line("  generator's core, and the direct calls go to a second, identical upstream on core 0 (nothing is measured there then), so");
         Line("  in every case the client's TLS and the upstream's run on different cores.");
         Line($"- **RSS** (a): `VmRSS` of `/proc/PID/status`, read {BenchRunner.IdleSettle.TotalSeconds:0} s after `/readyz` turned 200 (idle), then after the token API");
-        Line("  load; each proxy variant's sidecar is a fresh one each round, read idle, after its RPCs, and after");
+        Line("  load; each proxy variant's sidecar is a fresh one each round (run from a copy of the executable of its own, so that");
+        Line("  no two sidecars share its pages), read idle, after its RPCs, and after");
         Line($"  {settings.QuietPeriod.TotalSeconds:0} s of wall time with no calls since its RPCs ended (the round's other loads run meanwhile,");
         Line("  none through it). From `/readyz` on, each sidecar gets what a pod's kubelet and Prometheus send it: `/healthz`");
         Line("  and `/readyz` every 10 s and `/metrics` every 30 s (`bench/Bench/Running/PodProbes.cs`). The baseline is read");

@@ -243,7 +243,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         };
         return Start(variant?.Name ?? "injector sidecar", "taskset",
         [
-            "-c", variant is { Pinned: false } ? Cores.All : Cores.Measured, programs.Injector, "sidecar",
+            "-c", variant is { Pinned: false } ? Cores.All : Cores.Measured, variant is null ? programs.Injector : ExecutableOf(variant), "sidecar",
             "--audience", Audiences[0], "--audience", Audiences[1], "--audience", Audiences[2],
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
             "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
@@ -258,6 +258,23 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             .. metadataPort is { } metadata ? ["--metadata", Invariant(metadata)] : Array.Empty<string>(),
         ],
         environment);
+    }
+
+    /// <summary>
+    /// A copy of the sidecar's executable for <paramref name="variant"/> alone. The variants' sidecars are kept running
+    /// side by side through their quiet minute, and pages of one file mapped by several processes are never handed
+    /// back by one of them (<c>MADV_PAGEOUT</c> leaves shared pages alone), so each reads as the only sidecar of its
+    /// node, as the token-API sidecar and bare Kestrel do.
+    /// </summary>
+    private string ExecutableOf(SidecarVariant variant)
+    {
+        var copy = Path.Combine(_directory, "injector-" + string.Concat(variant.Name.Where(char.IsAsciiLetterOrDigit)));
+        if (!File.Exists(copy))
+        {
+            File.Copy(programs.Injector, copy);
+        }
+
+        return copy;
     }
 
     private ChildProcess StartBare(string socketName, int port) =>

@@ -73,9 +73,7 @@ internal sealed partial class SidecarProcess : IDisposable
         var clock = Stopwatch.StartNew();
         try
         {
-            // The line is plain text or a JSON object, depending on --log-format.
-            var adminLine = await process.WaitForLineAsync(line => AdminEndpoint().IsMatch(line), timeout, cancellationToken);
-            var sidecar = new SidecarProcess(process, socketPath, IPEndPoint.Parse(AdminEndpoint().Match(adminLine).Groups["endpoint"].Value), timeout);
+            var sidecar = new SidecarProcess(process, socketPath, await WaitForAdminEndpointAsync(process, timeout, cancellationToken), timeout);
             while (!await sidecar.IsReadyAsync(cancellationToken))
             {
                 if (process.HasExited)
@@ -126,6 +124,14 @@ internal sealed partial class SidecarProcess : IDisposable
     }
 
     /// <summary>The line the sidecar logs with its admin endpoint (group <c>endpoint</c>), plain text or JSON.</summary>
+    /// <summary>Where a <see cref="Launch"/>ed sidecar's admin listener is, once it logs it (plain text or JSON, as <c>--log-format</c> says).</summary>
+    public static async Task<IPEndPoint> WaitForAdminEndpointAsync(ChildProcess process, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var line = await process.WaitForLineAsync(line => AdminEndpoint().IsMatch(line), timeout, cancellationToken);
+        return IPEndPoint.Parse(AdminEndpoint().Match(line).Groups["endpoint"].Value);
+    }
+
     [GeneratedRegex(@"Admin listener \(/metrics /healthz /readyz\) on (?<endpoint>[0-9.]+:[0-9]+)")]
-    internal static partial Regex AdminEndpoint();
+    private static partial Regex AdminEndpoint();
 }

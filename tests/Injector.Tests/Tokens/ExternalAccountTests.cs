@@ -148,8 +148,7 @@ public sealed class ExternalAccountTests
             Environment = new Dictionary<string, string> { ["GOOGLE_APPLICATION_CREDENTIALS"] = path },
         };
         using var sidecar = SidecarProcess.Launch(launch);
-        var adminLine = await sidecar.WaitForLineAsync(line => SidecarProcess.AdminEndpoint().IsMatch(line), TestWait.Limit);
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://{SidecarProcess.AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://{await SidecarProcess.WaitForAdminEndpointAsync(sidecar, TestWait.Limit)}/"), Timeout = TestWait.Limit };
 
         var counted = new Regex($"token_injector_token_fetch_errors_total\\{{reason=\"{reason}\"\\}} [2-9]");
         await TestWait.UntilAsync(async () => counted.IsMatch(await admin.GetStringAsync("metrics")), TimeSpan.FromMilliseconds(100));

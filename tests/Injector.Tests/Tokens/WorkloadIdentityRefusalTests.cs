@@ -73,8 +73,7 @@ public sealed class WorkloadIdentityRefusalTests
         await using var stack = await CloudRunStack.StartAsync();
         stack.Metadata.Faults.IdentityRefusal = IdentityRefusal.NoServiceAccount("shop/checkout");
         using var sidecar = SidecarProcess.Launch(stack.Sidecar(stack.RouteArgs()));
-        var adminLine = await sidecar.WaitForLineAsync(line => SidecarProcess.AdminEndpoint().IsMatch(line));
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://{SidecarProcess.AdminEndpoint().Match(adminLine).Groups["endpoint"].Value}/"), Timeout = TestWait.Limit };
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://{await SidecarProcess.WaitForAdminEndpointAsync(sidecar, TestWait.Limit)}/"), Timeout = TestWait.Limit };
 
         await TestWait.UntilAsync(() => stack.Metadata.IdentityRequests(CloudRunStack.ServiceUrl) >= 3);
         using var readiness = await admin.GetAsync("readyz").Bounded();

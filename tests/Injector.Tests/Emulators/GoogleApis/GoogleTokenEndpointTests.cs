@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Google.Apis.Auth;
 using Google.Apis.Auth.OAuth2;
 using TokenInjector.Emulators.Identity;
 using TokenInjector.Emulators.Metadata;
@@ -28,12 +27,7 @@ public sealed class GoogleTokenEndpointTests
         var oidc = await key.GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(Audience)).Bounded();
         var idToken = await oidc.GetAccessTokenAsync().Bounded();
 
-        var payload = await JsonWebSignature.VerifySignedTokenAsync(idToken, new SignedTokenVerificationOptions
-        {
-            CertificatesUrl = emulator.JwksUri.AbsoluteUri,
-            TrustedIssuers = { "https://accounts.google.com" },
-            TrustedAudiences = { Audience },
-        }).Bounded();
+        var payload = await VerifyWithGoogleLibraryAsync(emulator, idToken, Audience);
         Assert.Equal(Audience, payload.Audience);
         Assert.Equal(1, emulator.IdentityRequests(Audience));
     }

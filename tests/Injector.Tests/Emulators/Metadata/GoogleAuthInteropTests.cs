@@ -1,5 +1,4 @@
 using System.Net;
-using Google.Apis.Auth;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using TokenInjector.Tests.Support;
@@ -36,12 +35,7 @@ public sealed class GoogleAuthInteropTests
         var accessToken = await ((ITokenAccess)credential).GetAccessTokenForRequestAsync().Bounded();
 
         Assert.StartsWith("ya29.", accessToken, StringComparison.Ordinal);
-        var payload = await JsonWebSignature.VerifySignedTokenAsync(idToken, new SignedTokenVerificationOptions
-        {
-            CertificatesUrl = emulator.JwksUri.AbsoluteUri,
-            TrustedIssuers = { "https://accounts.google.com" },
-            TrustedAudiences = { Audience },
-        }).Bounded();
+        var payload = await VerifyWithGoogleLibraryAsync(emulator, idToken, Audience);
         Assert.Equal(Audience, payload.Audience);
         Assert.Equal("https://accounts.google.com", payload.Issuer);
         Assert.Equal("112233445566778899001", payload.Subject);

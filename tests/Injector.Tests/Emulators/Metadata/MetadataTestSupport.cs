@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Google.Apis.Auth;
 using TokenInjector.Emulators.Metadata;
 using TokenInjector.Tests.Support;
 
@@ -22,6 +23,18 @@ internal static class MetadataTestSupport
         configure?.Invoke(options);
         return await MetadataEmulator.StartAsync(options).Bounded();
     }
+
+    /// <summary>
+    /// <paramref name="idToken"/> as Google's library verifies an ID token: signed by a key of the emulator's JWKS,
+    /// issued by accounts.google.com, for <paramref name="audience"/>; its payload.
+    /// </summary>
+    public static async Task<JsonWebSignature.Payload> VerifyWithGoogleLibraryAsync(MetadataEmulator emulator, string idToken, string audience) =>
+        await JsonWebSignature.VerifySignedTokenAsync(idToken, new SignedTokenVerificationOptions
+        {
+            CertificatesUrl = emulator.JwksUri.AbsoluteUri,
+            TrustedIssuers = { "https://accounts.google.com" },
+            TrustedAudiences = { audience },
+        }).Bounded();
 
     /// <summary>A client that shows redirects instead of following them and opens a fresh connection per request.</summary>
     public static HttpClient CreateClient(MetadataEmulator emulator, TimeSpan? timeout = null) =>

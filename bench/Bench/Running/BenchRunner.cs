@@ -260,6 +260,14 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         environment);
     }
 
+    /// <summary>Waits until <paramref name="sidecar"/>'s <c>/readyz</c> answers 200, then gives it its pod's probes, from then until they are disposed.</summary>
+    private static async Task<PodProbes> ReadyThenProbedAsync(ChildProcess sidecar, int adminPort, CancellationToken cancellationToken)
+    {
+        var admin = new IPEndPoint(IPAddress.Loopback, adminPort);
+        await Readiness.WaitForOkAsync(sidecar, admin, "/readyz", StartTimeout, cancellationToken);
+        return PodProbes.Start(admin);
+    }
+
     /// <summary>
     /// A copy of the sidecar's executable for <paramref name="variant"/> alone. The variants' sidecars are kept running
     /// side by side through their quiet minute, and pages of one file mapped by several processes are never handed
@@ -300,9 +308,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var (adminPort, routePorts, egressPort, metadataPort) = (ports[0], ports[1..3], ports[3], ports[4]);
         var socket = Path.Combine(_directory, $"sidecar-{_round}.sock");
         var sidecar = StartSidecar($"sidecar-{_round}.sock", adminPort, routePorts, egressPort, metadataPort: metadataPort);
-        var admin = new IPEndPoint(IPAddress.Loopback, adminPort);
-        await Readiness.WaitForOkAsync(sidecar, admin, "/readyz", StartTimeout, cancellationToken);
-        await using var probes = PodProbes.Start(admin);
+        await using var probes = await ReadyThenProbedAsync(sidecar, adminPort, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
         var tokenApi = await LoadTokenApiAsync(
@@ -333,9 +339,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var ports = FreePort.Take(4);
         var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
         var sidecar = StartSidecar($"variant-{ports[0]}.sock", adminPort, routePorts, egressPort, variant);
-        var admin = new IPEndPoint(IPAddress.Loopback, adminPort);
-        await Readiness.WaitForOkAsync(sidecar, admin, "/readyz", StartTimeout, cancellationToken);
-        var probes = PodProbes.Start(admin);
+        var probes = await ReadyThenProbedAsync(sidecar, adminPort, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
         var idle = ProcessStats.ResidentBytes(sidecar.Id);
         var target = variant.Listener switch

@@ -45,10 +45,10 @@ internal static class MixedLoadSoak
         await using var stack = await CloudRunStack.StartAsync(tokenLifetime: TimeSpan.FromSeconds(20));
         var launch = stack.Sidecar([.. stack.RouteArgs(), "--log-level", "debug"]) with { Injector = build.Executable, Environment = build.Environment };
         using var sidecar = SidecarProcess.Launch(launch);
-        string adminLine;
+        IPEndPoint adminEndpoint;
         try
         {
-            adminLine = await sidecar.WaitForLineAsync(line => line.Contains("Admin listener", StringComparison.Ordinal));
+            adminEndpoint = await SidecarProcess.WaitForAdminEndpointAsync(sidecar, TestWait.Limit);
             await sidecar.WaitForLineAsync(line => line.Contains("New token for", StringComparison.Ordinal));
         }
         catch (TimeoutException)
@@ -57,7 +57,7 @@ internal static class MixedLoadSoak
             throw new TimeoutException("the sidecar process did not get ready; its output:\n" + sidecar.Output);
         }
 
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://{adminLine[(adminLine.LastIndexOf(' ') + 1)..]}/"), Timeout = TestWait.Limit };
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://{adminEndpoint}/"), Timeout = TestWait.Limit };
         using var tokenApi = LoopbackHttp.UnixSocketClient(launch.SocketPath!, TestWait.Limit);
         using var channel = stack.RouteChannel();
         var client = new Echo.EchoClient(channel);

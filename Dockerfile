@@ -47,9 +47,12 @@ ENTRYPOINT ["/app/sample-workload"]
 CMD ["server"]
 
 # The injector: default target. The executables alone (not their .dbg symbols): no .NET runtime needed.
+# Owned by the user they run as, read-only and executable for all: the kernel lets a process hand back the clean pages
+# it maps from a file (madvise MADV_PAGEOUT, how the sidecar drops start-up's code once it is ready) only when that
+# process owns the file or may write it; owned by root they would stay resident (docs/MEMORY.md).
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS injector
 WORKDIR /app
-COPY --from=build /out/injector/injector /out/injector/injector-webhook ./
+COPY --from=build --chown=65532:65532 --chmod=555 /out/injector/injector /out/injector/injector-webhook ./
 USER 65532:65532
 # 9464: sidecar /metrics /healthz /readyz; 10250: webhook HTTPS (the chart's webhook.port).
 EXPOSE 9464 10250

@@ -262,12 +262,13 @@ internal static class BenchReport
         Line("  generator's core, and the direct calls go to a second, identical upstream on core 0 (nothing is measured there then), so");
         Line("  in every case the client's TLS and the upstream's run on different cores.");
         Line($"- **RSS** (a): `VmRSS` of `/proc/PID/status`, read {BenchRunner.IdleSettle.TotalSeconds:0} s after `/readyz` turned 200 (idle), then after the token API");
-        Line("  load; each proxy variant's sidecar is a fresh one each round (run from a copy of the executable of its own, so that");
-        Line("  no two sidecars share its pages), read idle, after its RPCs, and after");
+        Line("  load; each proxy variant's sidecar is a fresh one each round, read idle, after its RPCs, and after");
         Line($"  {settings.QuietPeriod.TotalSeconds:0} s of wall time with no calls since its RPCs ended (the round's other loads run meanwhile,");
         Line("  none through it). From `/readyz` on, each sidecar gets what a pod's kubelet and Prometheus send it: `/healthz`");
         Line("  and `/readyz` every 10 s and `/metrics` every 30 s (`bench/Bench/Running/PodProbes.cs`). The baseline is read");
-        Line("  the same way after its first answer, with no probes (it has no such endpoints).");
+        Line("  the same way after its first answer, with no probes (it has no such endpoints). Both run as the image runs them:");
+        Line($"  as user {ImageUser.Id}, from a copy of the executable that user owns, one per sidecar variant (`bench/Bench/Running/ImageUser.cs`:");
+        Line("  the kernel hands a process's file pages back only for files it owns, and never pages two processes map).");
         Line($"- **Start-up** (b): from starting the process to the first 200 of `/readyz` (sidecar, {SidecarConfiguration}) or of its");
         Line($"  endpoint (bare Kestrel), polled every millisecond over TCP; per round, the median of {settings.StartRepeats} starts after one unmeasured start.");
         Line("- **Token API** (c): a .NET load generator (`bench/Bench`) with keep-alive HTTP/1.1 connections on the Unix socket,");

@@ -42,6 +42,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private readonly List<ChildProcess> _children = [];
     private string _directory = "";
+    private ImageUser _imageUser = new("");
     private string _caFile = "";
     private string _certificateFile = "";
     private string _keyFile = "";
@@ -140,8 +141,10 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         using var directory = new TempDirectory("token-injector-bench-");
         using var authority = DevCertificateAuthority.Create();
         _directory = directory.Path;
+        _imageUser = new ImageUser(_directory);
         try
         {
+            _imageUser.TakeDirectory();
             _caFile = authority.WriteCaPem(_directory);
             using var certificate = authority.IssueServerCertificate(ServiceHost);
             (_certificateFile, _keyFile) = DevCertificateAuthority.WritePem(certificate, _directory, "server");
@@ -243,7 +246,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         };
         return Start(variant?.Name ?? "injector sidecar", "taskset",
         [
-            "-c", variant is { Pinned: false } ? Cores.All : Cores.Measured, variant is null ? programs.Injector : ExecutableOf(variant), "sidecar",
+            "-c", variant is { Pinned: false } ? Cores.All : Cores.Measured,
+            .. _imageUser.Command(programs.Injector, "injector" + (variant is null ? "" : "-" + string.Concat(variant.Name.Where(char.IsAsciiLetterOrDigit)))),
+            "sidecar",
             "--audience", Audiences[0], "--audience", Audiences[1], "--audience", Audiences[2],
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
             "--route", $"{routePorts[1]}={ServiceUrl}:{_upstreamPort}={CustomAudience}",
@@ -268,25 +273,8 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return PodProbes.Start(admin);
     }
 
-    /// <summary>
-    /// A copy of the sidecar's executable for <paramref name="variant"/> alone. The variants' sidecars are kept running
-    /// side by side through their quiet minute, and pages of one file mapped by several processes are never handed
-    /// back by one of them (<c>MADV_PAGEOUT</c> leaves shared pages alone), so each reads as the only sidecar of its
-    /// node, as the token-API sidecar and bare Kestrel do.
-    /// </summary>
-    private string ExecutableOf(SidecarVariant variant)
-    {
-        var copy = Path.Combine(_directory, "injector-" + string.Concat(variant.Name.Where(char.IsAsciiLetterOrDigit)));
-        if (!File.Exists(copy))
-        {
-            File.Copy(programs.Injector, copy);
-        }
-
-        return copy;
-    }
-
     private ChildProcess StartBare(string socketName, int port) =>
-        Start("bare kestrel", "taskset", ["-c", Cores.Measured, programs.BareKestrel, "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
+        Start("bare kestrel", "taskset", ["-c", Cores.Measured, .. _imageUser.Command(programs.BareKestrel, "bare-kestrel"), "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
 
     private async Task<ServerRun> MeasureBareAsync(TimeSpan startMedian, CancellationToken cancellationToken)
     {
@@ -502,7 +490,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         var socket = Path.Combine(_directory, "refresh.sock");
         var sidecar = Start("injector sidecar (refresh)", "taskset",
         [
-            "-c", Cores.Measured, programs.Injector, "sidecar", "--audience", Audiences[0], "--audience", Audiences[1],
+            "-c", Cores.Measured, .. _imageUser.Command(programs.Injector, "injector"), "sidecar", "--audience", Audiences[0], "--audience", Audiences[1],
             "--socket", socket, "--admin-address", $"127.0.0.1:{adminPort}", "--drain-timeout", "1s",
         ],
         new() { ["GCE_METADATA_HOST"] = metadata.HostAndPort });

@@ -10,8 +10,10 @@ namespace TokenInjector.Hosting;
 /// memory until the kernel reclaims it under pressure. <c>madvise(MADV_PAGEOUT)</c> reclaims them now; a page used
 /// again is read back from the page cache or the image. Only mappings that cannot be written are asked: pages the
 /// process wrote (relocated data, copies on write) are anonymous memory, which the kernel keeps without swap, and
-/// memory no file backs (the GC heap, the type data expanded at start, stacks) is never named. Linux 5.4 or later;
-/// where the call is refused (an older kernel, a sandbox), nothing happens.
+/// memory no file backs (the GC heap, the type data expanded at start, stacks) is never named. The kernel acts only on
+/// files the process owns or may write (so that one process cannot evict another's pages of a shared library): the
+/// image ships the executables owned by the user they run as, and the system's libraries stay. Linux 5.4 or later;
+/// where the call is refused or ignored (an older kernel, a sandbox, a file owned by another user), nothing happens.
 /// </summary>
 internal static partial class MappedFilePages
 {

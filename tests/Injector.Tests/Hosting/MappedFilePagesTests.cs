@@ -44,7 +44,14 @@ public sealed class MappedFilePagesTests
     {
         using var directory = new TempDirectory();
         var path = directory.File("mapped.bin");
-        File.WriteAllBytes(path, Enumerable.Range(0, 4 * 1024 * 1024).Select(i => (byte)i).ToArray());
+        // Written through to the disk before it is mapped: the kernel keeps a page mapped while it is being written back,
+        // and a fresh file's pages may be, whenever the machine's other writes wake the flusher.
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            stream.Write(Enumerable.Range(0, 4 * 1024 * 1024).Select(i => (byte)i).ToArray());
+            stream.Flush(flushToDisk: true);
+        }
+
         using var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, mapName: null, capacity: 0, MemoryMappedFileAccess.Read);
         using var view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         var sum = 0L;

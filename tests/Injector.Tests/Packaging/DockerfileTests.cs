@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using TokenInjector.Bench.Running;
 using TokenInjector.Commands;
 using TokenInjector.SampleWorkload;
 using TokenInjector.Tests.Support;
+using TokenInjector.Webhook;
 
 namespace TokenInjector.Tests.Packaging;
 
@@ -148,13 +150,29 @@ public sealed partial class DockerfileTests
     {
         var copied = Stages.Single(s => s.Name == "injector").Instructions
             .Where(i => i.Keyword == "COPY" && i.Arguments.Contains("--from=build"))
-            .SelectMany(i => i.Arguments.Skip(1).SkipLast(1)).Select(Path.GetFileName).ToList();
+            .SelectMany(i => i.Arguments.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).SkipLast(1)).Select(Path.GetFileName).ToList();
         var publishScript = File.ReadAllText(RepositoryFiles.PathOf("scripts", "publish"));
 
         Assert.Equal(["injector", WebhookRole.FullBuildName], copied);
         Assert.Contains(Stages.SelectMany(s => s.Instructions), i => i.Keyword == "RUN" && i.Text.StartsWith("scripts/publish /out/injector ", StringComparison.Ordinal));
         Assert.Contains("publish injector false ", publishScript, StringComparison.Ordinal);
         Assert.Contains($"publish {WebhookRole.FullBuildName} true ", publishScript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InjectorStage_ShipsItsExecutables_OwnedByTheUserTheyRunAs_AndWritableByNone()
+    {
+        // MappedFilePages hands back the executable's pages only if the kernel lets it: the process owns the file. The
+        // bench runs the sidecar the same way (ImageUser).
+        var injector = Stages.Single(s => s.Name == "injector");
+        var copy = Assert.Single(injector.Instructions, i => i.Keyword == "COPY" && i.Arguments.Contains("--from=build"));
+        var user = injector.Instructions.Last(i => i.Keyword == "USER").Text;
+
+        Assert.Contains($"--chown={user}", copy.Arguments);
+        Assert.Equal($"{PodMutator.SidecarUser}:{PodMutator.SidecarUser}", user);
+        Assert.Equal(PodMutator.SidecarUser, ImageUser.Id);
+        var mode = Convert.ToInt32(Assert.Single(copy.Arguments, a => a.StartsWith("--chmod=", StringComparison.Ordinal))["--chmod=".Length..], 8);
+        Assert.Equal(0b101_101_101, mode);
     }
 
     [Fact]

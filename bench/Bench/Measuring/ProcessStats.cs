@@ -26,9 +26,6 @@ internal static class ProcessStats
         throw new InvalidOperationException($"process {pid} has no VmRSS (gone?)");
     }
 
-    /// <summary>User + system CPU time of <paramref name="pid"/> and every live descendant.</summary>
-    public static TimeSpan TreeCpuTime(int pid) => TreeSample(pid).Cpu;
-
     /// <summary>
     /// CPU time and context switches of <paramref name="pid"/> and every live descendant, summed over their threads
     /// (<c>/proc/PID/task/*/status</c>): a voluntary switch is a thread going to sleep, waiting for work or I/O.
@@ -117,4 +114,7 @@ internal readonly record struct ProcessTreeSample(TimeSpan Cpu, long VoluntarySw
 {
     public static ProcessTreeSample operator -(ProcessTreeSample after, ProcessTreeSample before) => new(
         after.Cpu - before.Cpu, after.VoluntarySwitches - before.VoluntarySwitches, after.InvoluntarySwitches - before.InvoluntarySwitches);
+
+    public static ProcessTreeSample operator +(ProcessTreeSample first, ProcessTreeSample second) => new(
+        first.Cpu + second.Cpu, first.VoluntarySwitches + second.VoluntarySwitches, first.InvoluntarySwitches + second.InvoluntarySwitches);
 }

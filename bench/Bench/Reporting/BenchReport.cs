@@ -48,7 +48,8 @@ internal static class BenchReport
         Line();
         Line("Written by `scripts/bench`, which publishes release builds, runs every part on this machine in one go and");
         Line("writes this page: edit nothing here by hand, run the command again. Every comparison is measured in");
-        Line($"{settings.Rounds} rounds, interleaved (the sidecar, haproxy, nginx, the direct calls; the sidecar, bare Kestrel), and each ratio");
+        Line($"{settings.Rounds} rounds, and within a round in {settings.Turns} turns (the sidecar variants, haproxy, nginx and the direct calls;");
+        Line("the sidecar's socket, bare Kestrel's and the sidecar's metadata endpoint), and each ratio");
         Line("is taken within a round, against the baseline measured in that round; a figure is the median over the rounds,");
         Line("with the lowest and highest round in brackets. The load generator shares the machine's cores with what it");
         Line("measures, so ratios and CPU per request say more than absolute rates.");
@@ -89,9 +90,9 @@ internal static class BenchReport
         var idleRatio = Compared("idle RSS ÷ bare Kestrel's", FigureUnit.Ratio, round => (double)round.Sidecar.IdleRssBytes / round.Bare.IdleRssBytes);
         Line($"| a | idle RSS (3 audiences + 2 routes, tokens fetched) | {Mib(idle)} | bare Kestrel {Mib(bareIdle)} | {Times(idleRatio)} | ≤ {IdleRssGoalMebibytes:0} MiB | {Verdict(idle.Median <= IdleRssGoalMebibytes)} |");
         var afterTokens = Over(round => round.Sidecar.RssAfterTokenLoadBytes / Mebibyte);
-        var afterTokensRatio = Compared($"RSS after {settings.TokenRequestsTotal:N0} token requests ÷ bare Kestrel's", FigureUnit.Ratio,
+        var afterTokensRatio = Compared($"RSS after {settings.TokenRequestsTotal:N0} token requests, and as many to the metadata endpoint ÷ bare Kestrel's", FigureUnit.Ratio,
             round => (double)round.Sidecar.RssAfterTokenLoadBytes / round.Bare.RssAfterTokenLoadBytes);
-        Line($"| a | RSS after {settings.TokenRequestsTotal:N0} token requests | {Mib(afterTokens)} | bare Kestrel after as many requests {Mib(Over(round => round.Bare.RssAfterTokenLoadBytes / Mebibyte))} | {Times(afterTokensRatio)} | | |");
+        Line($"| a | RSS after {settings.TokenRequestsTotal:N0} token requests, and as many to the metadata endpoint | {Mib(afterTokens)} | bare Kestrel after as many requests {Mib(Over(round => round.Bare.RssAfterTokenLoadBytes / Mebibyte))} | {Times(afterTokensRatio)} | | |");
         foreach (var variant in rounds[0].SidecarMemory.Select(memory => memory.Variant))
         {
             SidecarMemoryRun Of(BenchRound round) => round.SidecarMemory.Single(memory => memory.Variant == variant);
@@ -251,7 +252,8 @@ internal static class BenchReport
         Line();
         Line($"- **Rounds**: the run measures everything below {settings.Rounds} times over, in rounds. In each round: the start-ups");
         Line("  (the sidecar's and bare Kestrel's starts taking turns), then the token API of a fresh sidecar and of a fresh bare");
-        Line("  Kestrel, then the RPCs through a fresh sidecar of each variant, through haproxy, through nginx, and direct. A ratio");
+        Line("  Kestrel running side by side, loaded in turns; then the RPCs, in turns, through a fresh sidecar of each variant,");
+        Line("  through haproxy, through nginx, and direct. A ratio");
         Line("  (or an added latency) is taken between two figures of the same round, so a slow minute of the machine weighs on");
         Line("  both sides of it; the page gives its median over the rounds and, in brackets, its lowest and highest round. Two");
         Line("  runs on one machine are compared with `scripts/bench --compare A.md B.md`, which reads their \"Figures, round by round\".");
@@ -262,9 +264,9 @@ internal static class BenchReport
         Line("  generator's core, and the direct calls go to a second, identical upstream on core 0 (nothing is measured there then), so");
         Line("  in every case the client's TLS and the upstream's run on different cores.");
         Line($"- **RSS** (a): `VmRSS` of `/proc/PID/status`, read {BenchRunner.IdleSettle.TotalSeconds:0} s after `/readyz` turned 200 (idle), then after the token API");
-        Line("  load; each proxy variant's sidecar is a fresh one each round, read idle, after its RPCs, and after");
-        Line($"  {settings.QuietPeriod.TotalSeconds:0} s of wall time with no calls since its RPCs ended (the round's other loads run meanwhile,");
-        Line("  none through it). From `/readyz` on, each sidecar gets what a pod's kubelet and Prometheus send it: `/healthz`");
+        Line("  load; the proxy variants' sidecars, fresh each round and running side by side, are read idle, once the RPCs'");
+        Line($"  turns are over, and after {settings.QuietPeriod.TotalSeconds:0} s of wall time with no calls to any of them (and no other load).");
+        Line("  From `/readyz` on, each sidecar gets what a pod's kubelet and Prometheus send it: `/healthz`");
         Line("  and `/readyz` every 10 s and `/metrics` every 30 s (`bench/Bench/Running/PodProbes.cs`). The baseline is read");
         Line("  the same way after its first answer, with no probes (it has no such endpoints). Both run as the image runs them:");
         Line($"  as user {ImageUser.Id}, from a copy of the executable that user owns, one per sidecar variant (`bench/Bench/Running/ImageUser.cs`:");
@@ -273,11 +275,16 @@ internal static class BenchReport
         Line($"  endpoint (bare Kestrel), polled every millisecond over TCP; per round, the median of {settings.StartRepeats} starts after one unmeasured start.");
         Line("- **Token API** (c): a .NET load generator (`bench/Bench`) with keep-alive HTTP/1.1 connections on the Unix socket,");
         Line($"  each sending its next `GET /v1/token` when the previous answer is in (closed loop): {settings.TokenWarmup:N0} warm-up requests,");
-        Line($"  then {settings.TokenRequestsOne:N0} on 1 connection and {settings.TokenRequestsMany:N0} on {settings.TokenConcurrency}. Latencies go into a log-linear histogram");
+        Line($"  then {settings.TokenRequestsOne:N0} on 1 connection and {settings.TokenRequestsMany:N0} on {settings.TokenConcurrency}, each in {settings.Turns} equal turns: the sidecar's");
+        Line("  socket, bare Kestrel's socket and the sidecar's metadata endpoint (the same token as Google's libraries ask for it,");
+        Line("  over TCP) take a turn each, the first to go moving on by one every turn, and each one's figures are its turns added");
+        Line("  up. The sidecar's RSS after the token requests is read after both its loads. Latencies go into a log-linear histogram");
         Line("  (1.6 % resolution). The baseline answers every request with 900 bytes, the size of an ID token, written the same way.");
         Line("  Server CPU per request is the process's utime + stime delta (`/proc/PID/stat`) over the requests.");
         Line("- **Proxy** (d): the same load generator with Grpc.Net.Client and the sample's `Echo` client (h2load reports no");
-        Line("  percentiles). Proxy CPU per RPC is the utime + stime delta of the proxy's process tree (nginx master and worker)");
+        Line($"  percentiles). After a warm-up of each, {settings.RpcsOne:N0} RPCs at 1 stream and then {settings.RpcsMany:N0} at {settings.RpcConcurrency} in {settings.Turns} equal turns");
+        Line("  (every proxy and the direct calls take a turn each, the first to go moving on by one every turn); each one's");
+        Line("  figures are its turns added up. Proxy CPU per RPC is the utime + stime delta of the proxy's process tree (nginx master and worker)");
         Line("  over the RPCs; context switches per RPC are the voluntary + involuntary switches of all its threads");
         Line("  (`/proc/PID/task/*/status`) over the RPCs. Added latency is the variant's percentile minus the direct calls' at");
         Line("  the same concurrency in the same round. nginx (`grpc_pass grpcs://`, 1 worker) and haproxy (h2 both sides,");

@@ -99,6 +99,9 @@ internal sealed record BenchSettings
 
     public int TokenConcurrency { get; init; } = 32;
 
+    /// <summary>How many turns the servers (the token loads) or proxies (the RPCs) compared take, each with its share of the requests.</summary>
+    public int Turns { get; init; } = 5;
+
     public int RpcWarmup { get; init; } = 5_000;
 
     public int RpcsOne { get; init; } = 15_000;

@@ -64,31 +64,33 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
             log.WriteLine("(b) start-up, the sidecar's and bare Kestrel's starts taking turns: sidecar to /readyz 200, bare Kestrel to its first answer");
             var (sidecarStart, bareStart) = await MedianStartsAsync(cancellationToken);
 
-            log.WriteLine("(a, c) sidecar: idle memory, token API");
-            var (sidecar, routeToken) = await MeasureSidecarAsync(sidecarStart, cancellationToken);
+            log.WriteLine("(a, c) the sidecar and bare Kestrel: idle memory; in turns, the sidecar's token API, bare Kestrel's token-sized answers over its Unix socket, the sidecar's metadata endpoint");
+            var (sidecar, bare, routeToken) = await MeasureTokenServersAsync(sidecarStart, bareStart, cancellationToken);
             token ??= routeToken;
 
-            log.WriteLine("(a, c) bare Kestrel: idle memory, token-sized answers over its Unix socket");
-            var bare = await MeasureBareAsync(bareStart, cancellationToken);
-
-            log.WriteLine("(d) the same RPCs through each sidecar variant, through haproxy, through nginx and direct to the upstream");
-            var proxy = new List<ProxyRun>();
-            var quiet = new List<QuietSidecar>();
-            foreach (var variant in SidecarVariant.Measured)
-            {
-                var (runs, idling) = await MeasureSidecarProxyAsync(variant, attach: null, keepQuiet: true, cancellationToken);
-                proxy.AddRange(runs);
-                quiet.Add(idling!);
-            }
-
-            proxy.AddRange(await MeasureReferenceProxiesAsync(token, cancellationToken));
-            proxy.AddRange(await MeasureDirectAsync(token, cancellationToken));
+            log.WriteLine("(d) the same RPCs, in turns, through each sidecar variant, through haproxy, through nginx and direct to the upstream");
+            var sidecars = await StartProxySidecarsAsync(SidecarVariant.Measured, cancellationToken);
+            var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
+            var haproxy = await StartHaproxyAsync(configs, cancellationToken);
+            var nginx = await StartReferenceProxyAsync("nginx", "nginx",
+                port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken);
+            var proxy = await LoadEchoInTurnsAsync(
+                [.. sidecars.Select(running => running.Load), haproxy.Load, nginx.Load, await DirectLoadAsync(token, cancellationToken)], attach: null, cancellationToken);
+            var loadsEnded = Stopwatch.StartNew();
+            var afterRpcs = sidecars.Select(running => ProcessStats.ResidentBytes(running.Process.Id)).ToList();
+            await Task.WhenAll(StopAsync(haproxy.Process), StopAsync(nginx.Process));
 
             log.WriteLine($"(a) each variant's sidecar after {settings.QuietPeriod.TotalSeconds:0} s without calls (its pod's probes only)");
-            var memory = new List<SidecarMemoryRun>();
-            foreach (var sidecarAtRest in quiet)
+            if (settings.QuietPeriod - loadsEnded.Elapsed is { Ticks: > 0 } remaining)
             {
-                memory.Add(await AfterQuietAsync(sidecarAtRest, cancellationToken));
+                await Task.Delay(remaining, cancellationToken);
+            }
+
+            var memory = new List<SidecarMemoryRun>();
+            foreach (var (rested, after) in sidecars.Zip(afterRpcs))
+            {
+                memory.Add(new SidecarMemoryRun(rested.Load.Name, rested.IdleRssBytes, after, RestedRss(rested.Process)));
+                await StopAsync(rested);
             }
 
             rounds.Add(new BenchRound(_round, sidecar, bare, memory, proxy));
@@ -101,8 +103,9 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     }, cancellationToken);
 
     /// <summary>
-    /// The proxy's cost alone (<c>bench cost</c>): in each round each sidecar variant, then haproxy as the baseline, at 1
-    /// and at many streams, with <paramref name="attach"/> (a profiler) beside each sidecar load when given.
+    /// The proxy's cost alone (<c>bench cost</c>): in each round a fresh sidecar of each variant and haproxy as the
+    /// baseline, their loads in turns at 1 and at many streams, with <paramref name="attach"/> (a profiler) beside each
+    /// sidecar turn when given.
     /// </summary>
     public Task<IReadOnlyList<IReadOnlyList<ProxyRun>>> RunCostAsync(
         IReadOnlyList<SidecarVariant> variants, AttachCommand? attach, CancellationToken cancellationToken) => InWorkDirectoryAsync(async () =>
@@ -118,15 +121,14 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         for (_round = 1; _round <= settings.Rounds; _round++)
         {
             log.WriteLine($"round {_round} of {settings.Rounds}");
-            var proxy = new List<ProxyRun>();
-            foreach (var variant in variants)
+            var sidecars = await StartProxySidecarsAsync(variants, cancellationToken);
+            var haproxy = await StartHaproxyAsync(configs, cancellationToken);
+            rounds.Add(await LoadEchoInTurnsAsync([.. sidecars.Select(running => running.Load), haproxy.Load], attach, cancellationToken));
+            await StopAsync(haproxy.Process);
+            foreach (var running in sidecars)
             {
-                var (runs, _) = await MeasureSidecarProxyAsync(variant, attach, keepQuiet: false, cancellationToken);
-                proxy.AddRange(runs);
+                await StopAsync(running);
             }
-
-            proxy.AddRange(await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken));
-            rounds.Add(proxy);
         }
 
         return (IReadOnlyList<IReadOnlyList<ProxyRun>>)rounds;
@@ -276,100 +278,78 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     private ChildProcess StartBare(string socketName, int port) =>
         Start("bare kestrel", "taskset", ["-c", Cores.Measured, .. _imageUser.Command(programs.BareKestrel, "bare-kestrel"), "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
 
-    private async Task<ServerRun> MeasureBareAsync(TimeSpan startMedian, CancellationToken cancellationToken)
+    /// <summary>
+    /// A fresh sidecar and a fresh bare Kestrel side by side: their idle RSS, then their token loads in turns
+    /// (<see cref="LoadTokenApisAsync"/>), with the sidecar's metadata endpoint as a third, then their RSS after.
+    /// </summary>
+    private async Task<(ServerRun Sidecar, ServerRun Bare, string Token)> MeasureTokenServersAsync(
+        TimeSpan sidecarStartMedian, TimeSpan bareStartMedian, CancellationToken cancellationToken)
     {
-        var port = FreePort.Next();
-        var bare = StartBare($"bare-{_round}.sock", port);
-        await Readiness.WaitForOkAsync(bare, new IPEndPoint(IPAddress.Loopback, port), "/", StartTimeout, cancellationToken);
-        await Task.Delay(IdleSettle, cancellationToken);
-        var idle = ProcessStats.ResidentBytes(bare.Id);
-        var tokenApi = await LoadTokenApiAsync(
-            bare.Id, new UnixDomainSocketEndPoint(Path.Combine(_directory, $"bare-{_round}.sock")), Http1Connection.Get("/v1/token?audience=" + Audiences[0]), cancellationToken);
-        var after = ProcessStats.ResidentBytes(bare.Id);
-        await StopAsync(bare);
-        return new ServerRun(BenchPrograms.BuildOf(programs.BareKestrel), idle, after, startMedian, tokenApi);
-    }
-
-    private async Task<(ServerRun Run, string Token)> MeasureSidecarAsync(TimeSpan startMedian, CancellationToken cancellationToken)
-    {
-        var ports = FreePort.Take(5);
-        var (adminPort, routePorts, egressPort, metadataPort) = (ports[0], ports[1..3], ports[3], ports[4]);
+        var ports = FreePort.Take(6);
+        var (adminPort, routePorts, egressPort, metadataPort, barePort) = (ports[0], ports[1..3], ports[3], ports[4], ports[5]);
         var socket = Path.Combine(_directory, $"sidecar-{_round}.sock");
-        var sidecar = StartSidecar($"sidecar-{_round}.sock", adminPort, routePorts, egressPort, metadataPort: metadataPort);
+        var bareSocket = Path.Combine(_directory, $"bare-{_round}.sock");
+        var sidecar = StartSidecar(Path.GetFileName(socket), adminPort, routePorts, egressPort, metadataPort: metadataPort);
+        var bare = StartBare(Path.GetFileName(bareSocket), barePort);
         await using var probes = await ReadyThenProbedAsync(sidecar, adminPort, cancellationToken);
+        await Readiness.WaitForOkAsync(bare, new IPEndPoint(IPAddress.Loopback, barePort), "/", StartTimeout, cancellationToken);
         await Task.Delay(IdleSettle, cancellationToken);
-        var idle = ProcessStats.ResidentBytes(sidecar.Id);
-        var tokenApi = await LoadTokenApiAsync(
-            sidecar.Id, new UnixDomainSocketEndPoint(socket), Http1Connection.Get("/v1/token?audience=" + Audiences[0]), cancellationToken);
-        var afterTokens = ProcessStats.ResidentBytes(sidecar.Id);
+        var (idle, bareIdle) = (ProcessStats.ResidentBytes(sidecar.Id), ProcessStats.ResidentBytes(bare.Id));
 
+        var tokenRequest = Http1Connection.Get("/v1/token?audience=" + Audiences[0]);
         // The same token, as Google's libraries ask the metadata endpoint for it (format=full: the configured form).
-        log.WriteLine("(c) sidecar: identity through the metadata endpoint");
-        var identity = await LoadTokenApiAsync(
-            sidecar.Id,
-            new IPEndPoint(IPAddress.Loopback, metadataPort),
-            Http1Connection.Get($"/computeMetadata/v1/instance/service-accounts/default/identity?audience={Uri.EscapeDataString(Audiences[0])}&format=full", "Metadata-Flavor: Google"),
-            cancellationToken);
+        var identityRequest = Http1Connection.Get(
+            $"/computeMetadata/v1/instance/service-accounts/default/identity?audience={Uri.EscapeDataString(Audiences[0])}&format=full", "Metadata-Flavor: Google");
+        var loads = await LoadTokenApisAsync(
+        [
+            new TokenServer(sidecar.Id, new UnixDomainSocketEndPoint(socket), tokenRequest),
+            new TokenServer(bare.Id, new UnixDomainSocketEndPoint(bareSocket), tokenRequest),
+            new TokenServer(sidecar.Id, new IPEndPoint(IPAddress.Loopback, metadataPort), identityRequest),
+        ], cancellationToken);
+        var (after, bareAfter) = (ProcessStats.ResidentBytes(sidecar.Id), ProcessStats.ResidentBytes(bare.Id));
         var token = await RouteTokenAsync(sidecar, socket, cancellationToken);
-        await StopAsync(sidecar);
-        return (new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, afterTokens, startMedian, tokenApi, identity), token);
+        await Task.WhenAll(StopAsync(sidecar), StopAsync(bare));
+        return (
+            new ServerRun(BenchPrograms.BuildOf(programs.Injector), idle, after, sidecarStartMedian, loads[0], loads[2]),
+            new ServerRun(BenchPrograms.BuildOf(programs.BareKestrel), bareIdle, bareAfter, bareStartMedian, loads[1]),
+            token);
     }
 
     /// <summary>
-    /// A fresh sidecar of <paramref name="variant"/>: its idle RSS, the RPC load through its listener, its RSS after.
-    /// <paramref name="attach"/>, when given, runs beside each measured load (a profiler attached to the sidecar).
-    /// With <paramref name="keepQuiet"/> the sidecar is left running without calls (its probes go on), for <see cref="AfterQuietAsync"/>;
-    /// otherwise it is stopped.
+    /// A fresh sidecar of each variant, side by side, each ready, given its pod's probes, and left
+    /// <see cref="IdleSettle"/> before its idle RSS is read; the load of each goes to the listener its variant names.
     /// </summary>
-    private async Task<(IReadOnlyList<ProxyRun> Runs, QuietSidecar? Idling)> MeasureSidecarProxyAsync(
-        SidecarVariant variant, AttachCommand? attach, bool keepQuiet, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ProxySidecar>> StartProxySidecarsAsync(IReadOnlyList<SidecarVariant> variants, CancellationToken cancellationToken)
     {
-        var ports = FreePort.Take(4);
-        var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
-        var sidecar = StartSidecar($"variant-{ports[0]}.sock", adminPort, routePorts, egressPort, variant);
-        var probes = await ReadyThenProbedAsync(sidecar, adminPort, cancellationToken);
+        var started = new List<(EchoLoad Load, ChildProcess Process, PodProbes Probes)>();
+        foreach (var variant in variants)
+        {
+            var ports = FreePort.Take(4);
+            var (adminPort, routePorts, egressPort) = (ports[0], ports[1..3], ports[3]);
+            var sidecar = StartSidecar($"variant-{ports[0]}.sock", adminPort, routePorts, egressPort, variant);
+            var target = variant.Listener switch
+            {
+                SidecarListener.Route => new EchoTarget(new Uri($"http://127.0.0.1:{routePorts[0]}")),
+                // The channel names the service (its :authority picks the upstream and the audience) and dials the port.
+                SidecarListener.Egress => new EchoTarget(new Uri($"http://{ServiceHost}"), new IPEndPoint(IPAddress.Loopback, egressPort)),
+                _ => throw new ArgumentOutOfRangeException(nameof(variants), variant.Listener, "no such listener"),
+            };
+            started.Add((new EchoLoad(variant.Name, target, sidecar.Id), sidecar, await ReadyThenProbedAsync(sidecar, adminPort, cancellationToken)));
+        }
+
         await Task.Delay(IdleSettle, cancellationToken);
-        var idle = ProcessStats.ResidentBytes(sidecar.Id);
-        var target = variant.Listener switch
-        {
-            SidecarListener.Route => new EchoTarget(new Uri($"http://127.0.0.1:{routePorts[0]}")),
-            // The channel names the service (its :authority picks the upstream and the audience) and dials the port.
-            SidecarListener.Egress => new EchoTarget(new Uri($"http://{ServiceHost}"), new IPEndPoint(IPAddress.Loopback, egressPort)),
-            _ => throw new ArgumentOutOfRangeException(nameof(variant), variant.Listener, "no such listener"),
-        };
-        var runs = await LoadEchoAsync(variant.Name, target, sidecar.Id, attach, cancellationToken);
-        var loadEnded = Stopwatch.StartNew();
-        var after = ProcessStats.ResidentBytes(sidecar.Id);
-        if (keepQuiet)
-        {
-            return (runs, new QuietSidecar(sidecar, probes, variant.Name, idle, after, loadEnded));
-        }
-
-        await probes.DisposeAsync();
-        await StopAsync(sidecar);
-        return (runs, null);
+        return [.. started.Select(sidecar => new ProxySidecar(sidecar.Load, sidecar.Process, sidecar.Probes, ProcessStats.ResidentBytes(sidecar.Process.Id)))];
     }
 
-    /// <summary>
-    /// The RSS of a sidecar once <see cref="BenchSettings.QuietPeriod"/> of wall time has passed since its load ended
-    /// (the round's other loads ran meanwhile; none reached it), then the sidecar stopped.
-    /// </summary>
-    private async Task<SidecarMemoryRun> AfterQuietAsync(QuietSidecar quiet, CancellationToken cancellationToken)
+    /// <summary>The RSS of a sidecar that has had no calls for a while; fails when it exited meanwhile.</summary>
+    private static long RestedRss(ChildProcess sidecar) => sidecar.HasExited
+        ? throw new ChildProcessException($"{sidecar.Name} exited with code {sidecar.ExitCode} while it had no requests", sidecar)
+        : ProcessStats.ResidentBytes(sidecar.Id);
+
+    private async Task StopAsync(ProxySidecar sidecar)
     {
-        if (settings.QuietPeriod - quiet.SinceLoad.Elapsed is { Ticks: > 0 } remaining)
-        {
-            await Task.Delay(remaining, cancellationToken);
-        }
-
-        if (quiet.Sidecar.HasExited)
-        {
-            throw new ChildProcessException($"{quiet.Sidecar.Name} exited with code {quiet.Sidecar.ExitCode} while it had no requests", quiet.Sidecar);
-        }
-
-        var rested = ProcessStats.ResidentBytes(quiet.Sidecar.Id);
-        await quiet.Probes.DisposeAsync();
-        await StopAsync(quiet.Sidecar);
-        return new SidecarMemoryRun(quiet.Variant, quiet.IdleRssBytes, quiet.RssAfterRpcsBytes, rested);
+        await sidecar.Probes.DisposeAsync();
+        await StopAsync(sidecar.Process);
     }
 
     /// <summary>The route's own token, for the variants that add it themselves: the same header, so the same bytes upstream.</summary>
@@ -389,7 +369,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     /// The RPCs with no proxy, the client adding the token and doing TLS itself, to an upstream away from the client's
     /// core (<see cref="CoreLayout.DirectUpstream"/>: started once, on first use, and kept warm for the later rounds).
     /// </summary>
-    private async Task<IReadOnlyList<ProxyRun>> MeasureDirectAsync(string token, CancellationToken cancellationToken)
+    private async Task<EchoLoad> DirectLoadAsync(string token, CancellationToken cancellationToken)
     {
         _directUpstreamPort ??= Cores.SeparateDirectUpstream
             ? await StartUpstreamAsync("upstream for the direct calls", Cores.DirectUpstream, cancellationToken)
@@ -398,47 +378,52 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(_caFile));
         var target = new EchoTarget(new Uri($"{ServiceUrl}:{port}"), new IPEndPoint(IPAddress.Loopback, port),
             X509CertificateLoader.LoadCertificate(ca.RawData), token);
-        return await LoadEchoAsync(DirectVariant, target, proxyProcessId: null, attach: null, cancellationToken);
+        return new EchoLoad(DirectVariant, target, ProcessId: null);
     }
 
-    private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxiesAsync(string token, CancellationToken cancellationToken)
-    {
-        var configs = new ProxyConfigs(_directory, ServiceHost, _upstreamPort, _caFile, token);
-        var haproxy = await MeasureReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken);
-        var nginx = await MeasureReferenceProxyAsync("nginx", "nginx",
-            port => ["-p", _directory, "-e", Path.Combine(_directory, "nginx-error.log"), "-c", configs.WriteNginx(port), "-g", "daemon off;"], cancellationToken);
-        return [.. haproxy, .. nginx];
-    }
+    private Task<(ChildProcess Process, EchoLoad Load)> StartHaproxyAsync(ProxyConfigs configs, CancellationToken cancellationToken) =>
+        StartReferenceProxyAsync("haproxy", "haproxy", port => ["-db", "-f", configs.WriteHaproxy(port)], cancellationToken);
 
-    private async Task<IReadOnlyList<ProxyRun>> MeasureReferenceProxyAsync(
+    private async Task<(ChildProcess Process, EchoLoad Load)> StartReferenceProxyAsync(
         string variant, string program, Func<int, string[]> arguments, CancellationToken cancellationToken)
     {
         var port = FreePort.Next();
         var proxy = Start(variant, "taskset", ["-c", Cores.Measured, program, .. arguments(port)]);
         await proxy.WaitForPortAsync(port, StartTimeout, cancellationToken);
-        var runs = await LoadEchoAsync(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id, attach: null, cancellationToken);
-        await StopAsync(proxy);
-        return runs;
+        return (proxy, new EchoLoad(variant, new EchoTarget(new Uri($"http://127.0.0.1:{port}")), proxy.Id));
     }
 
-    private async Task<TokenApiRun> LoadTokenApiAsync(int serverId, EndPoint endpoint, byte[] request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The token load of each server in <paramref name="servers"/>: its warm-up, then, at 1 connection and then at
+    /// many, <see cref="BenchSettings.Turns"/> turns in which each server in turn takes its share of the requests
+    /// (the first to go moving on by one every turn). A server's figures are its turns added up, so a slow second of
+    /// the machine falls on each of them rather than on one.
+    /// </summary>
+    private async Task<IReadOnlyList<TokenApiRun>> LoadTokenApisAsync(IReadOnlyList<TokenServer> servers, CancellationToken cancellationToken)
     {
-        await RunAsync(settings.TokenConcurrency, settings.TokenWarmup);
-        var (one, cpuOne) = await MeasureCpuAsync(serverId, () => RunAsync(1, settings.TokenRequestsOne));
-        var (many, cpuMany) = await MeasureCpuAsync(serverId, () => RunAsync(settings.TokenConcurrency, settings.TokenRequestsMany));
-        return new TokenApiRun(one, many, cpuOne / one.Requests, cpuMany / many.Requests);
-
-        async Task<LoadResult> RunAsync(int concurrency, int requests)
+        foreach (var server in servers)
         {
-            var connections = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Http1Connection.OpenAsync(endpoint, cancellationToken)));
+            await RunAsync(server, settings.TokenConcurrency, settings.TokenWarmup);
+        }
+
+        var one = await AtAsync(1, settings.TokenRequestsOne);
+        var many = await AtAsync(settings.TokenConcurrency, settings.TokenRequestsMany);
+        return [.. servers.Select((_, i) => new TokenApiRun(one[i].Result, many[i].Result, one[i].CpuPerRequest, many[i].CpuPerRequest))];
+
+        Task<TurnFigures[]> AtAsync(int concurrency, int requests) => InTurnsAsync(servers.Count, (i, _) =>
+            MeasureAsync(servers[i].ProcessId, () => RunAsync(servers[i], concurrency, requests / settings.Turns)));
+
+        async Task<LoadResult> RunAsync(TokenServer server, int concurrency, int requests)
+        {
+            var connections = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Http1Connection.OpenAsync(server.Endpoint, cancellationToken)));
             try
             {
                 var workers = connections.Select(connection => (ClosedLoop.SendOne)(async token =>
                 {
-                    var (status, _) = await connection.SendAsync(request, token);
+                    var (status, _) = await connection.SendAsync(server.Request, token);
                     if (status != 200)
                     {
-                        throw new InvalidOperationException($"{endpoint} answered {status} to a token request");
+                        throw new InvalidOperationException($"{server.Endpoint} answered {status} to a token request");
                     }
                 })).ToList();
                 return await ClosedLoop.RunAsync(workers, requests, cancellationToken);
@@ -453,29 +438,42 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         }
     }
 
-    private async Task<IReadOnlyList<ProxyRun>> LoadEchoAsync(
-        string variant, EchoTarget target, int? proxyProcessId, AttachCommand? attach, CancellationToken cancellationToken)
+    /// <summary>
+    /// The same RPCs through each of <paramref name="loads"/>: its warm-up, then, at 1 stream and then at many,
+    /// <see cref="BenchSettings.Turns"/> turns in which each in turn takes its share of the RPCs (the first to go moving
+    /// on by one every turn). Each one's figures are its turns added up, so a slow second of the machine falls on every
+    /// proxy rather than on one; with <paramref name="attach"/>, a profiler runs beside each turn of a process.
+    /// </summary>
+    private async Task<IReadOnlyList<ProxyRun>> LoadEchoInTurnsAsync(IReadOnlyList<EchoLoad> loads, AttachCommand? attach, CancellationToken cancellationToken)
     {
-        log.WriteLine($"    {variant} (round {_round})");
-        await RunAsync(settings.RpcConnections, settings.RpcConcurrency, settings.RpcWarmup);
+        foreach (var load in loads)
+        {
+            log.WriteLine($"    warming up {load.Name} (round {_round})");
+            await RunAsync(load, settings.RpcConnections, settings.RpcConcurrency, settings.RpcWarmup);
+        }
+
         var runs = new List<ProxyRun>();
         foreach (var (connections, concurrency, rpcs) in new[] { (1, 1, settings.RpcsOne), (settings.RpcConnections, settings.RpcConcurrency, settings.RpcsMany) })
         {
-            using var attached = proxyProcessId is { } attachTo && attach is not null
-                ? await attach.StartAsync(attachTo, $"{variant}-{concurrency}-round{_round}", cancellationToken)
-                : null;
-            var before = proxyProcessId is { } id ? ProcessStats.TreeSample(id) : default;
-            var result = await RunAsync(connections, concurrency, rpcs);
-            ProcessTreeSample? used = proxyProcessId is { } pid ? ProcessStats.TreeSample(pid) - before : null;
-            runs.Add(new ProxyRun(variant, concurrency, result, used is { } u ? ProxyCost.PerRpc(u, result.Requests) : null));
-            await (attached?.StopAsync() ?? Task.CompletedTask);
+            log.WriteLine($"    {concurrency} stream(s), {settings.Turns} turns (round {_round})");
+            var figures = await InTurnsAsync(loads.Count, async (i, turn) =>
+            {
+                using var attached = loads[i].ProcessId is { } attachTo && attach is not null
+                    ? await attach.StartAsync(attachTo, $"{loads[i].Name}-{concurrency}-round{_round}-turn{turn + 1}", cancellationToken)
+                    : null;
+                var measured = await MeasureAsync(loads[i].ProcessId, () => RunAsync(loads[i], connections, concurrency, rpcs / settings.Turns));
+                await (attached?.StopAsync() ?? Task.CompletedTask);
+                return measured;
+            });
+            runs.AddRange(loads.Select((load, i) =>
+                new ProxyRun(load.Name, concurrency, figures[i].Result, load.ProcessId is null ? null : ProxyCost.PerRpc(figures[i].Used, figures[i].Result.Requests))));
         }
 
         return runs;
 
-        async Task<LoadResult> RunAsync(int connections, int concurrency, int rpcs)
+        async Task<LoadResult> RunAsync(EchoLoad load, int connections, int concurrency, int rpcs)
         {
-            var (workers, channels) = target.Open(connections, concurrency);
+            var (workers, channels) = load.Target.Open(connections, concurrency);
             using (channels)
             {
                 return await ClosedLoop.RunAsync(workers, rpcs, cancellationToken);
@@ -549,11 +547,33 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return json.RootElement.GetProperty("identityRequests").EnumerateObject().ToDictionary(entry => entry.Name, entry => entry.Value.GetInt32());
     }
 
-    private static async Task<(LoadResult Result, TimeSpan Cpu)> MeasureCpuAsync(int processId, Func<Task<LoadResult>> load)
+    /// <summary>
+    /// <paramref name="measure"/> of each of <paramref name="count"/> subjects, <see cref="BenchSettings.Turns"/> times
+    /// over (it is given the subject and the turn), the first to go moving on by one every turn; each subject's turns
+    /// added up. A slow second of the machine so falls on each of the subjects compared rather than on one.
+    /// </summary>
+    private async Task<TurnFigures[]> InTurnsAsync(int count, Func<int, int, Task<TurnFigures>> measure)
     {
-        var before = ProcessStats.TreeCpuTime(processId);
+        var sums = new TurnFigures?[count];
+        for (var turn = 0; turn < settings.Turns; turn++)
+        {
+            for (var step = 0; step < count; step++)
+            {
+                var subject = (turn + step) % count;
+                var figures = await measure(subject, turn);
+                sums[subject] = sums[subject] is { } sum ? sum.Then(figures) : figures;
+            }
+        }
+
+        return [.. sums.Select(sum => sum!.Value)];
+    }
+
+    /// <summary>A load, and what the process tree of <paramref name="processId"/> (when there is one) spent while it ran.</summary>
+    private static async Task<TurnFigures> MeasureAsync(int? processId, Func<Task<LoadResult>> load)
+    {
+        var before = processId is { } id ? ProcessStats.TreeSample(id) : default;
         var result = await load();
-        return (result, ProcessStats.TreeCpuTime(processId) - before);
+        return new TurnFigures(result, processId is { } pid ? ProcessStats.TreeSample(pid) - before : default);
     }
 
     private ChildProcess Start(string name, string program, string[] args, Dictionary<string, string>? environment = null) =>
@@ -574,6 +594,20 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A sidecar whose proxied load has ended, left running with only its pod's probes until its quiet RSS is read.</summary>
-    private sealed record QuietSidecar(ChildProcess Sidecar, PodProbes Probes, string Variant, long IdleRssBytes, long RssAfterRpcsBytes, Stopwatch SinceLoad);
+    /// <summary>A server whose token answers <see cref="LoadTokenApisAsync"/> loads: its process (for its CPU), where it listens, the request.</summary>
+    private sealed record TokenServer(int ProcessId, EndPoint Endpoint, byte[] Request);
+
+    /// <summary>What a subject's turns measured (<see cref="InTurnsAsync"/>), added up: the load, and what its process spent.</summary>
+    private readonly record struct TurnFigures(LoadResult Result, ProcessTreeSample Used)
+    {
+        public TimeSpan CpuPerRequest => Used.Cpu / Result.Requests;
+
+        public TurnFigures Then(TurnFigures next) => new(Result.Then(next.Result), Used + next.Used);
+    }
+
+    /// <summary>Where the RPCs of one proxy (or of the direct calls) go, what the page calls it, and its process (none for the direct calls).</summary>
+    private sealed record EchoLoad(string Name, EchoTarget Target, int? ProcessId);
+
+    /// <summary>A sidecar of one variant started for the RPCs: its load, its process, its pod's probes, its idle RSS.</summary>
+    private sealed record ProxySidecar(EchoLoad Load, ChildProcess Process, PodProbes Probes, long IdleRssBytes);
 }

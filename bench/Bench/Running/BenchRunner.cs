@@ -20,8 +20,8 @@ namespace TokenInjector.Bench.Running;
 /// <summary>
 /// One benchmark run, every part its own process on loopback: the metadata emulator, the TLS echo upstream, the
 /// sidecar (and the bare Kestrel baseline, nginx, haproxy), each pinned as <see cref="CoreLayout"/> says. Every
-/// comparison is measured in rounds, the sidecar and its baselines one after the other in each, so a ratio is taken
-/// between figures of one round. Every process is stopped and the work directory removed at the end, whatever happened.
+/// comparison is measured in rounds, and within a round the sidecar and its baselines run side by side and take their
+/// loads in turns (<see cref="InTurnsAsync"/>), so a ratio is taken between figures of one round. Every process is stopped and the work directory removed at the end, whatever happened.
 /// </summary>
 internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings, TextWriter log)
 {

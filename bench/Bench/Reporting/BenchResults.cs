@@ -70,8 +70,8 @@ internal sealed record BenchSettings
         QuietPeriod = TimeSpan.FromSeconds(5),
         StartRepeats = 2,
         TokenWarmup = 400,
-        TokenRequestsOne = 2_000,
-        TokenRequestsMany = 7_600,
+        TokenRequestsOne = 6_000,
+        TokenRequestsMany = 23_600,
         RpcWarmup = 500,
         RpcsOne = 1_500,
         RpcsMany = 8_000,
@@ -93,9 +93,9 @@ internal sealed record BenchSettings
 
     public int TokenWarmup { get; init; } = 4_000;
 
-    public int TokenRequestsOne { get; init; } = 20_000;
+    public int TokenRequestsOne { get; init; } = 60_000;
 
-    public int TokenRequestsMany { get; init; } = 76_000;
+    public int TokenRequestsMany { get; init; } = 236_000;
 
     public int TokenConcurrency { get; init; } = 32;
 

@@ -6,17 +6,20 @@ namespace TokenInjector.Hosting;
 /// <summary>
 /// Hands the kernel back the clean pages this process maps from files: the executable's code and read-only data, and
 /// those of the libraries it loaded (OpenSSL, libc). Start-up and a burst of calls touch far more of them than an idle
-/// sidecar runs again (the kernel maps the 64 KB around each page that faults), and every one counts in the pod's
-/// memory until the kernel reclaims it under pressure. <c>madvise(MADV_PAGEOUT)</c> reclaims them now; a page used
-/// again is read back from the page cache or the image. Only mappings that cannot be written are asked: pages the
-/// process wrote (relocated data, copies on write) are anonymous memory, which the kernel keeps without swap, and
-/// memory no file backs (the GC heap, the type data expanded at start, stacks) is never named. The kernel acts only on
-/// files the process owns or may write (so that one process cannot evict another's pages of a shared library): the
-/// image ships the executables owned by the user they run as, and the system's libraries stay. Linux 5.4 or later;
-/// where the call is refused or ignored (an older kernel, a sandbox, a file owned by another user), nothing happens.
+/// sidecar runs again (the kernel reads the 128 KB around each page that faults and maps the 64 KB around it), and
+/// every one counts in the pod's memory until the kernel reclaims it under pressure. <c>madvise(MADV_PAGEOUT)</c>
+/// reclaims them now, after <c>madvise(MADV_RANDOM)</c>: a page used again is read back alone, from the page cache or
+/// the image, not with the pages around it (Linux 6.16 and later still read around a page of code; of data, not).
+/// Only mappings that cannot be written are asked: pages the process wrote (relocated data, copies on write) are
+/// anonymous memory, which the kernel keeps without swap, and memory no file backs (the GC heap, the type data
+/// expanded at start, stacks) is never named. The kernel pages out only files the process owns or may write (so that
+/// one process cannot evict another's pages of a shared library): the image ships the executables owned by the user
+/// they run as, and the system's libraries stay. Linux 5.4 or later; where a call is refused or ignored (an older
+/// kernel, a sandbox, a file owned by another user), nothing happens.
 /// </summary>
 internal static partial class MappedFilePages
 {
+    private const int Random = 1;
     private const int PageOut = 21;
 
     /// <summary>Asks the kernel to reclaim every read-only file mapping of this process; returns how many it accepted.</summary>
@@ -40,9 +43,14 @@ internal static partial class MappedFilePages
         var accepted = 0;
         foreach (var line in maps)
         {
-            if (TryParseReadOnlyFileMapping(line, out var start, out var length) && Madvise(start, length, PageOut) == 0)
+            if (TryParseReadOnlyFileMapping(line, out var start, out var length))
             {
-                accepted++;
+                // Advice for the faults to come: where it is refused, pages come back with those around them, as before.
+                _ = Madvise(start, length, Random);
+                if (Madvise(start, length, PageOut) == 0)
+                {
+                    accepted++;
+                }
             }
         }
 

@@ -272,7 +272,8 @@ internal static class BenchReport
         Line($"  as user {ImageUser.Id}, from a copy of the executable that user owns, one per sidecar variant (`bench/Bench/Running/ImageUser.cs`:");
         Line("  the kernel hands a process's file pages back only for files it owns, and never pages two processes map).");
         Line($"- **Start-up** (b): from starting the process to the first 200 of `/readyz` (sidecar, {SidecarConfiguration}) or of its");
-        Line($"  endpoint (bare Kestrel), polled every millisecond over TCP; per round, the median of {settings.StartRepeats} starts after one unmeasured start.");
+        Line($"  endpoint (bare Kestrel), polled every millisecond over TCP; per round, the median of {settings.StartRepeats} starts after one unmeasured start,");
+        Line("  each from an executable read into the page cache just before, as on a node that has just pulled the image.");
         Line("- **Token API** (c): a .NET load generator (`bench/Bench`) with keep-alive HTTP/1.1 connections on the Unix socket,");
         Line($"  each sending its next `GET /v1/token` when the previous answer is in (closed loop): {settings.TokenWarmup:N0} warm-up requests,");
         Line($"  then {settings.TokenRequestsOne:N0} on 1 connection and {settings.TokenRequestsMany:N0} on {settings.TokenConcurrency}, each in {settings.Turns} equal turns: the sidecar's");

@@ -40,6 +40,10 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     /// <summary>How long a process is left after it turned ready before its idle RSS is read.</summary>
     public static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(3);
 
+    /// <summary>The names of the executables' copies in the work directory (<see cref="ImageUser.Command"/>): the sidecar's, without a variant's name, and bare Kestrel's.</summary>
+    private const string SidecarCopy = "injector";
+    private const string BareCopy = "bare-kestrel";
+
     private readonly List<ChildProcess> _children = [];
     private string _directory = "";
     private ImageUser _imageUser = new("");
@@ -193,15 +197,17 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     /// <summary>
     /// The median start-up times of the sidecar and of bare Kestrel, their starts taking turns so that both meet the
-    /// same moments of the machine.
+    /// same moments of the machine, each from an executable just read into the page cache (<see cref="ImageUser.ReadThrough"/>).
     /// </summary>
     private async Task<(TimeSpan Sidecar, TimeSpan Bare)> MedianStartsAsync(CancellationToken cancellationToken)
     {
         var (sidecar, bare) = (new List<TimeSpan>(), new List<TimeSpan>());
-        // One start more than measured: the first pays for a cold page cache.
+        // One start more than measured: the first makes the executables' copies, and pays for everything done once.
         for (var i = 0; i <= settings.StartRepeats; i++)
         {
+            _imageUser.ReadThrough(SidecarCopy);
             var sidecarTime = await TimeStartAsync(SidecarStart(i), cancellationToken);
+            _imageUser.ReadThrough(BareCopy);
             var bareTime = await TimeStartAsync(BareStart(i), cancellationToken);
             if (i > 0)
             {
@@ -249,7 +255,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
         return Start(variant?.Name ?? "injector sidecar", "taskset",
         [
             "-c", variant is { Pinned: false } ? Cores.All : Cores.Measured,
-            .. _imageUser.Command(programs.Injector, "injector" + (variant is null ? "" : "-" + string.Concat(variant.Name.Where(char.IsAsciiLetterOrDigit)))),
+            .. _imageUser.Command(programs.Injector, SidecarCopy + (variant is null ? "" : "-" + string.Concat(variant.Name.Where(char.IsAsciiLetterOrDigit)))),
             "sidecar",
             "--audience", Audiences[0], "--audience", Audiences[1], "--audience", Audiences[2],
             "--route", $"{routePorts[0]}={ServiceUrl}:{_upstreamPort}",
@@ -276,7 +282,7 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
     }
 
     private ChildProcess StartBare(string socketName, int port) =>
-        Start("bare kestrel", "taskset", ["-c", Cores.Measured, .. _imageUser.Command(programs.BareKestrel, "bare-kestrel"), "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
+        Start("bare kestrel", "taskset", ["-c", Cores.Measured, .. _imageUser.Command(programs.BareKestrel, BareCopy), "--socket", Path.Combine(_directory, socketName), "--port", Invariant(port)]);
 
     /// <summary>
     /// A fresh sidecar and a fresh bare Kestrel side by side: their idle RSS, then their token loads in turns

@@ -19,7 +19,8 @@ namespace TokenInjector.Hosting;
 /// </summary>
 internal static partial class MappedFilePages
 {
-    private const int Random = 1;
+    // The madvise(2) advice values: MADV_RANDOM (no read-around on the faults to come) and MADV_PAGEOUT.
+    private const int NoReadAround = 1;
     private const int PageOut = 21;
 
     /// <summary>Asks the kernel to reclaim every read-only file mapping of this process; returns how many it accepted.</summary>
@@ -46,7 +47,7 @@ internal static partial class MappedFilePages
             if (TryParseReadOnlyFileMapping(line, out var start, out var length))
             {
                 // Advice for the faults to come: where it is refused, pages come back with those around them, as before.
-                _ = Madvise(start, length, Random);
+                _ = Madvise(start, length, NoReadAround);
                 if (Madvise(start, length, PageOut) == 0)
                 {
                     accepted++;

@@ -263,7 +263,8 @@ internal static class BenchReport
         Line("  client, proxy and upstream never share one; on two cores the upstream the proxies forward to shares the load");
         Line("  generator's core, and the direct calls go to a second, identical upstream on core 0 (nothing is measured there then), so");
         Line("  in every case the client's TLS and the upstream's run on different cores.");
-        Line($"- **RSS** (a): `VmRSS` of `/proc/PID/status`, read {BenchRunner.IdleSettle.TotalSeconds:0} s after `/readyz` turned 200 (idle), then after the token API");
+        Line($"- **RSS** (a): `VmRSS` of `/proc/PID/status`, read {BenchRunner.IdleSettle.TotalSeconds:0} s after `/readyz` turned 200 (idle: past the sidecar's start-up");
+        Line("  release, a second after ready, and past the round of probes below that follows it), then after the token API");
         Line("  load; the proxy variants' sidecars, fresh each round and running side by side, are read idle, once the RPCs'");
         Line($"  turns are over, and after {settings.QuietPeriod.TotalSeconds:0} s of wall time with no calls to any of them (and no other load).");
         Line("  From `/readyz` on, each sidecar gets what a pod's kubelet and Prometheus send it: `/healthz`");

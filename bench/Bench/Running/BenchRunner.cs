@@ -37,8 +37,12 @@ internal sealed class BenchRunner(BenchPrograms programs, BenchSettings settings
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
-    /// <summary>How long a process is left after it turned ready before its idle RSS is read.</summary>
-    public static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// How long a process is left after it turned ready before its idle RSS is read: past the sidecar's start-up
+    /// release (a second after ready) and past the round of pod probes that follows it (10 s after the first), so
+    /// that the figure holds what the probes keep using, as a pod's idle sidecar does.
+    /// </summary>
+    public static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(12);
 
     /// <summary>The names of the executables' copies in the work directory (<see cref="ImageUser.Command"/>): the sidecar's, without a variant's name, and bare Kestrel's.</summary>
     private const string SidecarCopy = "injector";

@@ -8,9 +8,9 @@ namespace TokenInjector.Hosting;
 /// not do for hours: the start-up's garbage, and the heap regions a burst of proxied calls committed, stay resident.
 /// Nor does the kernel take back the pages of the executable and libraries that start-up or a burst touched until
 /// memory runs short. So one compacting full collection that decommits what it frees
-/// (<see cref="GCCollectionMode.Aggressive"/>), followed by <see cref="MappedFilePages.Release"/>, runs once when
-/// every listener is up and every configured audience has its first token, and again whenever the
-/// sidecar has been quiet for a whole <see cref="CheckEvery"/> after its committed memory grew
+/// (<see cref="GCCollectionMode.Aggressive"/>), followed by <see cref="MappedFilePages.Release"/>, runs once a
+/// moment (<see cref="StartupReleaseAfter"/>) after every listener is up and every configured audience has its first
+/// token, and again whenever the sidecar has been quiet for a whole <see cref="CheckEvery"/> after its committed memory grew
 /// (<see cref="IdleReleasePolicy"/>). It runs off the request path, and never while calls keep coming. Its interval
 /// is the process's own time, not the token clock the host is given: a quiet minute is one of the machine's, and a
 /// test that steps token lifetimes forward is not also stepping garbage collections.
@@ -21,6 +21,12 @@ internal sealed class MemoryRelease(
     /// <summary>How often the allocation since the last look is read; a release follows a quiet interval.</summary>
     public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long after turning ready the start-up release waits: the first answers (the readiness probe's, the app's
+    /// first calls) use the code the release would page out, and would read it back from the disk a page at a time.
+    /// </summary>
+    public static readonly TimeSpan StartupReleaseAfter = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,6 +35,7 @@ internal sealed class MemoryRelease(
             try
             {
                 await Task.WhenAll(started.Task, cache.ConfiguredAudiencesReady).WaitAsync(stoppingToken);
+                await Task.Delay(StartupReleaseAfter, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -62,10 +69,18 @@ internal sealed class MemoryRelease(
         }
     }
 
-    /// <summary>The collection, then the pages of the files the process maps (<see cref="MappedFilePages"/>); returns how many mappings were paged out.</summary>
+    /// <summary>
+    /// The collection, another for the shared pool's buffers when it held some (<see cref="PooledBuffers"/>), then the
+    /// pages of the files the process maps (<see cref="MappedFilePages"/>); returns how many mappings were paged out.
+    /// </summary>
     private static int Release()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (PooledBuffers.DropAfterFullCollection() > 0)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+
         return MappedFilePages.Release();
     }
 

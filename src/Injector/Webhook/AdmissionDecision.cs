@@ -27,5 +27,11 @@ internal sealed record AdmissionDecision(AdmissionOutcome Outcome, JsonArray? Pa
     /// <summary>For an allowed workload template: the service account its pods run as (null: the namespace's default), whose Workload Identity binding is checked.</summary>
     public string? ServiceAccountName { get; init; }
 
+    /// <summary>
+    /// Whether some of the pod's ID tokens are its own Google identity's, so that its Kubernetes service account must be
+    /// bound to one (<see cref="WorkloadIdentityCheck"/>); false when it impersonates for every audience.
+    /// </summary>
+    public bool UsesPodIdentity { get; init; } = true;
+
     public static AdmissionDecision Skip(string reason) => new(AdmissionOutcome.Skipped, null, reason, []);
 }

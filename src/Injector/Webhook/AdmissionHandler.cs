@@ -130,7 +130,7 @@ internal sealed class AdmissionHandler(AdmissionOptions options, WorkloadIdentit
                 return Skipped(uid, @namespace, pod, decision.Message ?? "nothing to do");
         }
 
-        var warnings = await WithIdentityWarningAsync(decision.Warnings, @namespace, PodAdmission.ServiceAccountName(request.Object!.Value), cancellationToken);
+        var warnings = await WithIdentityWarningAsync(decision, @namespace, PodAdmission.ServiceAccountName(request.Object!.Value), cancellationToken);
         metrics.Admissions.WithLabels("mutated").Inc();
         logger.PodMutated(@namespace, pod, decision.Patch!.Count);
         if (decision.Message is { } restored)
@@ -167,16 +167,17 @@ internal sealed class AdmissionHandler(AdmissionOptions options, WorkloadIdentit
                 return new AdmissionResponse { Uid = uid, Allowed = true };
         }
 
-        var warnings = await WithIdentityWarningAsync(decision.Warnings, @namespace, decision.ServiceAccountName, cancellationToken);
+        var warnings = await WithIdentityWarningAsync(decision, @namespace, decision.ServiceAccountName, cancellationToken);
         metrics.Admissions.WithLabels("template_allowed").Inc();
         logger.TemplateAllowed(kind, @namespace, name, warnings.Count);
         return new AdmissionResponse { Uid = uid, Allowed = true, Warnings = warnings.Count > 0 ? warnings : null };
     }
 
-    private async Task<List<string>> WithIdentityWarningAsync(IReadOnlyList<string> warnings, string @namespace, string? serviceAccount, CancellationToken cancellationToken)
+    // The decision's warnings, and the Workload Identity check's when some of the pod's tokens are its own identity's.
+    private async Task<List<string>> WithIdentityWarningAsync(AdmissionDecision decision, string @namespace, string? serviceAccount, CancellationToken cancellationToken)
     {
-        var all = warnings.ToList();
-        if (await identityCheck.WarningAsync(@namespace, serviceAccount, cancellationToken) is { } warning)
+        var all = decision.Warnings.ToList();
+        if (decision.UsesPodIdentity && await identityCheck.WarningAsync(@namespace, serviceAccount, cancellationToken) is { } warning)
         {
             all.Add(warning);
         }

@@ -22,6 +22,13 @@ internal sealed record InjectionRequest
     /// <summary>The service accounts the sidecar fetches audiences as (<c>--impersonate</c>); empty: the pod's own identity for all.</summary>
     public IReadOnlyList<ImpersonationSpec> Impersonations { get; init; } = [];
 
+    /// <summary>
+    /// Whether every audience's tokens are minted for an impersonated service account (an entry without an audience
+    /// acts for all the others), so that no ID token is the pod's own and its Kubernetes service account needs no
+    /// Google service account: the sidecar's own identity only authorises the impersonation, with an access token.
+    /// </summary>
+    public bool ImpersonatesEveryAudience => Impersonations.Any(impersonation => impersonation.Audience is null);
+
     /// <summary>Absolute path in the app containers where token files appear, or null for none.</summary>
     public string? TokenDirectory { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using TokenInjector.Tests.Support;
 
 namespace TokenInjector.Tests.Webhook;
@@ -53,6 +54,27 @@ public sealed class WorkloadIdentityWarningTests : IDisposable
         }
 
         Assert.Equal(1, api.Requests);
+    }
+
+    // Under Workload Identity Federation for GKE a Kubernetes service account with no Google one still gets access
+    // tokens, which is all impersonation needs; only the pod's own ID tokens need the binding.
+    [Theory]
+    [InlineData("invoker@proj.iam.gserviceaccount.com", false)]
+    [InlineData("invoker@proj.iam.gserviceaccount.com=https://echo-abc123-uc.a.run.app", true)]
+    public async Task UnannotatedServiceAccount_WarnsOnlyWhenSomeTokensAreThePodsOwn(string impersonate, bool warned)
+    {
+        await using var api = await _certificates.StartApiServerAsync(Timeout);
+        api.PutServiceAccount("apps", "echo-client", new() { ["owner"] = "team-a" });
+        await using var webhook = await StartWebhookAsync(api.KubeconfigFile);
+        var pod = RunningWebhook.GoldenInput("controller-generate-name");
+        pod["metadata"]!["annotations"]!["token-injector.dev/impersonate"] = impersonate;
+
+        var response = await webhook.ReviewAsync(pod, Timeout);
+
+        Assert.True(response["allowed"]!.GetValue<bool>());
+        Assert.NotNull(response["patch"]);
+        Assert.Equal(warned, response["warnings"] is JsonArray warnings && warnings.Any(w => w!.GetValue<string>().Contains("iam.gke.io/gcp-service-account", StringComparison.Ordinal)));
+        Assert.Equal(warned ? 1 : 0, api.Requests);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ internal static class PodAdmission
     public static AdmissionDecision Decide(JsonElement podObject, SidecarDefaults defaults)
     {
         var pod = Read(podObject, "request.object is not a Pod");
-        var (result, request, denial) = Judge(pod, defaults);
+        var (result, usesPodIdentity, denial) = Judge(pod, defaults);
         if (denial is not null)
         {
             return Denied(denial);
@@ -78,7 +78,7 @@ internal static class PodAdmission
 
         // On re-invocation the message says what was restored, for the log.
         var restored = result.Restored.Count > 0 ? "restored " + string.Join("; ", result.Restored) : null;
-        return new AdmissionDecision(AdmissionOutcome.Mutated, patch, restored, result.Warnings) { UsesPodIdentity = !request!.ImpersonatesEveryAudience };
+        return new AdmissionDecision(AdmissionOutcome.Mutated, patch, restored, result.Warnings) { UsesPodIdentity = usesPodIdentity };
     }
 
     /// <summary>
@@ -91,10 +91,10 @@ internal static class PodAdmission
     /// <param name="what">Where the template sits in the request, for the 400 when it is not a pod template.</param>
     public static AdmissionDecision Validate(JsonElement podObject, SidecarDefaults defaults, string what)
     {
-        var (result, request, denial) = Judge(Read(podObject, what + " is not a pod template"), defaults);
+        var (result, usesPodIdentity, denial) = Judge(Read(podObject, what + " is not a pod template"), defaults);
         return denial is not null
             ? Denied(denial)
-            : new AdmissionDecision(AdmissionOutcome.Allowed, null, null, result!.Warnings) { UsesPodIdentity = !request!.ImpersonatesEveryAudience };
+            : new AdmissionDecision(AdmissionOutcome.Allowed, null, null, result!.Warnings) { UsesPodIdentity = usesPodIdentity };
     }
 
     private static AdmissionDecision Denied(string message) => new(AdmissionOutcome.Denied, null, message, []);
@@ -124,8 +124,8 @@ internal static class PodAdmission
     }
 
     // Every rule on a pod, once, for both the pod and the template path: the denial message, or the mutation's result
-    // with the request it followed.
-    private static (MutationResult? Result, InjectionRequest? Request, string? Denial) Judge(V1Pod pod, SidecarDefaults defaults)
+    // and whether some of the pod's tokens are its own identity's (AdmissionDecision.UsesPodIdentity).
+    private static (MutationResult? Result, bool UsesPodIdentity, string? Denial) Judge(V1Pod pod, SidecarDefaults defaults)
     {
         var errors = new List<string>();
         var request = InjectionAnnotations.Parse(pod, errors);
@@ -148,8 +148,8 @@ internal static class PodAdmission
         }
 
         return request is null || errors.Count > 0
-            ? (null, null, "token-injector: " + string.Join("; ", errors))
-            : (PodMutator.Mutate(pod, request, defaults), request, null);
+            ? (null, false, "token-injector: " + string.Join("; ", errors))
+            : (PodMutator.Mutate(pod, request, defaults), !request.ImpersonatesEveryAudience, null);
     }
 
     /// <summary>
